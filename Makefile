@@ -1,0 +1,22 @@
+# The two entry points of the README: `make demo` and `make test`.
+PY := .venv/bin/python
+DEMO_DATA := data/demo
+DEMO_WORK_DIR := work_dirs/demo
+
+.PHONY: install demo test lint pytest
+
+install:
+	bash tools/install.sh
+
+demo: install
+	bash tools/demo.sh
+
+lint: install
+	$(PY) -m ruff check .
+
+pytest: install
+	$(PY) -m pytest tests
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest tests

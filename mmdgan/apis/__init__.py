@@ -1,0 +1,3 @@
+from .inserter import GENERATOR_KEYS, TorchInserter, load_generator
+
+__all__ = ['GENERATOR_KEYS', 'TorchInserter', 'load_generator']

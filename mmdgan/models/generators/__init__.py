@@ -1,0 +1,3 @@
+from .masked_resnet_generator import MaskedResnetGenerator
+
+__all__ = ['MaskedResnetGenerator']
