@@ -129,8 +129,9 @@ class MaskedResnetGenerator(BaseModule):
         pad_h = (-height) % self.size_divisor
         pad_w = (-width) % self.size_divisor
         net_in = torch.cat([img, mask.to(img.dtype)], dim=1)
-        if pad_h or pad_w:
-            net_in = F.pad(net_in, (0, pad_w, 0, pad_h), mode='reflect')
+        # Pad unconditionally (a zero pad is a no-op): a Python ``if`` on the
+        # size would be frozen by the ONNX exporters at the example's shape.
+        net_in = F.pad(net_in, (0, pad_w, 0, pad_h), mode='reflect')
         generated = self.net(net_in)[..., :height, :width]
         weight = self.blend_weight(mask.to(img.dtype))
         return weight * generated + (1 - weight) * img
