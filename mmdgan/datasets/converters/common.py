@@ -1,0 +1,216 @@
+"""Helpers shared by the dataset converters and the demo generator.
+
+Everything a converter writes goes through here, so all of them produce the
+same folder contract (``images/`` + six COCO files), write atomically and
+account for every box they had to clip or drop.
+"""
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+#: Y (labelled, with boxes) and X (clean, no annotation) file of each split.
+SPLITS = ('train', 'val', 'test')
+LABELLED_FILES = {s: f'{s}.json' for s in SPLITS}
+CLEAN_FILES = {s: f'clean_{s}.json' for s in SPLITS}
+
+
+@dataclass
+class BoxStats:
+    """Counts of what a converter did to the boxes it read."""
+
+    kept: int = 0
+    clipped: int = 0
+    dropped_zero_area: int = 0
+    skipped_rows: Dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        """Count one source row that carries no box, under ``reason``."""
+        self.skipped_rows[reason] = self.skipped_rows.get(reason, 0) + 1
+
+
+@dataclass
+class ImageRecord:
+    """One image of a COCO file; ``boxes`` are ``(x1, y1, x2, y2, category_id)``."""
+
+    file_name: str
+    width: int
+    height: int
+    boxes: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
+
+
+def clip_box(box: Sequence[float], width: int, height: int,
+             stats: BoxStats) -> Optional[Tuple[float, float, float, float]]:
+    """Clip an xyxy box to the image and count what happened.
+
+    Args:
+        box: ``(x1, y1, x2, y2)`` in the continuous pixel frame.
+        width: Image width.
+        height: Image height.
+        stats: Counters updated in place.
+
+    Returns:
+        The clipped box, or ``None`` if nothing of positive area is left.
+    """
+    x1, y1, x2, y2 = (float(v) for v in box)
+    cx1, cy1 = min(max(x1, 0.0), width), min(max(y1, 0.0), height)
+    cx2, cy2 = min(max(x2, 0.0), width), min(max(y2, 0.0), height)
+    if cx2 - cx1 <= 0 or cy2 - cy1 <= 0:
+        stats.dropped_zero_area += 1
+        return None
+    if (cx1, cy1, cx2, cy2) != (x1, y1, x2, y2):
+        stats.clipped += 1
+    stats.kept += 1
+    return cx1, cy1, cx2, cy2
+
+
+def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict:
+    """Build a COCO detection dict (category ids start at 1).
+
+    Args:
+        records: Images with their boxes (empty for clean images).
+        categories: Category names, in id order.
+
+    Returns:
+        A dict with ``images``, ``annotations`` and ``categories``.
+    """
+    images, annotations = [], []
+    for img_id, rec in enumerate(records, start=1):
+        images.append(dict(id=img_id, file_name=rec.file_name,
+                           width=int(rec.width), height=int(rec.height)))
+        for x1, y1, x2, y2, cat in rec.boxes:
+            w, h = x2 - x1, y2 - y1
+            annotations.append(dict(
+                id=len(annotations) + 1, image_id=img_id, category_id=int(cat),
+                bbox=[round(float(x1), 3), round(float(y1), 3),
+                      round(float(w), 3), round(float(h), 3)],
+                area=round(float(w * h), 3), iscrowd=0))
+    cats = [dict(id=i, name=name, supercategory='none')
+            for i, name in enumerate(categories, start=1)]
+    return dict(images=images, annotations=annotations, categories=cats)
+
+
+def write_json_atomic(obj: dict, path: os.PathLike) -> None:
+    """Write json to a temp file in the target folder, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(obj, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_image_atomic(img: np.ndarray, path: os.PathLike) -> None:
+    """Write an image with cv2 (format from the suffix) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.stem}.tmp{path.suffix}')
+    if not cv2.imwrite(str(tmp), img):
+        raise OSError(f'could not write image {path}')
+    os.replace(tmp, path)
+
+
+def read_image(path: os.PathLike, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    """Read an image, naming the file if it is missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'image not found: {path}')
+    img = cv2.imread(str(path), flags)
+    if img is None:
+        raise ValueError(f'could not decode image: {path}')
+    return img
+
+
+def resize_to(img: np.ndarray, size: Optional[int]) -> Tuple[np.ndarray, float, float]:
+    """Resize to ``size x size`` (``None`` keeps it); returns the image and x/y scales."""
+    if size is None:
+        return img, 1.0, 1.0
+    h, w = img.shape[:2]
+    out = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA
+                     if size < max(h, w) else cv2.INTER_LINEAR)
+    return out, size / w, size / h
+
+
+def split_groups(groups: Iterable[Hashable], seed: int,
+                 ratios: Sequence[float] = (0.6, 0.2, 0.2),
+                 strata: Optional[Dict[Hashable, Hashable]] = None) -> Dict[Hashable, str]:
+    """Assign every group (patient) to train/val/test, deterministically.
+
+    Groups are sorted, shuffled with ``seed`` and cut by ``ratios``; with
+    ``strata`` (group -> stratum) each stratum is cut separately so that
+    every split gets its share of, e.g., patients with lesions.
+
+    Args:
+        groups: Group keys (duplicates are fine).
+        seed: Seed of the shuffle.
+        ratios: Fractions of train, val, test; must sum to 1.
+        strata: Optional stratum of each group.
+
+    Returns:
+        ``{group: 'train' | 'val' | 'test'}``.
+    """
+    if len(ratios) != 3 or abs(sum(ratios) - 1) > 1e-6 or min(ratios) < 0:
+        raise ValueError(f'split ratios must be three non-negative numbers summing to 1, '
+                         f'got {tuple(ratios)}')
+    unique = sorted(set(groups), key=str)
+    by_stratum: Dict[Hashable, list] = {}
+    for g in unique:
+        by_stratum.setdefault(strata.get(g) if strata else None, []).append(g)
+    rng = np.random.default_rng(seed)
+    assignment = {}
+    for key in sorted(by_stratum, key=str):
+        members = by_stratum[key]
+        order = rng.permutation(len(members))
+        n_train = int(round(ratios[0] * len(members)))
+        n_val = int(round(ratios[1] * len(members)))
+        for rank, i in enumerate(order):
+            split = 'train' if rank < n_train else 'val' if rank < n_train + n_val else 'test'
+            assignment[members[i]] = split
+    return assignment
+
+
+def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
+                  clean: Dict[str, List[ImageRecord]], categories: Sequence[str]) -> dict:
+    """Write the six COCO files of the folder contract atomically.
+
+    Args:
+        out_dir: Dataset folder (images already written under ``images/``).
+        labelled: Y records per split.
+        clean: X records per split (their ``boxes`` must be empty).
+        categories: Category names.
+
+    Returns:
+        ``{file name: (number of images, number of boxes)}``.
+    """
+    counts = {}
+    for split in SPLITS:
+        for name, recs in ((LABELLED_FILES[split], labelled.get(split, [])),
+                           (CLEAN_FILES[split], clean.get(split, []))):
+            if name.startswith('clean_') and any(r.boxes for r in recs):
+                raise ValueError(f'{name}: clean images must not carry boxes')
+            coco = make_coco(recs, categories)
+            write_json_atomic(coco, Path(out_dir) / name)
+            counts[name] = (len(coco['images']), len(coco['annotations']))
+    return counts
+
+
+def format_counts(counts: dict, stats: Optional[BoxStats] = None) -> str:
+    """Human-readable summary of :func:`write_dataset` counts and box stats."""
+    lines = [f'{name:18s} {n_img:5d} images {n_box:5d} boxes'
+             for name, (n_img, n_box) in counts.items()]
+    if stats is not None:
+        lines.append(f'boxes kept {stats.kept}, clipped {stats.clipped}, '
+                     f'dropped (zero area) {stats.dropped_zero_area}')
+        for reason, n in sorted(stats.skipped_rows.items()):
+            lines.append(f'skipped rows ({reason}): {n}')
+    return '\n'.join(lines)
