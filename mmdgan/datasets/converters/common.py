@@ -214,3 +214,85 @@ def format_counts(counts: dict, stats: Optional[BoxStats] = None) -> str:
         for reason, n in sorted(stats.skipped_rows.items()):
             lines.append(f'skipped rows ({reason}): {n}')
     return '\n'.join(lines)
+
+
+@dataclass
+class SourceImage:
+    """One source image a converter keeps, before splitting and export.
+
+    Attributes:
+        src: Path of the source image.
+        out_name: Output path relative to the dataset folder (``images/...``).
+        group: Split unit (patient); images of one group share a split.
+        labelled: ``True`` for Y (boxes), ``False`` for X (clean).
+        boxes: ``(x1, y1, x2, y2, category_id)`` in the frame given by
+            ``ref_size`` (or in the image's own pixels if ``ref_size`` is
+            ``None``).
+        ref_size: Side of the square frame the boxes are given in (1024 for
+            mini-MIAS and NIH); they are scaled to the image on disk.
+    """
+
+    src: Path
+    out_name: str
+    group: Hashable
+    labelled: bool
+    boxes: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
+    ref_size: Optional[int] = None
+
+
+def _load_one(item: SourceImage, size: Optional[int], read_flags: int,
+              stats: BoxStats) -> Tuple[np.ndarray, ImageRecord]:
+    """Read (and resize) one image and bring its boxes into its output frame."""
+    img = read_image(item.src, read_flags)
+    h0, w0 = img.shape[:2]
+    ref_x = w0 / item.ref_size if item.ref_size else 1.0
+    ref_y = h0 / item.ref_size if item.ref_size else 1.0
+    img, sx, sy = resize_to(img, size)
+    h, w = img.shape[:2]
+    boxes = []
+    for x1, y1, x2, y2, cat in item.boxes:
+        clipped = clip_box((x1 * ref_x * sx, y1 * ref_y * sy, x2 * ref_x * sx, y2 * ref_y * sy),
+                           w, h, stats)
+        if clipped is not None:
+            boxes.append((*clipped, cat))
+    return img, ImageRecord(item.out_name, w, h, boxes)
+
+
+def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
+                   categories: Sequence[str], stats: BoxStats, seed: int = 0,
+                   size: Optional[int] = None, ratios: Sequence[float] = (0.6, 0.2, 0.2),
+                   read_flags: int = cv2.IMREAD_UNCHANGED) -> dict:
+    """Split by group, write the images (optionally resized to ``size``) and six COCO files.
+
+    Groups are stratified by whether they hold any labelled image, so each
+    split gets its share of Y. A labelled image whose boxes are all dropped
+    is left out and counted under ``stats.skipped_rows``.
+
+    Returns:
+        ``{json file name: (images, boxes)}`` as :func:`write_dataset`.
+    """
+    out_dir = Path(out_dir)
+    if not items:
+        raise ValueError('no images to convert: neither clean nor labelled images were found')
+    has_y = {}
+    for it in items:
+        has_y[it.group] = has_y.get(it.group, False) or it.labelled
+    assignment = split_groups(has_y, seed, ratios, strata=has_y)
+    labelled: Dict[str, List[ImageRecord]] = {s: [] for s in SPLITS}
+    clean: Dict[str, List[ImageRecord]] = {s: [] for s in SPLITS}
+    for item in sorted(items, key=lambda it: it.out_name):
+        img, rec = _load_one(item, size, read_flags, stats)
+        if item.labelled and not rec.boxes:
+            stats.skip('labelled image without a valid box')
+            continue
+        write_image_atomic(img, out_dir / item.out_name)
+        (labelled if item.labelled else clean)[assignment[item.group]].append(rec)
+    return write_dataset(out_dir, labelled, clean, categories)
+
+
+def add_converter_args(parser, default_size: Optional[int] = None) -> None:
+    """Add the ``--out``, ``--seed`` and ``--size`` options every converter CLI has."""
+    parser.add_argument('--out', required=True, help='output dataset folder')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
+    parser.add_argument('--size', type=int, default=default_size or 0,
+                        help='resize images and boxes to SIZE x SIZE (0 keeps them)')

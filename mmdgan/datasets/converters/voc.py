@@ -1,0 +1,97 @@
+"""Pascal VOC (``Annotations/*.xml`` + ``JPEGImages/``) -> the unpaired COCO folder contract.
+
+Objects of the target classes become boxes; images with at least one target
+object are Y, images without any are X. VOC has no patients: every image is
+its own split unit.
+"""
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+from .common import BoxStats, SourceImage, export_dataset, format_counts
+
+
+def _number(obj: ET.Element, tag: str, where: str) -> float:
+    node = obj.find(tag)
+    if node is None or node.text is None:
+        raise ValueError(f'{where}: missing <{tag}>')
+    try:
+        return float(node.text)
+    except ValueError:
+        raise ValueError(f'{where}: <{tag}> {node.text!r} is not a number') from None
+
+
+def parse_voc_xml(xml_file: Path, classes: Sequence[str]
+                  ) -> Tuple[str, List[Tuple[float, float, float, float, int]]]:
+    """Read one VOC annotation.
+
+    Returns:
+        The image file name and the target boxes as ``(x1, y1, x2, y2,
+        category_id)`` in the continuous pixel frame (VOC's 1-based
+        inclusive ``xmin`` becomes ``xmin - 1``).
+
+    Raises:
+        ValueError: On unparsable xml (with its line) or missing/non-numeric
+            fields (naming the object).
+    """
+    try:
+        root = ET.parse(xml_file).getroot()
+    except ET.ParseError as err:
+        raise ValueError(f'{xml_file}:{err.position[0]}: invalid xml: {err}') from None
+    filename = root.findtext('filename')
+    if not filename:
+        raise ValueError(f'{xml_file}: missing <filename>')
+    boxes = []
+    for i, obj in enumerate(root.iter('object'), start=1):
+        name = (obj.findtext('name') or '').strip()
+        if name not in classes:
+            continue
+        where = f'{xml_file}: object {i} ({name})'
+        bnd = obj.find('bndbox')
+        if bnd is None:
+            raise ValueError(f'{where}: missing <bndbox>')
+        x1, y1, x2, y2 = (_number(bnd, t, where) for t in ('xmin', 'ymin', 'xmax', 'ymax'))
+        boxes.append((x1 - 1, y1 - 1, x2, y2, list(classes).index(name) + 1))
+    return filename, boxes
+
+
+def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
+                seed: int = 0, size: Optional[int] = None,
+                ratios=(0.6, 0.2, 0.2)) -> Tuple[dict, BoxStats]:
+    """Convert a VOC-style folder.
+
+    Args:
+        src: Folder with ``Annotations/`` and ``JPEGImages/``.
+        out_dir: Output dataset folder.
+        classes: Target class names (one category each, in this order).
+        seed: Seed of the split.
+        size: Resize images and boxes to ``size x size``; ``None`` keeps them.
+        ratios: Train/val/test fractions of images.
+
+    Returns:
+        Counts per json file and the box statistics.
+    """
+    src = Path(src)
+    classes = list(classes)
+    if not classes:
+        raise ValueError('at least one target class must be given')
+    ann_dir = src / 'Annotations'
+    xml_files = sorted(ann_dir.glob('*.xml'))
+    if not xml_files:
+        raise FileNotFoundError(f'no VOC annotations (*.xml) found in {ann_dir}')
+    stats = BoxStats()
+    items = []
+    for xml_file in xml_files:
+        filename, boxes = parse_voc_xml(xml_file, classes)
+        image = src / 'JPEGImages' / filename
+        if not image.is_file():
+            raise FileNotFoundError(f'{xml_file}: image {image} not found')
+        items.append(SourceImage(image, f'images/{Path(filename).stem}.png', xml_file.stem,
+                                 bool(boxes), boxes))
+    counts = export_dataset(out_dir, items, classes, stats, seed=seed, size=size,
+                            ratios=ratios)
+    return counts, stats
+
+
+__all__ = ['convert_voc', 'parse_voc_xml', 'format_counts']

@@ -1,0 +1,26 @@
+"""Session-wide fixtures shared by every test folder."""
+from pathlib import Path
+
+import pytest
+
+from mmdgan.datasets.demo import make_demo_dataset
+
+#: Small enough to build in about a second, large enough for DataLoader tests.
+DEMO_KWARGS = dict(seed=0, num_clean=24, num_labelled=12, size=96, num_heldout=6)
+
+
+@pytest.fixture(scope='session')
+def demo_data(tmp_path_factory) -> Path:
+    """A small demo dataset folder (``images/`` + six COCO files), made once."""
+    out = tmp_path_factory.mktemp('demo_data')
+    make_demo_dataset(out, **DEMO_KWARGS)
+    return out
+
+
+@pytest.fixture(scope='session')
+def mini_mias_root() -> Path:
+    """The shared mini-MIAS folder next to the repository (present in CI)."""
+    root = Path(__file__).resolve().parents[1].parent / 'shared/data/mini-mias'
+    if not (root / 'Info.txt').is_file():
+        pytest.skip(f'mini-MIAS not found at {root}')
+    return root

@@ -1,0 +1,25 @@
+"""Convert a Pascal VOC folder to the unpaired COCO folder contract."""
+import argparse
+
+from mmdgan.datasets.converters.common import add_converter_args
+from mmdgan.datasets.converters.voc import convert_voc, format_counts
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('src', help='folder with Annotations/ and JPEGImages/')
+    add_converter_args(parser)
+    parser.add_argument('--classes', nargs='+', required=True,
+                        help='target classes; images without any become clean (X)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    counts, stats = convert_voc(args.src, args.out, classes=args.classes, seed=args.seed,
+                                size=args.size or None)
+    print(format_counts(counts, stats))
+
+
+if __name__ == '__main__':
+    main()
