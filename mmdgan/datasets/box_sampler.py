@@ -1,0 +1,192 @@
+"""Insertion boxes for clean images, drawn from the box-size prior of Y."""
+import json
+import os
+from pathlib import Path
+from typing import Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+from mmdgan.registry import TASK_UTILS
+
+REGIONS = ('otsu', 'full', 'mask')
+
+
+def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
+    """Box ``(w / image width, h / image height)`` of every annotation of a COCO file.
+
+    Raises:
+        FileNotFoundError: If the file is missing.
+        ValueError: If it has no usable box.
+    """
+    ann_file = Path(ann_file)
+    if not ann_file.is_file():
+        raise FileNotFoundError(f'box prior: annotation file not found: {ann_file}')
+    coco = json.loads(ann_file.read_text())
+    sizes = {img['id']: (img['width'], img['height']) for img in coco.get('images', [])}
+    rel = []
+    for ann in coco.get('annotations', []):
+        if ann['image_id'] not in sizes:
+            raise ValueError(f'{ann_file}: annotation {ann.get("id")} refers to unknown '
+                             f'image_id {ann["image_id"]}')
+        w_img, h_img = sizes[ann['image_id']]
+        _, _, w, h = ann['bbox']
+        if w > 0 and h > 0:
+            rel.append((min(w / w_img, 1.0), min(h / h_img, 1.0)))
+    if not rel:
+        raise ValueError(f'box prior: {ann_file} has no box of positive size to learn from')
+    return np.asarray(rel, np.float64)
+
+
+def otsu_region(img: np.ndarray) -> np.ndarray:
+    """Foreground (tissue) of a radiograph: pixels above the Otsu threshold."""
+    gray = img if img.ndim == 2 else cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2GRAY)
+    if gray.dtype != np.uint8:
+        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    _, fg = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return fg.astype(bool)
+
+
+@TASK_UTILS.register_module()
+class BoxPriorSampler:
+    """Sample non-overlapping insertion boxes inside a plausibility region.
+
+    Box width and height (relative to the image) are drawn jointly from the
+    empirical distribution of Y's boxes; each box is placed uniformly among
+    the positions where it lies inside the region, the image and clear of
+    the boxes already placed.
+
+    Args:
+        ann_file: Y COCO file (the training split) the box sizes come from.
+        num_boxes: Boxes per image: an int or an inclusive ``(min, max)``.
+        region: ``'otsu'`` (foreground of the clean image), ``'full'`` (whole
+            image) or ``'mask'`` (a mask given to :meth:`sample`, or read by
+            :meth:`load_mask` from ``mask_dir``).
+        mask_dir: Folder of per-image masks named like the images.
+        max_tries: Box sizes tried per box (each with ``positions_per_try``
+            random positions) before giving up with an error.
+        min_inside: Fraction of a box's pixels that must lie in the region.
+        positions_per_try: Random positions tested per drawn box size.
+        data_root: Folder a relative ``ann_file`` / ``mask_dir`` is relative to.
+    """
+
+    def __init__(self, ann_file: str, num_boxes: Union[int, Sequence[int]] = 1,
+                 region: str = 'otsu', mask_dir: Optional[str] = None, max_tries: int = 100,
+                 min_inside: float = 1.0, positions_per_try: int = 64,
+                 data_root: Optional[str] = None) -> None:
+        if region not in REGIONS:
+            raise ValueError(f'BoxPriorSampler: region must be one of {REGIONS}, got {region!r}')
+        if isinstance(num_boxes, int):
+            num_boxes = (num_boxes, num_boxes)
+        lo, hi = (int(v) for v in num_boxes)
+        if not 1 <= lo <= hi:
+            raise ValueError(f'BoxPriorSampler: num_boxes must be >= 1 (or 1 <= min <= max), '
+                             f'got {tuple(num_boxes)}')
+        if max_tries < 1 or positions_per_try < 1 or not 0 < min_inside <= 1:
+            raise ValueError('BoxPriorSampler: max_tries and positions_per_try must be >= 1 '
+                             'and 0 < min_inside <= 1')
+
+        def resolve(path):
+            return Path(data_root) / path if data_root and not os.path.isabs(path) else Path(path)
+
+        self.ann_file = resolve(ann_file)
+        self.mask_dir = resolve(mask_dir) if mask_dir else None
+        if region == 'mask' and self.mask_dir is not None and not self.mask_dir.is_dir():
+            raise FileNotFoundError(f'BoxPriorSampler: mask_dir not found: {self.mask_dir}')
+        self.num_boxes = (lo, hi)
+        self.region = region
+        self.max_tries = max_tries
+        self.min_inside = min_inside
+        self.positions_per_try = positions_per_try
+        self.rel_sizes = load_relative_box_sizes(self.ann_file)
+
+    def load_mask(self, img_path: str) -> np.ndarray:
+        """Read the region mask of an image from ``mask_dir`` (same file stem, any of .png)."""
+        if self.mask_dir is None:
+            raise ValueError("BoxPriorSampler: region='mask' needs mask_dir or a mask argument")
+        path = self.mask_dir / f'{Path(img_path).stem}.png'
+        if not path.is_file():
+            raise FileNotFoundError(f'BoxPriorSampler: mask of {img_path} not found: {path}')
+        mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if mask is None:
+            raise ValueError(f'BoxPriorSampler: could not decode mask {path}')
+        return mask > 0
+
+    def region_of(self, img: np.ndarray, mask: Optional[np.ndarray] = None) -> np.ndarray:
+        """The boolean ``(H, W)`` region boxes must lie in."""
+        h, w = img.shape[:2]
+        if mask is not None:
+            region = np.asarray(mask).astype(bool)
+            if region.shape != (h, w):
+                raise ValueError(f'BoxPriorSampler: mask shape {region.shape} does not match '
+                                 f'image shape {(h, w)}')
+            return region
+        if self.region == 'mask':
+            raise ValueError("BoxPriorSampler: region='mask' but no mask was given")
+        if self.region == 'full':
+            return np.ones((h, w), bool)
+        return otsu_region(img)
+
+    def _draw_size(self, rng: np.random.Generator, w: int, h: int) -> Tuple[float, float]:
+        rw, rh = self.rel_sizes[rng.integers(len(self.rel_sizes))]
+        return rw * w, rh * h
+
+    def sample(self, img: np.ndarray, rng: np.random.Generator,
+               mask: Optional[np.ndarray] = None) -> np.ndarray:
+        """Sample the insertion boxes of one image.
+
+        Args:
+            img: ``(H, W)`` or ``(H, W, C)`` uint8 clean image.
+            rng: Random generator (the caller owns determinism).
+            mask: Optional region mask ``(H, W)``; overrides ``region``.
+
+        Returns:
+            float32 ``(K, 4)`` xyxy boxes in the pixel frame of ``img``.
+
+        Raises:
+            RuntimeError: If a box finds no valid position after ``max_tries``.
+        """
+        h, w = img.shape[:2]
+        region = self.region_of(img, mask)
+        if not region.any():
+            raise RuntimeError(f'BoxPriorSampler: empty {self.region} region in a {w}x{h} image')
+        integral = cv2.integral(region.astype(np.uint8)).astype(np.int64)
+        k = int(rng.integers(self.num_boxes[0], self.num_boxes[1] + 1))
+        boxes = np.zeros((0, 4), np.float64)
+        for i in range(k):
+            box = self._place_one(rng, integral, boxes, w, h)
+            if box is None:
+                raise RuntimeError(
+                    f'BoxPriorSampler: no valid position for box {i + 1}/{k} in a {w}x{h} '
+                    f'image after {self.max_tries} tries (region={self.region!r}, '
+                    f'{region.mean():.1%} of the image); lower num_boxes or min_inside')
+            boxes = np.vstack([boxes, box])
+        return boxes.astype(np.float32)
+
+    def _place_one(self, rng: np.random.Generator, integral: np.ndarray, placed: np.ndarray,
+                   w: int, h: int) -> Optional[np.ndarray]:
+        n = self.positions_per_try
+        for _ in range(self.max_tries):
+            bw, bh = self._draw_size(rng, w, h)
+            x1 = rng.uniform(0, w - bw, n)
+            y1 = rng.uniform(0, h - bh, n)
+            x2, y2 = x1 + bw, y1 + bh
+            # Pixels touched by the box, for the region test via the integral image.
+            px1, py1 = np.floor(x1).astype(int), np.floor(y1).astype(int)
+            px2 = np.minimum(np.ceil(x2).astype(int), w)
+            py2 = np.minimum(np.ceil(y2).astype(int), h)
+            inside = (integral[py2, px2] - integral[py1, px2] - integral[py2, px1]
+                      + integral[py1, px1])
+            ok = inside >= self.min_inside * (px2 - px1) * (py2 - py1)
+            for b in placed:
+                ok &= (x2 <= b[0]) | (b[2] <= x1) | (y2 <= b[1]) | (b[3] <= y1)
+            hits = np.flatnonzero(ok)
+            if len(hits):
+                j = hits[0]
+                return np.array([x1[j], y1[j], x2[j], y2[j]])
+        return None
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(ann_file={str(self.ann_file)!r}, '
+                f'num_boxes={self.num_boxes}, region={self.region!r}, '
+                f'{len(self.rel_sizes)} prior boxes)')

@@ -1,0 +1,3 @@
+from .sample_insertion_boxes import SampleInsertionBoxes
+
+__all__ = ['SampleInsertionBoxes']

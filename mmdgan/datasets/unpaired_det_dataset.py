@@ -1,0 +1,154 @@
+"""Unpaired clean (X) / labelled (Y) detection dataset for DetectorGAN."""
+import copy
+import json
+import os
+from collections import Counter
+from typing import List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmdet.datasets import CocoDataset
+from torch.utils.data import Dataset
+
+from mmdgan.registry import DATASETS, TASK_UTILS
+
+from .transforms import SampleInsertionBoxes
+
+#: Transforms after which the insertion boxes are sampled (the image is loaded).
+_LOADERS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'mmcv.LoadImageFromFile')
+
+
+def _read_categories(ann_file: str) -> List[str]:
+    if not os.path.isfile(ann_file):
+        raise FileNotFoundError(f'UnpairedDetDataset: labelled (Y) annotation file not found: '
+                                f'{ann_file}')
+    with open(ann_file) as f:
+        cats = json.load(f).get('categories', [])
+    if not cats:
+        raise ValueError(f'UnpairedDetDataset: {ann_file} has no categories')
+    return [c['name'] for c in sorted(cats, key=lambda c: c['id'])]
+
+
+def _with_box_sampling(pipeline: Sequence, transform: SampleInsertionBoxes) -> list:
+    """Insert the box sampling right after the image loader of a clean pipeline."""
+    pipeline = list(pipeline)
+    types = [t.get('type') if isinstance(t, dict) else type(t).__name__ for t in pipeline]
+    if 'SampleInsertionBoxes' in types:
+        return pipeline
+    for i, name in enumerate(types):
+        if name in _LOADERS:
+            return pipeline[:i + 1] + [transform] + pipeline[i + 1:]
+    raise ValueError('UnpairedDetDataset: clean_pipeline has no LoadImageFromFile to sample '
+                     'the insertion boxes after')
+
+
+@DATASETS.register_module()
+class UnpairedDetDataset(Dataset):
+    """Pairs of independently drawn clean and labelled images.
+
+    Each item is ``dict(clean=packed, labelled=packed)``; ``packed`` is the
+    output of ``PackDetInputs``. Clean samples carry K insertion boxes from
+    ``box_sampler`` as ``gt_instances`` (label: ``target_class``), sampled on
+    the loaded image so that later geometric transforms move them with it.
+
+    The length is ``max(len(X), len(Y))``; item ``i`` uses clean image
+    ``i % len(X)`` and a labelled image chosen by a seeded shuffle of Y per
+    cycle, so both sets are fully visited. Box sampling is seeded by
+    ``(seed, i, torch.initial_seed(), visit count)``: reproducible for a fixed
+    seed, different across epochs (DataLoader workers are reseeded per
+    epoch; persistent workers count visits).
+
+    Args:
+        data_root: Dataset folder; relative paths are resolved against it.
+        clean_ann_file: X COCO file (no annotations needed).
+        labelled_ann_file: Y COCO file with boxes.
+        clean_pipeline: Pipeline of X (load, resize, flip, pack).
+        labelled_pipeline: Pipeline of Y (load, annotations, resize, flip, pack).
+        box_sampler: Config of the insertion-box sampler (TASK_UTILS); a
+            relative ``ann_file`` in it is resolved against ``data_root``.
+        target_class: Y category given to the inserted boxes (default: the first).
+        data_prefix: Image prefix inside ``data_root`` (``file_name`` is relative to it).
+        seed: Seed of the pairing and the box sampling.
+        test_mode: Passed to the inner datasets.
+    """
+
+    def __init__(self, data_root: str, clean_ann_file: str, labelled_ann_file: str,
+                 clean_pipeline: Sequence[dict], labelled_pipeline: Sequence[dict],
+                 box_sampler: dict, target_class: Optional[str] = None,
+                 data_prefix: dict = dict(img=''), seed: int = 0,
+                 test_mode: bool = False) -> None:
+        self.data_root = data_root
+        self.seed = int(seed)
+        labelled_path = os.path.join(data_root, labelled_ann_file)
+        clean_path = os.path.join(data_root, clean_ann_file)
+        classes = _read_categories(labelled_path)
+        if target_class is None:
+            target_class = classes[0]
+        if target_class not in classes:
+            raise ValueError(f'UnpairedDetDataset: target_class {target_class!r} is not a '
+                             f'category of {labelled_path} ({classes})')
+        self.target_class = target_class
+        if not os.path.isfile(clean_path):
+            raise FileNotFoundError(f'UnpairedDetDataset: clean (X) annotation file not '
+                                    f'found: {clean_path}')
+        sampler_cfg = copy.deepcopy(dict(box_sampler))
+        sampler_cfg.setdefault('data_root', data_root)
+        self.box_sampler = TASK_UTILS.build(sampler_cfg)
+        sample_boxes = SampleInsertionBoxes(self.box_sampler, label=classes.index(target_class))
+        metainfo = dict(classes=tuple(classes))
+        self.labelled = CocoDataset(
+            data_root=data_root, ann_file=labelled_ann_file, data_prefix=dict(data_prefix),
+            metainfo=metainfo, filter_cfg=dict(filter_empty_gt=True),
+            pipeline=list(labelled_pipeline), test_mode=test_mode)
+        self.clean = CocoDataset(
+            data_root=data_root, ann_file=clean_ann_file, data_prefix=dict(data_prefix),
+            metainfo=metainfo, filter_cfg=None,
+            pipeline=_with_box_sampling(clean_pipeline, sample_boxes), test_mode=test_mode)
+        for name, ds, path in (('clean (X)', self.clean, clean_path),
+                               ('labelled (Y)', self.labelled, labelled_path)):
+            if len(ds) == 0:
+                raise ValueError(f'UnpairedDetDataset: the {name} set is empty: {path}'
+                                 + (' has no image with a box' if 'Y' in name else ''))
+        self._visits: Counter = Counter()
+
+    @property
+    def metainfo(self) -> dict:
+        """Y's meta information (``classes``), as mmengine datasets expose it."""
+        return copy.deepcopy(self.labelled.metainfo)
+
+    def __len__(self) -> int:
+        return max(len(self.clean), len(self.labelled))
+
+    def labelled_index(self, idx: int) -> int:
+        """Index into Y of item ``idx``: a seeded permutation of Y per cycle."""
+        n = len(self.labelled)
+        cycle, pos = divmod(idx, n)
+        return int(np.random.default_rng([self.seed, cycle]).permutation(n)[pos])
+
+    def _prepare(self, ds: CocoDataset, idx: int, which: str, extra: dict) -> dict:
+        info = ds.get_data_info(idx)
+        info.update(extra)
+        path = info['img_path']
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'UnpairedDetDataset: {which} image not found: {path}')
+        try:
+            return ds.pipeline(info)
+        except Exception as err:
+            raise ValueError(f'UnpairedDetDataset: failed to load/transform {which} image '
+                             f'{path}: {type(err).__name__}: {err}') from err
+
+    def __getitem__(self, idx: int) -> dict:
+        if not 0 <= idx < len(self):
+            raise IndexError(f'index {idx} out of range for {len(self)} items')
+        visit = self._visits[idx]
+        self._visits[idx] += 1
+        entropy = [self.seed, int(idx), torch.initial_seed() % 2**63, visit]
+        clean = self._prepare(self.clean, idx % len(self.clean), 'clean',
+                              dict(insertion_seed=entropy))
+        labelled = self._prepare(self.labelled, self.labelled_index(idx), 'labelled', {})
+        return dict(clean=clean, labelled=labelled)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(X={len(self.clean)} images, '
+                f'Y={len(self.labelled)} images, classes={self.metainfo["classes"]}, '
+                f'target_class={self.target_class!r}, sampler={self.box_sampler!r})')
