@@ -1,0 +1,85 @@
+"""Discriminator that judges the box regions of an image."""
+from typing import Optional, Sequence, Union
+
+import torch
+from mmengine.model import BaseModule
+
+from mmdgan.models.layers.roi_crop import crop_and_resize
+from mmdgan.registry import MODELS
+
+from .patch_discriminator import PatchDiscriminator
+
+
+@MODELS.register_module()
+class LocalPatchDiscriminator(BaseModule):
+    """PatchGAN on box crops (``D_localX``).
+
+    Each box is cropped (with an optional context margin) and resized to
+    ``crop_size`` by a grid-sample RoIAlign, which is differentiable to any
+    order, and the crops are scored by a :class:`PatchDiscriminator`. Real
+    crops come from Y's boxes, fake ones from the inserted boxes of G_X.
+
+    Args:
+        in_channels: Image channels.
+        crop_size: Side of the resized crops.
+        base_channels: Width of the first convolution.
+        num_layers: Stride-2 convolutions of the PatchGAN.
+        context: Margin around each box as a fraction of its size, so that the
+            seam between object and background is judged too.
+        norm: Normalisation of the PatchGAN.
+        spectral_norm: Spectral normalisation of the PatchGAN.
+        sampling_ratio: Samples per output pixel and axis for the resize (0:
+            adaptive, which averages when shrinking).
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 crop_size: int = 32,
+                 base_channels: int = 64,
+                 num_layers: int = 3,
+                 context: float = 0.0,
+                 norm: str = 'instance',
+                 spectral_norm: bool = False,
+                 sampling_ratio: int = 0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        # Each stride-2 layer halves the crop and the stride-1 4x4 convolution
+        # removes one more pixel; InstanceNorm needs more than one value there.
+        min_size = 3 * 2**num_layers
+        if crop_size < min_size:
+            raise ValueError(f'crop_size must be >= {min_size} for num_layers={num_layers}, '
+                             f'got {crop_size}')
+        if context < 0:
+            raise ValueError(f'context must be >= 0, got {context}')
+        self.in_channels = in_channels
+        self.crop_size = crop_size
+        self.context = context
+        self.sampling_ratio = sampling_ratio
+        self.patch = PatchDiscriminator(in_channels, base_channels, num_layers, norm,
+                                        spectral_norm)
+
+    def crop(self, img: torch.Tensor,
+             boxes: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
+        """``(N, C, crop_size, crop_size)`` crops of ``boxes`` from ``img``."""
+        if img.dim() != 4 or img.shape[1] != self.in_channels:
+            raise ValueError(f'LocalPatchDiscriminator: img must be (B, {self.in_channels}, H, '
+                             f'W), got {tuple(img.shape)}')
+        crops = crop_and_resize(img, boxes, self.crop_size, self.context, self.sampling_ratio)
+        if len(crops) == 0:
+            raise ValueError('LocalPatchDiscriminator: no boxes to judge in this batch')
+        return crops
+
+    def forward(self, img: torch.Tensor,
+                boxes: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
+        """Score the box regions.
+
+        Args:
+            img: ``(B, C, H, W)`` images.
+            boxes: Per-image ``(K_i, 4)`` xyxy pixel boxes, or ``(N, 5)`` RoIs
+                ``(batch_index, x1, y1, x2, y2)``.
+
+        Returns:
+            ``(N, 1, h, w)`` patch logits, one map per box.
+        """
+        return self.patch(self.crop(img, boxes))

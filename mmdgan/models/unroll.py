@@ -1,0 +1,218 @@
+"""Hypergradient of the detector's real-data loss after a virtual step on synthetic data.
+
+    theta' = theta - inner_lr * grad_theta L_syn(theta; syn_inputs)
+    loss   = L_real(theta')
+
+``unroll`` returns ``loss`` and a ``surrogate`` scalar whose gradient w.r.t.
+``syn_inputs`` is ``d loss / d syn_inputs`` (exactly, or by DARTS' central
+difference). See ``docs/unroll.md``.
+"""
+import random
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.model import is_model_wrapper
+from torch.func import functional_call
+
+MODES = ('exact', 'finite_diff')
+
+Params = Dict[str, torch.Tensor]
+
+
+class UnrollResult(NamedTuple):
+    """Outcome of :func:`unroll`.
+
+    Attributes:
+        loss: ``L_real(theta')``, detached (for logging).
+        surrogate: Scalar equal to ``loss`` whose gradient w.r.t.
+            ``syn_inputs`` is the hypergradient; add ``weight * surrogate`` to
+            the generator's loss. It carries no gradient to the detector.
+    """
+
+    loss: torch.Tensor
+    surrogate: torch.Tensor
+
+
+def _detached(samples: Any) -> Any:
+    """Detached copies of data samples / tensors, so that graph-carrying ground
+    truth never reaches ``copy.deepcopy`` (``TwoStageDetector.loss``)."""
+    if isinstance(samples, (list, tuple)):
+        return type(samples)(_detached(s) for s in samples)
+    if hasattr(samples, 'detach') and hasattr(samples, 'clone'):
+        return samples.detach().clone()
+    return samples
+
+
+@contextmanager
+def _fixed_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """Run a block under ``seed`` (torch, numpy, python) and restore every state after."""
+    np_state, py_state = np.random.get_state(), random.getstate()
+    devices = []
+    if device.type == 'cuda':
+        devices = [torch.cuda.current_device() if device.index is None else device.index]
+    try:
+        with torch.random.fork_rng(devices=devices):
+            torch.default_generator.manual_seed(seed)
+            if devices:
+                with torch.cuda.device(devices[0]):
+                    torch.cuda.manual_seed(seed)
+            np.random.seed(seed)
+            random.seed(seed)
+            yield
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+
+
+class _LossAt:
+    """``L(params; inputs, samples)`` of a detector, without touching its state.
+
+    Every call runs ``functional_call`` with the given trainable parameters,
+    the untouched frozen ones and fresh clones of all buffers, so BatchNorm
+    running statistics of the real detector never change.
+    """
+
+    def __init__(self, model: nn.Module, loss_fn: Optional[Callable[[dict], torch.Tensor]],
+                 device: torch.device) -> None:
+        self.model = model
+        self.frozen = {n: p for n, p in model.named_parameters() if not p.requires_grad}
+        self.buffers = dict(model.named_buffers())
+        self.device = device
+        if loss_fn is not None:
+            self.loss_fn = loss_fn
+        elif hasattr(model, 'parse_losses'):
+            self.loss_fn = lambda losses: model.parse_losses(losses)[0]
+        else:
+            raise ValueError(f'unroll: {type(model).__name__} has no parse_losses; pass loss_fn')
+
+    def __call__(self, params: Params, inputs: torch.Tensor, samples: Any,
+                 seed: Optional[int] = None) -> torch.Tensor:
+        state = {**params, **self.frozen, **{n: b.clone() for n, b in self.buffers.items()}}
+        args = (inputs, _detached(samples))
+        if seed is None:
+            losses = functional_call(self.model, state, args=args, kwargs={'mode': 'loss'})
+        else:
+            with _fixed_rng(seed, self.device):
+                losses = functional_call(self.model, state, args=args, kwargs={'mode': 'loss'})
+        loss = self.loss_fn(losses)
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            raise ValueError('unroll: loss_fn must return a scalar tensor')
+        return loss
+
+
+def _grads(loss: torch.Tensor, params: Params, create_graph: bool = False) -> Params:
+    """``d loss / d params``; parameters outside the loss path get zeros."""
+    grads = torch.autograd.grad(loss, list(params.values()), create_graph=create_graph,
+                                allow_unused=True)
+    return {n: torch.zeros_like(p) if g is None else g
+            for (n, p), g in zip(params.items(), grads)}
+
+
+def _as_fp32(x: torch.Tensor) -> torch.Tensor:
+    # Half precision cannot resolve the finite-difference step (~1e-6 per weight).
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
+def unroll(detector: nn.Module,
+           syn_inputs: torch.Tensor,
+           syn_samples: Any,
+           real_inputs: torch.Tensor,
+           real_samples: Any,
+           inner_lr: float,
+           mode: str = 'exact',
+           fd_eps: float = 0.01,
+           loss_fn: Optional[Callable[[dict], torch.Tensor]] = None) -> UnrollResult:
+    """Real-data loss after one virtual SGD step on synthetic data, and its hypergradient.
+
+    Args:
+        detector: mmdet detector (or any module with ``forward(inputs,
+            data_samples, mode='loss') -> dict``); a DDP wrapper is unwrapped.
+            Only parameters with ``requires_grad=True`` take the virtual step.
+        syn_inputs: Synthetic batch in detector space, carrying the graph to
+            the generator.
+        syn_samples: Data samples of the synthetic batch (inserted boxes).
+        real_inputs: Real batch (a different one than any real data in the
+            inner step, or the hypergradient is biased).
+        real_samples: Data samples of the real batch.
+        inner_lr: Step size ``alpha`` of the virtual step.
+        mode: ``'exact'`` (second-order autograd; the loss path must be twice
+            differentiable, see ``make_twice_differentiable``) or
+            ``'finite_diff'`` (DARTS central difference; any detector).
+        fd_eps: Finite-difference radius ``eps * ||v||`` in parameter space.
+        loss_fn: Turns the detector's loss dict into a scalar; default
+            ``detector.parse_losses(losses)[0]``.
+
+    Returns:
+        :class:`UnrollResult`. The detector's parameters, buffers and
+        ``.grad`` are left untouched.
+    """
+    if mode not in MODES:
+        raise ValueError(f'unroll: mode must be one of {MODES}, got {mode!r}')
+    if not inner_lr > 0:
+        raise ValueError(f'unroll: inner_lr must be > 0, got {inner_lr}')
+    if not fd_eps > 0:
+        raise ValueError(f'unroll: fd_eps must be > 0, got {fd_eps}')
+    if not isinstance(syn_inputs, torch.Tensor) or not syn_inputs.is_floating_point():
+        raise ValueError('unroll: syn_inputs must be a floating-point tensor')
+    model = detector.module if is_model_wrapper(detector) else detector
+    # Detached leaves: the virtual step differentiates w.r.t. them and the
+    # real detector's .grad is never written.
+    theta = {n: p.detach().requires_grad_(True)
+             for n, p in model.named_parameters() if p.requires_grad}
+    if not theta:
+        raise ValueError(f'unroll: no parameter of {type(model).__name__} requires grad')
+    loss_at = _LossAt(model, loss_fn, syn_inputs.device)
+    # One seed for every synthetic evaluation: two-stage detectors sample
+    # proposals and RoIs at random, and theta +/- eps*v must see the same ones.
+    seed = int(torch.randint(0, 2**31 - 1, ()).item())
+    with torch.autocast(device_type=syn_inputs.device.type, enabled=False):
+        syn_inputs = _as_fp32(syn_inputs)
+        real_inputs = _as_fp32(real_inputs)
+        if mode == 'exact':
+            return _exact(loss_at, theta, syn_inputs, syn_samples, real_inputs, real_samples,
+                          inner_lr, seed)
+        return _finite_diff(loss_at, theta, syn_inputs, syn_samples, real_inputs, real_samples,
+                            inner_lr, fd_eps, seed)
+
+
+def _exact(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_samples: Any,
+           real_inputs: torch.Tensor, real_samples: Any, inner_lr: float,
+           seed: int) -> UnrollResult:
+    loss_syn = loss_at(theta, syn_inputs, syn_samples, seed)
+    grads = _grads(loss_syn, theta, create_graph=True)
+    theta_new = {n: p - inner_lr * grads[n] for n, p in theta.items()}
+    loss_real = loss_at(theta_new, real_inputs, real_samples)
+    return UnrollResult(loss_real.detach(), loss_real)
+
+
+def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_samples: Any,
+                 real_inputs: torch.Tensor, real_samples: Any, inner_lr: float, fd_eps: float,
+                 seed: int) -> UnrollResult:
+    inputs = syn_inputs.detach()
+    grads = _grads(loss_at(theta, inputs, syn_samples, seed), theta)
+    theta_new = {n: (p - inner_lr * grads[n]).detach().requires_grad_(True)
+                 for n, p in theta.items()}
+    loss_real = loss_at(theta_new, real_inputs, real_samples)
+    v = _grads(loss_real, theta_new)
+    norm = torch.sqrt(sum((g.double()**2).sum() for g in v.values()))
+    if not torch.isfinite(norm):
+        raise FloatingPointError("unroll: non-finite gradient of the real loss at theta'")
+    if norm == 0:
+        hyper = torch.zeros_like(inputs)
+    else:
+        eps = fd_eps / norm.item()
+
+        def input_grad(sign: float) -> torch.Tensor:
+            x = inputs.clone().requires_grad_(True)
+            params = {n: p.detach() + sign * eps * v[n] for n, p in theta.items()}
+            (grad, ) = torch.autograd.grad(loss_at(params, x, syn_samples, seed), x,
+                                           allow_unused=True)
+            return torch.zeros_like(x) if grad is None else grad
+
+        hyper = -inner_lr * (input_grad(1.0) - input_grad(-1.0)) / (2 * eps)
+    linear = (syn_inputs * hyper).sum()
+    surrogate = loss_real.detach() + linear - linear.detach()
+    return UnrollResult(loss_real.detach(), surrogate)
