@@ -1,0 +1,70 @@
+"""Evaluate a trained detector checkpoint on a config's test set (``tools/test.py``)."""
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+from mmengine.config import Config
+
+from mmdgan.datasets.converters.common import write_json_atomic
+
+
+def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
+                      out: Optional[str] = None, cfg_options: Optional[dict] = None,
+                      launcher: str = 'none') -> Config:
+    """Load ``config`` for testing ``checkpoint``, mmdet style.
+
+    Args:
+        config: Detector config file.
+        checkpoint: Checkpoint to evaluate.
+        work_dir: Overrides ``cfg.work_dir``; default ``./work_dirs/<config name>``.
+        out: Also dump the raw predictions to this ``.pkl`` file.
+        cfg_options: Dotted key -> value overrides.
+        launcher: ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+
+    Returns:
+        The ready config.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    if out is not None and not out.endswith(('.pkl', '.pickle')):
+        raise ValueError(f'--out must be a .pkl or .pickle file, got {out}')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    if out is not None:
+        evaluator = cfg.test_evaluator
+        metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+        cfg.test_evaluator = [*metrics, dict(type='mmdet.DumpDetResults', out_file_path=out)]
+    return cfg
+
+
+def evaluate(cfg: Config, metrics_out: Optional[str] = None) -> Dict[str, float]:
+    """Run the test loop of ``cfg`` and return (and optionally save) its metrics.
+
+    Args:
+        cfg: A config from :func:`build_test_config`.
+        metrics_out: Write the metrics to this json file (atomically).
+
+    Returns:
+        Metric name -> value, as logged by the evaluators.
+    """
+    from mmengine.runner import Runner
+
+    from mmdgan.utils import register_all_modules
+
+    register_all_modules(init_default_scope=False)
+    runner = Runner.from_cfg(cfg)
+    metrics = {k: float(v) for k, v in runner.test().items()}
+    if metrics_out is not None:
+        os.makedirs(osp.dirname(osp.abspath(metrics_out)), exist_ok=True)
+        write_json_atomic(metrics, metrics_out)
+    return metrics

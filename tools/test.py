@@ -1,0 +1,45 @@
+"""Evaluate a detector checkpoint on its config's test set, mmdet style.
+
+    python tools/test.py CONFIG CKPT [--work-dir DIR] [--out preds.pkl] \\
+        [--metrics-out metrics.json] [--cfg-options key=value ...]
+"""
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+from mmengine.config import DictAction
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from mmdgan.evaluation.evaluate import build_test_config, evaluate  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a detector')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and evaluation metrics')
+    parser.add_argument('--out', help='dump predictions to a pickle file (.pkl)')
+    parser.add_argument('--metrics-out', help='write the metrics to this json file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    cfg = build_test_config(args.config, args.checkpoint, work_dir=args.work_dir,
+                            out=args.out, cfg_options=args.cfg_options,
+                            launcher=args.launcher)
+    return evaluate(cfg, metrics_out=args.metrics_out)
+
+
+if __name__ == '__main__':
+    main()
