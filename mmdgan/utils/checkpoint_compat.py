@@ -5,6 +5,11 @@ torch 2.6 made ``torch.load(weights_only=True)`` the default, and mmengine
 message hub (``HistoryBuffer``) and numpy scalars/arrays in ``meta``, which the
 safe unpickler refuses. Rather than switching the check off, we allow-list
 exactly the types mmengine writes; anything else is still refused.
+
+One more obstacle: ``HistoryBuffer.__getstate__`` pickles its statistics
+methods (``HistoryBuffer.min`` ...) through ``getattr``, which no safe
+unpickler should allow. Those four defaults are re-registered by
+``__setstate__`` anyway, so we pickle only custom-registered methods.
 """
 import numpy as np
 import torch
@@ -23,6 +28,22 @@ def _numpy_safe_globals() -> list:
     return safe
 
 
+_DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getstate(self) -> dict:
+    """``HistoryBuffer.__getstate__`` without the default statistics methods.
+
+    Unlike mmengine's version it also leaves ``self.__dict__`` untouched.
+    """
+    state = dict(self.__dict__)
+    custom = {name: method for name, method in self._statistics_methods.items()
+              if name not in _DEFAULT_STATISTICS}
+    if custom:
+        state['statistics_methods'] = custom
+    return state
+
+
 def allow_mmengine_checkpoints() -> None:
     """Allow-list mmengine's own checkpoint types for ``weights_only`` loading.
 
@@ -33,5 +54,6 @@ def allow_mmengine_checkpoints() -> None:
     from mmengine.logging import HistoryBuffer
     from mmengine.logging.message_hub import MessageHub
 
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
     torch.serialization.add_safe_globals(
         [HistoryBuffer, MessageHub, *_numpy_safe_globals()])

@@ -34,6 +34,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             warnings.warn('The current default scope '
                           f'"{current_scope.scope_name}" is not "mmdgan", '
                           '`register_all_modules` will force the current '
-                          'default scope to be "mmdgan".')
+                          'default scope to be "mmdgan".', stacklevel=2)
             new_instance_name = f'mmdgan-{datetime.datetime.now()}'
             DefaultScope.get_instance(new_instance_name, scope_name='mmdgan')

@@ -1,0 +1,81 @@
+"""mmengine resumes its own checkpoints on torch >= 2.6 once mmdgan is imported."""
+import pickle
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+
+import mmdgan  # noqa: F401  (installs the allow-list)
+from mmdgan.utils import allow_mmengine_checkpoints
+
+
+class _ToyModel(BaseModel):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2, 1)
+
+    def forward(self, inputs, labels=None, mode='tensor'):
+        out = self.linear(inputs)
+        if mode == 'loss':
+            return {'loss': ((out.squeeze(1) - labels)**2).mean()}
+        return out
+
+
+class _ToyDataset(torch.utils.data.Dataset):
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, idx):
+        x = torch.tensor([float(idx), 1.0])
+        return dict(inputs=x, labels=x.sum())
+
+
+def _runner(work_dir, max_iters, resume=False) -> Runner:
+    return Runner(
+        model=_ToyModel(),
+        work_dir=str(work_dir),
+        train_dataloader=dict(dataset=_ToyDataset(), batch_size=2,
+                              sampler=dict(type='DefaultSampler', shuffle=False),
+                              collate_fn=dict(type='default_collate')),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
+                           logger=dict(type='LoggerHook', interval=1)),
+        resume=resume,
+        randomness=dict(seed=0),
+        default_scope='mmengine',
+        experiment_name=f'toy_{max_iters}_{resume}')
+
+
+def test_resume_restores_iteration_and_optimizer(tmp_path):
+    first = _runner(tmp_path, max_iters=2)
+    first.train()
+    saved_momentum = {k: v['momentum_buffer'].clone()
+                      for k, v in first.optim_wrapper.optimizer.state_dict()['state'].items()}
+    assert (tmp_path / 'iter_2.pth').is_file()
+
+    resumed = _runner(tmp_path, max_iters=4, resume=True)
+    resumed.load_or_resume()
+    assert resumed.iter == 2
+    restored = resumed.optim_wrapper.optimizer.state_dict()['state']
+    assert saved_momentum.keys() == restored.keys()
+    for key, value in saved_momentum.items():
+        assert torch.equal(value, restored[key]['momentum_buffer'])
+    resumed.train()
+    assert resumed.iter == 4
+
+
+class NotAllowListed:
+    """A type mmengine never writes: loading it must still be refused."""
+
+
+def test_unknown_globals_are_still_refused(tmp_path):
+    allow_mmengine_checkpoints()
+    path = tmp_path / 'other.pth'
+    torch.save({'obj': NotAllowListed()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
