@@ -3,7 +3,7 @@ import copy
 import json
 import os
 from collections import Counter
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -18,15 +18,21 @@ from .transforms import SampleInsertionBoxes
 _LOADERS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'mmcv.LoadImageFromFile')
 
 
-def _read_categories(ann_file: str) -> List[str]:
+def _load_checked(ann_file: str, which: str, need_boxes: bool) -> dict:
+    """Load a COCO file and fail early, naming the set, if it is missing or empty."""
     if not os.path.isfile(ann_file):
-        raise FileNotFoundError(f'UnpairedDetDataset: labelled (Y) annotation file not found: '
+        raise FileNotFoundError(f'UnpairedDetDataset: {which} annotation file not found: '
                                 f'{ann_file}')
     with open(ann_file) as f:
-        cats = json.load(f).get('categories', [])
-    if not cats:
-        raise ValueError(f'UnpairedDetDataset: {ann_file} has no categories')
-    return [c['name'] for c in sorted(cats, key=lambda c: c['id'])]
+        coco = json.load(f)
+    images = coco.get('images', [])
+    if need_boxes:
+        with_boxes = {a['image_id'] for a in coco.get('annotations', [])}
+        images = [i for i in images if i['id'] in with_boxes]
+    if not images:
+        raise ValueError(f'UnpairedDetDataset: the {which} set is empty: {ann_file} has no '
+                         + ('image with a box' if need_boxes else 'image'))
+    return coco
 
 
 def _with_box_sampling(pipeline: Sequence, transform: SampleInsertionBoxes) -> list:
@@ -81,16 +87,17 @@ class UnpairedDetDataset(Dataset):
         self.seed = int(seed)
         labelled_path = os.path.join(data_root, labelled_ann_file)
         clean_path = os.path.join(data_root, clean_ann_file)
-        classes = _read_categories(labelled_path)
+        coco_y = _load_checked(labelled_path, 'labelled (Y)', need_boxes=True)
+        _load_checked(clean_path, 'clean (X)', need_boxes=False)
+        classes = [c['name'] for c in sorted(coco_y.get('categories', []), key=lambda c: c['id'])]
+        if not classes:
+            raise ValueError(f'UnpairedDetDataset: {labelled_path} has no categories')
         if target_class is None:
             target_class = classes[0]
         if target_class not in classes:
             raise ValueError(f'UnpairedDetDataset: target_class {target_class!r} is not a '
                              f'category of {labelled_path} ({classes})')
         self.target_class = target_class
-        if not os.path.isfile(clean_path):
-            raise FileNotFoundError(f'UnpairedDetDataset: clean (X) annotation file not '
-                                    f'found: {clean_path}')
         sampler_cfg = copy.deepcopy(dict(box_sampler))
         sampler_cfg.setdefault('data_root', data_root)
         self.box_sampler = TASK_UTILS.build(sampler_cfg)
@@ -104,11 +111,6 @@ class UnpairedDetDataset(Dataset):
             data_root=data_root, ann_file=clean_ann_file, data_prefix=dict(data_prefix),
             metainfo=metainfo, filter_cfg=None,
             pipeline=_with_box_sampling(clean_pipeline, sample_boxes), test_mode=test_mode)
-        for name, ds, path in (('clean (X)', self.clean, clean_path),
-                               ('labelled (Y)', self.labelled, labelled_path)):
-            if len(ds) == 0:
-                raise ValueError(f'UnpairedDetDataset: the {name} set is empty: {path}'
-                                 + (' has no image with a box' if 'Y' in name else ''))
         self._visits: Counter = Counter()
 
     @property

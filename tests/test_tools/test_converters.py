@@ -62,7 +62,7 @@ def assert_loads_in_stock_mmdet(folder, ann_file='train.json'):
     for i in range(len(ds)):
         out = ds[i]
         sample = out['data_samples']
-        boxes = sample.gt_instances.bboxes
+        boxes = sample.gt_instances.bboxes.tensor
         h, w = sample.img_shape
         assert out['inputs'].shape[1:] == (h, w) and max(h, w) == 64
         assert len(boxes) > 0

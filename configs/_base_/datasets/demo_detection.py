@@ -53,20 +53,7 @@ val_dataloader = dict(
         pipeline=test_pipeline,
         backend_args=backend_args))
 test_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='mmdet.DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='test.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='test.json'))
 val_evaluator = dict(
     type='mmdet.CocoMetric', ann_file=data_root + 'val.json', metric='bbox',
     format_only=False, backend_args=backend_args)

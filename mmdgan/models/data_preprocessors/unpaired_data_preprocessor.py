@@ -19,12 +19,13 @@ def boxes_to_masks(boxes: Sequence[torch.Tensor], shape: Tuple[int, int]) -> tor
     holding its centre, so no box is lost.
 
     Args:
-        boxes: Per image, a ``(K, 4)`` tensor (K may be 0).
+        boxes: Per image, a ``(K, 4)`` tensor or mmdet ``BaseBoxes`` (K may be 0).
         shape: ``(H, W)`` of the masks.
     """
     h, w = shape
     masks = torch.zeros(len(boxes), 1, h, w)
     for i, img_boxes in enumerate(boxes):
+        img_boxes = getattr(img_boxes, 'tensor', img_boxes)  # mmdet HorizontalBoxes
         for x1, y1, x2, y2 in img_boxes.detach().cpu().tolist():
             c0, c1 = _pixel_span(x1, x2, w)
             r0, r1 = _pixel_span(y1, y2, h)
