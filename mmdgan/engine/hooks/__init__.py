@@ -1,1 +1,3 @@
+from .gan_visualization_hook import GANVisualizationHook
 
+__all__ = ['GANVisualizationHook']

@@ -1,0 +1,5 @@
+# DetectorGAN (RetinaNet-R18 in the loop, exact unroll) on mini-MIAS, 256 px, batch 4.
+_base_ = [
+    './_base_/models/dgan_retinanet-r18.py', './_base_/datasets/mini-mias_unpaired.py',
+    './_base_/schedules/dgan_2k.py', './_base_/default_runtime.py'
+]

@@ -1,0 +1,196 @@
+"""Cost of DetectorGAN training steps against a plain detector step.
+
+Used by ``tools/analysis_tools/benchmark_train.py``. Every measurement runs on
+the same batch, in a forked child process, so that its peak memory is its own
+(CPU: peak resident set size; CUDA: peak allocated memory).
+"""
+import copy
+import multiprocessing as mp
+import resource
+import time
+from typing import Callable, Dict, List, Optional
+
+import torch
+from mmengine.config import Config
+
+UNROLL_MODES = ('none', 'exact', 'finite_diff')
+
+
+def _peak_memory_mib(device: torch.device) -> float:
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _timed(fn: Callable[[], None], iters: int, warmup: int, device: torch.device) -> dict:
+    for _ in range(warmup):
+        fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    start = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    return dict(s_per_iter=(time.perf_counter() - start) / iters,
+                peak_mib=_peak_memory_mib(device))
+
+
+def _in_child(fn: Callable[[], dict]) -> dict:
+    """Run ``fn`` in a forked process (its own peak memory) and return its result."""
+    ctx = mp.get_context('fork')
+    queue = ctx.Queue()
+
+    def target():
+        try:
+            queue.put(('ok', fn()))
+        except BaseException as exc:  # report, do not hang the parent
+            queue.put(('error', f'{type(exc).__name__}: {exc}'))
+
+    proc = ctx.Process(target=target)
+    proc.start()
+    status, result = queue.get()
+    proc.join()
+    if status != 'ok':
+        raise RuntimeError(f'benchmark child failed: {result}')
+    return result
+
+
+class TrainBenchmark:
+    """Build a DetectorGAN and one batch from a config and time its steps.
+
+    Args:
+        cfg: A DetectorGAN config.
+        device: Torch device string.
+        iters: Timed repetitions per measurement.
+        warmup: Untimed repetitions before.
+    """
+
+    def __init__(self, cfg: Config, device: str = 'cpu', iters: int = 5,
+                 warmup: int = 2) -> None:
+        from mmengine.runner import Runner
+
+        from mmdgan.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+        from mmdgan.utils import register_all_modules
+
+        register_all_modules()
+        if iters < 1 or warmup < 0:
+            raise ValueError('iters must be >= 1 and warmup >= 0')
+        self.iters, self.warmup = iters, warmup
+        self.device = torch.device(device)
+        model_cfg = copy.deepcopy(cfg.model)
+        # Built in exact mode so the twice-differentiable detector serves all modes.
+        model_cfg.setdefault('unroll', {})['mode'] = 'exact'
+        self.model = MODELS.build(model_cfg).to(self.device)
+        self.model.init_weights()
+        self.model.train()
+        optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+        constructor = optim_cfg.pop('constructor')
+        paramwise = optim_cfg.pop('paramwise_cfg', None)
+        self.optim_wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(
+            dict(type=constructor, optim_wrapper_cfg=optim_cfg,
+                 paramwise_cfg=paramwise))(self.model)
+        loader_cfg = copy.deepcopy(cfg.train_dataloader)
+        loader_cfg['num_workers'] = 0
+        loader_cfg.pop('persistent_workers', None)
+        self.batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+
+    def _data(self) -> dict:
+        return self.model.data_preprocessor(copy.deepcopy(self.batch), True)
+
+    def train_step(self, mode: str) -> dict:
+        """Time whole ``train_step`` calls with unroll ``mode``."""
+        if mode not in UNROLL_MODES:
+            raise ValueError(f'mode must be one of {UNROLL_MODES}, got {mode!r}')
+
+        def run() -> dict:
+            self.model.unroll_cfg['mode'] = mode
+            return _timed(lambda: self.model.train_step(copy.deepcopy(self.batch),
+                                                        self.optim_wrapper),
+                          self.iters, self.warmup, self.device)
+
+        return _in_child(run)
+
+    def _real_batch(self):
+        labelled = self._data()['labelled']
+        return self.model.to_detector_batch([labelled['inputs']], labelled['data_samples'])
+
+    def detector_step(self) -> dict:
+        """Time a plain detector step (forward, backward, optimizer step)."""
+
+        def run() -> dict:
+            inputs, samples = self._real_batch()
+            wrapper = self.optim_wrapper['detector']
+            return _timed(
+                lambda: wrapper.update_params(
+                    self.model.detector_loss(self.model.det, inputs, samples)),
+                self.iters, self.warmup, self.device)
+
+        return _in_child(run)
+
+    def detector_forward_backward(self) -> dict:
+        """Time one detector forward + backward (no step), the unroll's yardstick."""
+
+        def run() -> dict:
+            inputs, samples = self._real_batch()
+
+            def step():
+                self.model.detector_loss(self.model.det, inputs, samples).backward()
+                self.optim_wrapper['detector'].zero_grad()
+
+            return _timed(step, self.iters, self.warmup, self.device)
+
+        return _in_child(run)
+
+    def unroll_overhead(self, mode: str) -> dict:
+        """Time the virtual step + hypergradient w.r.t. the synthetic images."""
+        from mmdgan.models.unroll import unroll
+
+        def run() -> dict:
+            data = self._data()
+            clean, labelled = data['clean'], data['labelled']
+            syn, syn_samples = self.model.to_detector_batch([clean['inputs']],
+                                                            clean['data_samples'])
+            real, real_samples = self.model.to_detector_batch([labelled['inputs']],
+                                                              labelled['data_samples'])
+            syn = syn.detach().requires_grad_(True)
+            cfg = self.model.unroll_cfg
+
+            def step():
+                result = unroll(self.model.det, syn, syn_samples, real, real_samples,
+                                inner_lr=cfg['inner_lr'], mode=mode, fd_eps=cfg['fd_eps'])
+                (hyper, ) = torch.autograd.grad(result.surrogate, syn)
+
+            return _timed(step, self.iters, self.warmup, self.device)
+
+        return _in_child(run)
+
+    def run(self, modes: Optional[List[str]] = None) -> Dict[str, dict]:
+        """All measurements, keyed ``train_step/<mode>``, ``detector_step``,
+        ``detector_fwd_bwd`` and ``unroll/<mode>``."""
+        modes = list(modes or UNROLL_MODES)
+        results = {'detector_step': self.detector_step(),
+                   'detector_fwd_bwd': self.detector_forward_backward()}
+        for mode in modes:
+            results[f'train_step/{mode}'] = self.train_step(mode)
+        for mode in modes:
+            if mode != 'none':
+                results[f'unroll/{mode}'] = self.unroll_overhead(mode)
+        return results
+
+
+def format_results(results: Dict[str, dict]) -> str:
+    """A table of s/iter, peak memory and the ratios the design asks for."""
+    lines = [f'{"measurement":<24}{"s/iter":>10}{"peak MiB":>11}{"ratio":>8}  reference']
+    for name, res in results.items():
+        if name.startswith('unroll/'):
+            ref = 'detector_fwd_bwd'
+        elif name == 'detector_fwd_bwd':
+            ref = None
+        else:
+            ref = 'detector_step'
+        ratio = res['s_per_iter'] / results[ref]['s_per_iter'] if ref else 1.0
+        lines.append(f'{name:<24}{res["s_per_iter"]:>10.3f}{res["peak_mib"]:>11.0f}'
+                     f'{ratio:>7.2f}x  {ref or "-"}')
+    return '\n'.join(lines)

@@ -1,0 +1,3 @@
+from .detector_gan_optim_wrapper_constructor import DetectorGANOptimWrapperConstructor
+
+__all__ = ['DetectorGANOptimWrapperConstructor']

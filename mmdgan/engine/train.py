@@ -1,0 +1,126 @@
+"""Config preparation and the training entry point behind ``tools/train.py``."""
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+#: Model wrapper for DetectorGAN under DDP: each module is wrapped on its own,
+#: so the unroll can call ``autograd.grad`` on the bare detector.
+SEPARATE_DDP = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
+                    find_unused_parameters=True)
+
+
+def is_detector_gan(cfg: Config) -> bool:
+    """Whether ``cfg.model`` describes a DetectorGAN."""
+    return str(cfg.get('model', {}).get('type', '')).split('.')[-1] == 'DetectorGAN'
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch every optim wrapper of ``cfg`` to ``AmpOptimWrapper``.
+
+    A DetectorGAN has one optim wrapper per group, each with its own gradient
+    scaler; a plain config has a single one.
+    """
+    optim = cfg.get('optim_wrapper')
+    if optim is None:
+        raise ValueError('--amp: the config has no optim_wrapper')
+    groups = [optim] if 'optimizer' in optim else [
+        v for k, v in optim.items() if k not in ('constructor', 'paramwise_cfg')]
+    for group in groups:
+        if group.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            continue
+        if group.get('type', 'OptimWrapper') != 'OptimWrapper':
+            raise ValueError(f'--amp: cannot turn optim wrapper type {group["type"]!r} '
+                             'into AmpOptimWrapper')
+        group['type'] = 'AmpOptimWrapper'
+        group.setdefault('loss_scale', 'dynamic')
+
+
+def build_train_config(config: str,
+                       work_dir: Optional[str] = None,
+                       resume: Optional[str] = None,
+                       amp: bool = False,
+                       cfg_options: Optional[dict] = None,
+                       launcher: str = 'none') -> Config:
+    """Load ``config`` and apply the command-line overrides, mmdet style.
+
+    Args:
+        config: Config file path.
+        work_dir: Overrides ``cfg.work_dir``; default ``./work_dirs/<config name>``.
+        resume: ``'auto'`` resumes from the latest checkpoint in the work dir
+            (if any), a path resumes from that checkpoint, ``None`` starts anew.
+        amp: Train with ``AmpOptimWrapper`` in every optimizer group.
+        cfg_options: Dotted key -> value overrides.
+        launcher: ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+
+    Returns:
+        The ready config.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    if amp:
+        enable_amp(cfg)
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'--resume checkpoint not found: {resume}')
+        cfg.resume = True
+        cfg.load_from = resume
+    if launcher != 'none' and is_detector_gan(cfg) and cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(SEPARATE_DDP)
+    if launcher != 'none' and not torch.cuda.is_available():
+        # mmengine's DDP defaults (device_ids=[local_rank], nccl) are GPU-only.
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+        if cfg.get('model_wrapper_cfg') is not None:
+            cfg.model_wrapper_cfg['device_ids'] = None
+    return cfg
+
+
+def init_cpu_process_group(launcher: str) -> None:
+    """Start a gloo process group for ``--launcher pytorch`` without CUDA.
+
+    mmengine's own initialisation calls ``torch.cuda.set_device``, which fails
+    on CPU-only torch; once a group exists, the runner skips it.
+    """
+    if launcher != 'pytorch' or torch.cuda.is_available() or dist.is_initialized():
+        return
+    for var in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        if var not in os.environ:
+            raise RuntimeError(f'--launcher pytorch: environment variable {var} is not set '
+                               '(start with torchrun or tools/dist_train.sh)')
+    dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                            world_size=int(os.environ['WORLD_SIZE']))
+
+
+def train(cfg: Config):
+    """Build the runner from ``cfg`` and train.
+
+    Returns:
+        The runner, after training.
+    """
+    import mmdgan  # noqa: F401  (allow-lists mmengine checkpoints for --resume)
+    from mmdgan.registry import RUNNERS
+    from mmdgan.utils import register_all_modules
+
+    register_all_modules(init_default_scope=False)
+    init_cpu_process_group(cfg.get('launcher', 'none'))
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        from mmengine.runner import Runner
+        runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner

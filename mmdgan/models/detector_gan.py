@@ -1,0 +1,526 @@
+"""DetectorGAN: an object inserter trained with a detector in the loop.
+
+After Liu et al., "Generative Modeling for Small-Data Object Detection"
+(ICCV 2019). See ``../shared/DESIGN.md`` ("The method") for the notation.
+"""
+import contextlib
+import math
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+from mmengine.structures import BaseDataElement
+
+from mmdgan.registry import MODELS
+
+#: Names of the lambda weights in ``loss_weights`` (the unroll weight lives in
+#: ``unroll.weight``, next to the other unroll settings).
+LOSS_WEIGHT_KEYS = ('adv_global', 'adv_local', 'cycle', 'identity', 'det_syn')
+DEFAULT_LOSS_WEIGHTS = dict(adv_global=1.0, adv_local=1.0, cycle=10.0, identity=5.0, det_syn=1.0)
+UNROLL_MODES = ('exact', 'finite_diff', 'none')
+DEFAULT_UNROLL = dict(mode='exact', inner_lr=0.01, weight=1.0, fd_eps=0.01)
+#: Attribute names of the modules each optimizer group owns.
+OPTIM_GROUPS = dict(
+    generators=('generator_x', 'generator_y'),
+    discriminators=('disc_global_x', 'disc_global_y', 'disc_local_x'),
+    detector=('detector', ))
+
+ModuleOrWrapper = Union[nn.Module, 'torch.nn.parallel.DistributedDataParallel']
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """Return the module inside a (DDP) model wrapper, or the module itself."""
+    return module.module if is_model_wrapper(module) else module
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """Temporarily set ``requires_grad=False`` on every parameter of ``modules``.
+
+    The generator loss goes through the discriminators and the detector, whose
+    parameters the generator optimizer must neither update nor pollute with
+    gradients; freezing also skips computing those weight gradients at all.
+    """
+    params = [p for m in modules for p in m.parameters()]
+    flags = [p.requires_grad for p in params]
+    try:
+        for p in params:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, flag in zip(params, flags):
+            p.requires_grad_(flag)
+
+
+def check_finite(losses: Dict[str, torch.Tensor], iteration: int) -> None:
+    """Raise ``FloatingPointError`` naming the first non-finite loss term."""
+    for name, value in losses.items():
+        if not torch.isfinite(value.detach()).all():
+            raise FloatingPointError(
+                f'loss term {name!r} is {value.detach().float().flatten()[0].item()} at '
+                f'iteration {iteration}; no optimizer stepped in this iteration, so the '
+                'last checkpoint holds the last good weights')
+
+
+@MODELS.register_module()
+class DetectorGAN(BaseModel):
+    """Inserter/remover CycleGAN with a detector in the loop.
+
+    Modules: ``generator_x`` (G_X, inserts an object inside a box mask),
+    ``generator_y`` (G_Y, removes the objects of a labelled image),
+    ``disc_global_x`` (real labelled Y vs G_X(x, m)), ``disc_global_y`` (real
+    clean X vs G_Y(y, m_y)), ``disc_local_x`` (real object crops vs inserted
+    crops) and ``detector`` (any mmdet detector).
+
+    Per training iteration (after ``det_warmup_iters`` detector-only ones):
+    every loss term is computed first and checked for NaN/Inf, then the
+    generators, the discriminators (``disc_steps`` times) and the detector
+    step in turn. The generator loss is::
+
+        L_G = adv_global * (GAN(D_gx(G_X(x,m))) + GAN(D_gy(G_Y(y,m_y))))
+            + adv_local * GAN(D_lx(crops of G_X(x,m)))
+            + cycle * (|G_Y(G_X(x,m),m) - x| + |G_X(G_Y(y,m_y),m_y) - y|)
+            + identity * (|G_X(x,m) - x| + |G_Y(y,m_y) - y|) outside the masks
+            + det_syn * L_det(theta; G_X(x,m), boxes of m)
+            + unroll.weight * L_det^real(theta - inner_lr * grad L_det^syn)
+
+    and the detector trains on the real labelled batch plus detached synthetic
+    images (``syn_ratio`` of its batch).
+
+    Args:
+        generator_x: Config of the inserter G_X.
+        generator_y: Config of the remover G_Y.
+        disc_global_x: Config of the global discriminator of domain Y-like
+            images (real Y vs G_X output).
+        disc_global_y: Config of the global discriminator of clean images.
+        disc_local_x: Config of the local (box crop) discriminator.
+        detector: Any mmdet detector config, e.g. ``dict(type='mmdet.RetinaNet',
+            ...)``; its ``data_preprocessor`` gives the mean/std used by
+            :meth:`gan_to_detector` and the evaluation path.
+        gan_loss: Config of the GAN loss (``GANLoss``).
+        loss_weights: The lambdas, keys in :data:`LOSS_WEIGHT_KEYS`; missing
+            keys take :data:`DEFAULT_LOSS_WEIGHTS`. A zero weight skips the term.
+        unroll: ``dict(mode='exact'|'finite_diff'|'none', inner_lr, weight,
+            fd_eps)``; the inner step uses the synthetic batch only, so the
+            real batch that scores theta' is independent of it.
+        disc_steps: Discriminator updates per iteration.
+        det_warmup_iters: Iterations in which only the detector trains (on
+            real images).
+        syn_ratio: Share of synthetic images in the detector's batch, in
+            ``[0, 1)``; ``0.5`` adds one synthetic image per real one.
+        target_label: Class index given to inserted boxes (informational: the
+            dataset already labels the insertion boxes with it).
+        data_preprocessor: Config of the unpaired preprocessor.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self,
+                 generator_x: dict,
+                 generator_y: dict,
+                 disc_global_x: dict,
+                 disc_global_y: dict,
+                 disc_local_x: dict,
+                 detector: dict,
+                 gan_loss: dict = dict(type='GANLoss', mode='lsgan'),
+                 loss_weights: Optional[dict] = None,
+                 unroll: Optional[dict] = None,
+                 disc_steps: int = 1,
+                 det_warmup_iters: int = 0,
+                 syn_ratio: float = 0.5,
+                 target_label: int = 0,
+                 data_preprocessor: Optional[dict] = dict(type='UnpairedDataPreprocessor'),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.loss_weights = self._check_loss_weights(loss_weights or {})
+        self.unroll_cfg = self._check_unroll(unroll or {})
+        if int(disc_steps) < 1:
+            raise ValueError(f'disc_steps must be >= 1, got {disc_steps}')
+        if int(det_warmup_iters) < 0:
+            raise ValueError(f'det_warmup_iters must be >= 0, got {det_warmup_iters}')
+        if not 0 <= syn_ratio < 1:
+            raise ValueError(f'syn_ratio must be in [0, 1), got {syn_ratio}')
+        self.disc_steps = int(disc_steps)
+        self.det_warmup_iters = int(det_warmup_iters)
+        self.syn_ratio = float(syn_ratio)
+        self.target_label = int(target_label)
+
+        self.generator_x = MODELS.build(generator_x)
+        self.generator_y = MODELS.build(generator_y)
+        self.disc_global_x = MODELS.build(disc_global_x)
+        self.disc_global_y = MODELS.build(disc_global_y)
+        self.disc_local_x = MODELS.build(disc_local_x)
+        self.detector = MODELS.build(detector)
+        self.gan_loss = MODELS.build(gan_loss)
+        if self.unroll_cfg['mode'] == 'exact':
+            from mmdgan.models.layers import make_twice_differentiable
+            make_twice_differentiable(self.detector)
+        # Persistent, so that a resumed run knows whether warm-up is over.
+        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+
+    # ------------------------------------------------------------------ config
+    @staticmethod
+    def _check_loss_weights(loss_weights: dict) -> Dict[str, float]:
+        unknown = set(loss_weights) - set(LOSS_WEIGHT_KEYS)
+        if unknown:
+            raise ValueError(f'loss_weights: unknown key(s) {sorted(unknown)}; expected a '
+                             f'subset of {list(LOSS_WEIGHT_KEYS)} (the unroll weight is '
+                             'unroll.weight)')
+        weights = {**DEFAULT_LOSS_WEIGHTS, **loss_weights}
+        for name, value in weights.items():
+            if not (isinstance(value, (int, float)) and value >= 0):
+                raise ValueError(f'loss_weights.{name} must be a number >= 0, got {value!r}')
+        return {k: float(v) for k, v in weights.items()}
+
+    @staticmethod
+    def _check_unroll(unroll: dict) -> dict:
+        unknown = set(unroll) - set(DEFAULT_UNROLL)
+        if unknown:
+            raise ValueError(f'unroll: unknown key(s) {sorted(unknown)}; expected a subset of '
+                             f'{list(DEFAULT_UNROLL)}')
+        cfg = {**DEFAULT_UNROLL, **unroll}
+        if cfg['mode'] not in UNROLL_MODES:
+            raise ValueError(f'unroll.mode must be one of {UNROLL_MODES}, got {cfg["mode"]!r}')
+        for key in ('inner_lr', 'fd_eps'):
+            if not cfg[key] > 0:
+                raise ValueError(f'unroll.{key} must be > 0, got {cfg[key]!r}')
+        if not cfg['weight'] >= 0:
+            raise ValueError(f'unroll.weight must be >= 0, got {cfg["weight"]!r}')
+        return cfg
+
+    @property
+    def unroll_active(self) -> bool:
+        """Whether the generator loss includes the unrolled real-data term."""
+        return self.unroll_cfg['mode'] != 'none' and self.unroll_cfg['weight'] > 0
+
+    # ------------------------------------------------------- detector inputs
+    @property
+    def det(self) -> nn.Module:
+        """The detector itself, even when DDP wraps it (``autograd.grad`` and
+        ``functional_call`` must not go through the wrapper)."""
+        return unwrap(self.detector)
+
+    def _det_norm(self) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor], bool, int]:
+        pre = self.det.data_preprocessor
+        if getattr(pre, '_enable_normalize', False):
+            mean, std = pre.mean, pre.std
+        else:
+            mean = std = None
+        return (mean, std, bool(getattr(pre, '_channel_conversion', False)),
+                int(getattr(pre, 'pad_size_divisor', 1)))
+
+    def gan_to_detector(self, img: torch.Tensor) -> torch.Tensor:
+        """Convert GAN-range images to the detector's normalised input.
+
+        Differentiable (no rounding, no uint8): ``[-1, 1]`` -> ``[0, 255]`` ->
+        channel repeat to the detector's channels -> the detector's own
+        channel flip and mean/std.
+
+        Args:
+            img: ``(B, C, H, W)`` in ``[-1, 1]``.
+
+        Returns:
+            ``(B, C', H, W)`` float tensor as the detector's data
+            preprocessor would produce (before padding).
+        """
+        mean, std, flip, _ = self._det_norm()
+        channels = mean.shape[0] if mean is not None else img.shape[1]
+        if img.shape[1] == 1 and channels == 3:
+            img = img.expand(-1, 3, -1, -1)
+        elif img.shape[1] != channels:
+            raise ValueError(f'gan_to_detector: images have {img.shape[1]} channels, the '
+                             f"detector's data_preprocessor expects {channels}")
+        if flip and img.shape[1] == 3:
+            # GAN images keep the loader's (BGR) order; mmdet flips to RGB.
+            img = img.flip(1)
+        pixels = img * 127.5 + 127.5
+        if mean is None:
+            return pixels
+        return (pixels - mean.to(pixels.dtype)) / std.to(pixels.dtype)
+
+    def to_detector_batch(self, imgs: Sequence[torch.Tensor],
+                          samples: Sequence[BaseDataElement]
+                          ) -> Tuple[torch.Tensor, List[BaseDataElement]]:
+        """Concatenate GAN-range batches into one padded detector batch.
+
+        Pads (with 0, as mmdet pads normalised images) to a common size that
+        is a multiple of the detector's ``pad_size_divisor`` and sets
+        ``batch_input_shape`` on every sample.
+
+        Args:
+            imgs: GAN-range ``(B_i, C, H_i, W_i)`` tensors.
+            samples: The data samples of all images, in order.
+
+        Returns:
+            The detector input and the list of samples.
+        """
+        _, _, _, divisor = self._det_norm()
+        converted = [self.gan_to_detector(img) for img in imgs]
+        height = max(t.shape[-2] for t in converted)
+        width = max(t.shape[-1] for t in converted)
+        height = int(math.ceil(height / divisor)) * divisor
+        width = int(math.ceil(width / divisor)) * divisor
+        padded = [F.pad(t, (0, width - t.shape[-1], 0, height - t.shape[-2]))
+                  for t in converted]
+        batch = torch.cat(padded, dim=0)
+        samples = list(samples)
+        if len(samples) != batch.shape[0]:
+            raise ValueError(f'{len(samples)} data samples for {batch.shape[0]} images')
+        for sample in samples:
+            sample.set_metainfo(dict(batch_input_shape=(height, width)))
+        return batch, samples
+
+    def detector_loss(self, detector: ModuleOrWrapper, inputs: torch.Tensor,
+                      samples: List[BaseDataElement]) -> torch.Tensor:
+        """Total mmdet training loss (sum of the ``loss*`` terms)."""
+        losses = detector(inputs, samples, mode='loss')
+        total, _ = self.parse_losses(losses)
+        return total
+
+    # ---------------------------------------------------------------- helpers
+    @staticmethod
+    def _boxes(samples: Sequence[BaseDataElement]) -> List[torch.Tensor]:
+        boxes = []
+        for sample in samples:
+            bboxes = sample.gt_instances.bboxes
+            boxes.append(bboxes.tensor if hasattr(bboxes, 'tensor') else bboxes)
+        return boxes
+
+    @staticmethod
+    def _masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        weight = weight.expand_as(a)
+        return ((a - b).abs() * weight).sum() / weight.sum().clamp(min=1.0)
+
+    def _local_terms(self, disc: ModuleOrWrapper, img: torch.Tensor,
+                     boxes: List[torch.Tensor]) -> Optional[torch.Tensor]:
+        if sum(len(b) for b in boxes) == 0:
+            return None
+        return disc(img, boxes)
+
+    def _generate(self, x: torch.Tensor, m: torch.Tensor, y: torch.Tensor,
+                  m_y: torch.Tensor, cycle: bool) -> Dict[str, torch.Tensor]:
+        out = dict(fake_y=self.generator_x(x, m), fake_x=self.generator_y(y, m_y))
+        if cycle:
+            out['rec_x'] = self.generator_y(out['fake_y'], m)
+            out['rec_y'] = self.generator_x(out['fake_x'], m_y)
+        return out
+
+    # ------------------------------------------------------------- the losses
+    def generator_losses(self, clean: dict, labelled: dict
+                         ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor, dict]:
+        """Generator forward and every generator loss term.
+
+        Returns:
+            ``(terms, total, images)``: the weighted terms by log name, the
+            total generator loss (with the unroll surrogate instead of the
+            unroll loss, so that its gradient is the hypergradient) and the
+            generated images.
+        """
+        w = self.loss_weights
+        x, m, x_samples = clean['inputs'], clean['masks'], clean['data_samples']
+        y, m_y, y_samples = labelled['inputs'], labelled['masks'], labelled['data_samples']
+        imgs = self._generate(x, m, y, m_y, cycle=w['cycle'] > 0)
+        fake_y, fake_x = imgs['fake_y'], imgs['fake_x']
+        terms: Dict[str, torch.Tensor] = {}
+        discs = [unwrap(getattr(self, n)) for n in OPTIM_GROUPS['discriminators']]
+        with frozen(*discs):
+            if w['adv_global'] > 0:
+                terms['loss_g_adv_global_x'] = w['adv_global'] * self.gan_loss(
+                    discs[0](fake_y), True, is_disc=False)
+                terms['loss_g_adv_global_y'] = w['adv_global'] * self.gan_loss(
+                    discs[1](fake_x), True, is_disc=False)
+            if w['adv_local'] > 0:
+                pred = self._local_terms(discs[2], fake_y, self._boxes(x_samples))
+                if pred is not None:
+                    terms['loss_g_adv_local_x'] = w['adv_local'] * self.gan_loss(
+                        pred, True, is_disc=False)
+        if w['cycle'] > 0:
+            terms['loss_g_cycle_x'] = w['cycle'] * F.l1_loss(imgs['rec_x'], x)
+            terms['loss_g_cycle_y'] = w['cycle'] * F.l1_loss(imgs['rec_y'], y)
+        if w['identity'] > 0:
+            terms['loss_g_identity_x'] = w['identity'] * self._masked_l1(fake_y, x, 1 - m)
+            terms['loss_g_identity_y'] = w['identity'] * self._masked_l1(fake_x, y, 1 - m_y)
+
+        total = sum(terms.values()) if terms else fake_y.sum() * 0
+        need_syn = w['det_syn'] > 0 or self.unroll_active
+        if need_syn:
+            syn_det, syn_samples = self.to_detector_batch([fake_y], x_samples)
+        if w['det_syn'] > 0:
+            with frozen(self.det):
+                terms['loss_det_syn'] = w['det_syn'] * self.detector_loss(
+                    self.det, syn_det, syn_samples)
+            total = total + terms['loss_det_syn']
+        if self.unroll_active:
+            from mmdgan.models.unroll import unroll
+            real_det, real_samples = self.to_detector_batch([y], y_samples)
+            device_type = syn_det.device.type
+            # Finite differences move each weight by ~1e-6, below half
+            # precision: the whole unroll runs in fp32 even under AMP.
+            with torch.autocast(device_type=device_type, enabled=False):
+                result = unroll(self.det, syn_det.float(), syn_samples, real_det.float(),
+                                real_samples, inner_lr=self.unroll_cfg['inner_lr'],
+                                mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'])
+            weight = self.unroll_cfg['weight']
+            terms['loss_unroll'] = weight * result.loss.detach()
+            check_finite({'loss_unroll (surrogate)': result.surrogate}, int(self.iteration))
+            total = total + weight * result.surrogate
+        return terms, total, imgs
+
+    def discriminator_losses(self, clean: dict, labelled: dict, fake_y: torch.Tensor,
+                             fake_x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Discriminator loss terms (fakes are detached here)."""
+        fake_y, fake_x = fake_y.detach(), fake_x.detach()
+        x, y = clean['inputs'], labelled['inputs']
+        terms = dict(
+            loss_d_global_x=0.5 * (self.gan_loss(self.disc_global_x(y), True, is_disc=True)
+                                   + self.gan_loss(self.disc_global_x(fake_y), False,
+                                                   is_disc=True)),
+            loss_d_global_y=0.5 * (self.gan_loss(self.disc_global_y(x), True, is_disc=True)
+                                   + self.gan_loss(self.disc_global_y(fake_x), False,
+                                                   is_disc=True)))
+        if self.loss_weights['adv_local'] > 0:
+            real = self._local_terms(self.disc_local_x, y, self._boxes(labelled['data_samples']))
+            fake = self._local_terms(self.disc_local_x, fake_y,
+                                     self._boxes(clean['data_samples']))
+            if real is not None and fake is not None:
+                terms['loss_d_local_x'] = 0.5 * (
+                    self.gan_loss(real, True, is_disc=True)
+                    + self.gan_loss(fake, False, is_disc=True))
+        return terms
+
+    def _syn_count(self, num_real: int, num_clean: int) -> int:
+        return min(num_clean, int(round(num_real * self.syn_ratio / (1 - self.syn_ratio))))
+
+    def detector_batch(self, clean: dict, labelled: dict,
+                       fake_y: Optional[torch.Tensor]
+                       ) -> Tuple[torch.Tensor, List[BaseDataElement]]:
+        """Real labelled images plus ``syn_ratio`` detached synthetic ones."""
+        y, y_samples = labelled['inputs'], list(labelled['data_samples'])
+        num_syn = 0 if fake_y is None else self._syn_count(len(y), len(fake_y))
+        if num_syn == 0:
+            return self.to_detector_batch([y], y_samples)
+        syn_samples = list(clean['data_samples'])[:num_syn]
+        return self.to_detector_batch([y, fake_y[:num_syn].detach()],
+                                      y_samples + syn_samples)
+
+    # ------------------------------------------------------------- train step
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
+        """One DetectorGAN iteration; see the class docstring for the order.
+
+        Every loss term is computed and checked for NaN/Inf before the first
+        optimizer step, so a bad term leaves all weights as they were (with
+        ``disc_steps > 1`` the extra discriminator losses are checked before
+        their own steps).
+
+        Args:
+            data: A batch from the unpaired dataloader.
+            optim_wrapper: ``OptimWrapperDict`` with keys ``generators``,
+                ``discriminators`` and ``detector``.
+
+        Returns:
+            Every loss term by name (detached), for logging.
+        """
+        missing = set(OPTIM_GROUPS) - set(optim_wrapper.keys())
+        if missing:
+            raise KeyError(f'optim_wrapper lacks the group(s) {sorted(missing)}; build it '
+                           'with DetectorGANOptimWrapperConstructor')
+        data = self.data_preprocessor(data, True)
+        clean, labelled = data['clean'], data['labelled']
+        iteration = int(self.iteration)
+        warmup = iteration < self.det_warmup_iters
+        g_ow, d_ow = optim_wrapper['generators'], optim_wrapper['discriminators']
+        det_ow = optim_wrapper['detector']
+
+        g_terms: Dict[str, torch.Tensor] = {}
+        d_terms: Dict[str, torch.Tensor] = {}
+        imgs: dict = {}
+        if not warmup:
+            with g_ow.optim_context(self.generator_x):
+                g_terms, g_total, imgs = self.generator_losses(clean, labelled)
+            with d_ow.optim_context(self.disc_global_x):
+                d_terms = self.discriminator_losses(clean, labelled, imgs['fake_y'],
+                                                    imgs['fake_x'])
+        with det_ow.optim_context(self.detector):
+            det_inputs, det_samples = self.detector_batch(clean, labelled, imgs.get('fake_y'))
+            det_loss = self.detector_loss(self.detector, det_inputs, det_samples)
+        check_finite({**g_terms, **d_terms, 'loss_det': det_loss}, iteration)
+
+        log = {**g_terms, **d_terms, 'loss_det': det_loss}
+        if not warmup:
+            log['loss_g'] = g_total
+            g_ow.update_params(g_total)
+            d_ow.update_params(sum(d_terms.values()))
+            for _ in range(self.disc_steps - 1):
+                with d_ow.optim_context(self.disc_global_x):
+                    d_terms = self.discriminator_losses(clean, labelled, imgs['fake_y'],
+                                                        imgs['fake_x'])
+                check_finite(d_terms, iteration)
+                d_ow.update_params(sum(d_terms.values()))
+        # The unroll works on copies of the detector's weights, but a
+        # surrogate that reached the real ones must not leak into this step.
+        det_ow.zero_grad()
+        det_ow.update_params(det_loss)
+        self.iteration += 1
+        return {k: v.detach() for k, v in log.items()}
+
+    # --------------------------------------------------------------- predict
+    def _detector_data(self, data: dict) -> dict:
+        """Run a standard mmdet batch through the detector's own preprocessor,
+        repeating grayscale images to the detector's channels first."""
+        mean, _, _, _ = self._det_norm()
+        channels = mean.shape[0] if mean is not None else None
+        inputs = data['inputs']
+        if channels is not None:
+            fixed = []
+            for img in inputs:
+                if img.shape[0] == 1 and channels == 3:
+                    img = img.expand(3, -1, -1)
+                elif img.shape[0] != channels:
+                    raise ValueError(f'image has {img.shape[0]} channels, the detector '
+                                     f'expects {channels}')
+                fixed.append(img)
+            inputs = fixed if isinstance(inputs, list) else torch.stack(fixed)
+        return self.det.data_preprocessor({**data, 'inputs': inputs}, False)
+
+    def val_step(self, data: Union[dict, tuple, list]) -> list:
+        """Detector predictions on a standard mmdet (CocoDataset) batch."""
+        return self(**self._detector_data(data), mode='predict')
+
+    def test_step(self, data: Union[dict, tuple, list]) -> list:
+        """Same as :meth:`val_step`."""
+        return self.val_step(data)
+
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        """Delegate to the detector; ``inputs`` are in the detector's space.
+
+        ``mode='predict'`` returns ``DetDataSample`` predictions (what
+        CocoMetric evaluates), ``'loss'`` the detector losses and
+        ``'tensor'`` its raw head outputs.
+        """
+        if mode == 'predict':
+            return self.det.predict(inputs, data_samples)
+        if mode == 'loss':
+            return self.det.loss(inputs, data_samples)
+        if mode == 'tensor':
+            return self.det._forward(inputs, data_samples)
+        raise ValueError(f"mode must be 'predict', 'loss' or 'tensor', got {mode!r}")
+
+    @torch.no_grad()
+    def sample_images(self, data: dict) -> Dict[str, torch.Tensor]:
+        """GAN-range images of one unpaired batch, for visualisation.
+
+        Returns:
+            ``clean``, ``mask``, ``inserted`` (G_X(x, m)), ``labelled``,
+            ``labelled_mask`` and ``removed`` (G_Y(y, m_y)).
+        """
+        data = self.data_preprocessor(data, False)
+        clean, labelled = data['clean'], data['labelled']
+        return dict(
+            clean=clean['inputs'], mask=clean['masks'],
+            inserted=unwrap(self.generator_x)(clean['inputs'], clean['masks']),
+            labelled=labelled['inputs'], labelled_mask=labelled['masks'],
+            removed=unwrap(self.generator_y)(labelled['inputs'], labelled['masks']))
