@@ -160,6 +160,10 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
                               source_checkpoint=Path(source).name if source else 'none')
     write_metadata(model, meta)
     onnx.checker.check_model(model)
+    names = [i.name for i in model.graph.input]
+    if tuple(names) != INPUT_NAMES:
+        raise ValueError(f'exported graph has inputs {names}, expected {list(INPUT_NAMES)} '
+                         '(an input the trace did not use?); nothing written')
     diffs, origin = check_parity(generator, model, atol, real_size)
     report = ExportReport(str(out), exporter, opset, 'fp32', diffs, real_inputs=origin)
     if fp16:

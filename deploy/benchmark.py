@@ -1,0 +1,64 @@
+"""Benchmark the generator: PyTorch eager vs ONNX Runtime fp32 / int8 / fp16.
+
+Example:
+    python deploy/benchmark.py configs/dgan_x.py --size 256 --peak-gflops
+"""
+import argparse
+import json
+import sys
+
+from mmdgan.deploy.benchmark import BACKENDS, benchmark, format_report
+from mmdgan.deploy.session import OPT_LEVELS
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('model', help='DetectorGAN config, or an fp32 .onnx export')
+    parser.add_argument('--ckpt', default=None, help='checkpoint (default: random weights)')
+    parser.add_argument('--which', choices=('inserter', 'remover'), default='inserter')
+    parser.add_argument('--size', type=int, default=256)
+    parser.add_argument('--batch', type=int, default=1)
+    parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='interleaved rounds over the backends (shared machines)')
+    parser.add_argument('--backends', default=None,
+                        help=f'comma-separated subset of {",".join(BACKENDS)}')
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--providers', choices=('cpu', 'cuda'), default=None,
+                        help='ORT provider (default: CUDA when usable, else CPU)')
+    parser.add_argument('--optimization', choices=sorted(OPT_LEVELS), default='all')
+    parser.add_argument('--exporter', choices=('dynamo', 'torchscript'), default='dynamo')
+    parser.add_argument('--calib-data', default=None,
+                        help='calibration images for int8 (default: synthetic)')
+    parser.add_argument('--num-calib', type=int, default=8)
+    parser.add_argument('--peak-gflops', action='store_true',
+                        help="measure the CPU's fp32 peak with a 2048^2 sgemm")
+    parser.add_argument('--work-dir', default=None, help='keep the exported models here')
+    parser.add_argument('--out', default=None, help='also write the figures as JSON')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        report = benchmark(
+            args.model, args.ckpt, size=args.size, batch=args.batch, warmup=args.warmup,
+            repeats=args.repeats, rounds=args.rounds,
+            backends=args.backends.split(',') if args.backends else None,
+            threads=args.threads, peak_gflops=args.peak_gflops, which=args.which,
+            exporter=args.exporter, calib_data=args.calib_data, num_calib=args.num_calib,
+            providers=args.providers, optimization=args.optimization,
+            work_dir=args.work_dir)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    print(format_report(report))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Throughput, latency, memory and FLOP rate of the generator on each backend.
+
+Timing follows mmdet's ``benchmark.py``: warm-up iterations, then timed
+iterations, reported by their median (robust on a machine shared with other
+jobs). Backends are timed in interleaved rounds, so a load change on a shared
+machine hits all of them alike and the ratios stay meaningful.
+
+Peak memory is the rise of the process's resident-set high-water mark
+(``VmHWM`` in ``/proc/self/status``), reset before each backend is built by
+writing ``5`` to ``/proc/self/clear_refs``. ``tracemalloc`` would miss it: it
+sees only Python allocations, not ORT's arena, oneDNN or MLAS buffers.
+
+FLOPs count convolutions only (2 FLOPs per multiply-accumulate; bias, norms
+and activations excluded, as fvcore and mmcv's counters do), from the ONNX
+graph: each Conv's output size is read from one run of the fp32 model with
+the Conv outputs exposed, times ``C_in/groups * kH * kW`` from its weight.
+
+The CPU's fp32 peak (``peak_gflops``) is measured, not taken from a data
+sheet: the median rate of a large square ``torch.matmul`` (MKL/oneDNN sgemm,
+2 n^3 FLOPs) on the same threads. That is the attainable dense-fp32 roof of
+these cores under the current load, which is what a conv network competes
+with.
+"""
+import os
+import re
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper
+
+from .export import export_generator
+from .inputs import box_masks, synthetic_images
+from .metadata import INPUT_NAMES, read_metadata
+from .onnx_io import load_onnx
+from .ort_inserter import OrtInserter
+from .quantize import edited_region, psnr, quantize_model
+from .session import cuda_usable, make_session
+
+BACKENDS = ('torch', 'ort-fp32', 'ort-int8', 'ort-fp16')
+
+
+@dataclass
+class BackendResult:
+    """Figures of one backend; times in milliseconds, memory in MiB."""
+    backend: str
+    provider: str
+    ms_per_batch: float
+    ms_per_img: float
+    img_per_s: float
+    gflop_per_s: float
+    peak_rss_mib: Optional[float]
+    psnr_vs_fp32: Optional[float] = None
+    samples: List[float] = field(default_factory=list)
+
+
+def _proc_status_kib(key: str) -> int:
+    match = re.search(rf'^{key}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M)
+    if match is None:
+        raise RuntimeError(f'/proc/self/status has no {key}')
+    return int(match.group(1))
+
+
+class PeakRss:
+    """Rise of the resident-set high-water mark over a block, in MiB.
+
+    ``value`` stays ``None`` where the peak cannot be reset (not Linux, or
+    ``/proc/self/clear_refs`` not writable): an old peak would be meaningless.
+    """
+
+    def __init__(self) -> None:
+        self.value: Optional[float] = None
+
+    def __enter__(self) -> 'PeakRss':
+        try:
+            Path('/proc/self/clear_refs').write_text('5')
+            self._base = _proc_status_kib('VmRSS')
+        except OSError:
+            self._base = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._base is not None:
+            self.value = (_proc_status_kib('VmHWM') - self._base) / 1024
+
+
+def time_calls(fn: Callable[[], object], warmup: int, repeats: int) -> List[float]:
+    """Seconds per call of ``fn`` after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def conv_macs(model: onnx.ModelProto, images: np.ndarray, masks: np.ndarray) -> int:
+    """Multiply-accumulates of every Conv of ``model`` on these inputs."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    weights = {init.name: tuple(init.dims) for init in model.graph.initializer}
+    convs = [n for n in model.graph.node if n.op_type == 'Conv']
+    missing = [n.name for n in convs if n.input[1] not in weights]
+    if missing:
+        raise ValueError(f'Conv weights are not initializers (quantized model?): {missing[:3]}')
+    outputs = {o.name for o in model.graph.output}
+    for node in convs:
+        if node.output[0] not in outputs:
+            model.graph.output.append(
+                helper.make_tensor_value_info(node.output[0], TensorProto.FLOAT, None))
+    # No optimisation: fused Conv+ReLU nodes would hide the Conv outputs.
+    session = make_session(model, 'cpu', optimization='disable')
+    names = [o.name for o in session.get_outputs()]
+    values = dict(zip(names, session.run(None, dict(zip(INPUT_NAMES, (images, masks))))))
+    total = 0
+    for node in convs:
+        _, c_in_per_group, *kernel = weights[node.input[1]]
+        total += values[node.output[0]].size * c_in_per_group * int(np.prod(kernel))
+    return total
+
+
+def cpu_peak_gflops(threads: int, n: int = 2048, repeats: int = 10) -> float:
+    """Attainable fp32 GFLOP/s: median rate of an ``n x n`` sgemm (2 n^3 FLOPs)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        samples = time_calls(lambda: torch.matmul(a, b), warmup=2, repeats=repeats)
+    finally:
+        torch.set_num_threads(previous)
+    return 2 * n**3 / statistics.median(samples) / 1e9
+
+
+def _torch_runner(generator: torch.nn.Module, images: np.ndarray, masks: np.ndarray,
+                  threads: int) -> Callable[[], object]:
+    img, mask = torch.from_numpy(images), torch.from_numpy(masks)
+
+    def run() -> torch.Tensor:
+        torch.set_num_threads(threads)
+        with torch.inference_mode():
+            return generator(img, mask)
+    return run
+
+
+def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int = 256,
+              batch: int = 1, warmup: int = 5, repeats: int = 20, rounds: int = 1,
+              backends: Optional[Sequence[str]] = None, threads: Optional[int] = None,
+              peak_gflops: bool = False, which: str = 'inserter', exporter: str = 'dynamo',
+              calib_data: Optional[str] = None, num_calib: int = 8,
+              providers: Optional[str] = None, optimization: str = 'all',
+              work_dir: Optional[str] = None) -> Dict[str, object]:
+    """Benchmark the generator on the requested backends.
+
+    Args:
+        model_or_config: An fp32 ``.onnx`` export, or a DetectorGAN config
+            (the generator is then exported here, with ``checkpoint`` or
+            random weights).
+        checkpoint: Checkpoint for a config (``None``: random weights).
+        size: Square image side.
+        batch: Images per call.
+        warmup, repeats: Untimed and timed calls per backend and round.
+        rounds: Interleaved rounds over the backends (samples are pooled).
+        backends: Subset of :data:`BACKENDS`; default torch (with a config),
+            ort-fp32, ort-int8, and ort-fp16 where CUDA is usable.
+        threads: Threads for torch and ORT (default: the CPUs this process may
+            use).
+        peak_gflops: Also measure the CPU's attainable fp32 peak.
+        which, exporter: Generator and exporter when exporting a config.
+        calib_data: Calibration images for int8 (default: synthetic).
+        num_calib: Calibration images for int8.
+        providers: ORT providers (``None``: CUDA when usable, else CPU).
+        optimization: ORT graph optimisation level.
+        work_dir: Where to keep the exported/quantized models (default: a
+            temporary folder, removed afterwards).
+
+    Returns:
+        A dict with the settings, ``gflop_per_img`` and a list of
+        :class:`BackendResult` dicts under ``results``.
+    """
+    threads = threads or len(os.sched_getaffinity(0))
+    is_onnx = model_or_config.endswith('.onnx')
+    if backends is None:
+        backends = (['ort-fp32'] if is_onnx else ['torch', 'ort-fp32']) + ['ort-int8']
+        if cuda_usable():
+            backends.append('ort-fp16')
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        raise ValueError(f'unknown backends {unknown}; choose from {BACKENDS}')
+    if is_onnx and 'torch' in backends:
+        raise ValueError(f'backend torch needs a DetectorGAN config, got {model_or_config}')
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(work_dir or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        generator = None
+        if is_onnx:
+            fp32_path = Path(model_or_config)
+        else:
+            from mmdgan.apis.inserter import load_generator
+            generator = load_generator(model_or_config, checkpoint, which=which)
+            fp32_path = folder / f'{which}_fp32.onnx'
+            export_generator(generator, fp32_path, which=which, exporter=exporter,
+                             real_size=size)
+        fp32 = load_onnx(fp32_path)
+        channels = int(read_metadata(fp32, str(fp32_path))['image_channels'])
+        rng = np.random.default_rng(0)
+        images = synthetic_images(rng, batch, channels, size, size)
+        masks = box_masks(rng, batch, size, size)
+        gflop_per_img = 2 * conv_macs(fp32, images[:1], masks[:1]) / 1e9
+
+        paths = {'ort-fp32': fp32_path}
+        for mode in ('int8', 'fp16'):
+            if f'ort-{mode}' in backends:
+                paths[f'ort-{mode}'] = folder / f'{which}_{mode}.onnx'
+                quantize_model(fp32_path, paths[f'ort-{mode}'], mode, calib_data,
+                               num_calib=num_calib, num_heldout=2, size=size,
+                               min_psnr=-np.inf)
+
+        runners, memory, quality = {}, {}, {}
+        reference = None
+        for name in backends:
+            with PeakRss() as peak:
+                if name == 'torch':
+                    runners[name] = _torch_runner(generator, images, masks, threads)
+                    provider = 'torch-cpu'
+                else:
+                    inserter = OrtInserter(paths[name], providers=providers,
+                                           intra_op_num_threads=threads,
+                                           optimization=optimization)
+                    runners[name] = lambda ins=inserter: ins(images, masks)
+                    provider = inserter.providers[0]
+                output = np.asarray(runners[name]())
+                time_calls(runners[name], warmup, 0)
+            memory[name] = (peak.value, provider)
+            if name == 'ort-fp32':
+                reference = output
+            quality[name] = output
+        samples: Dict[str, List[float]] = {name: [] for name in backends}
+        for _ in range(rounds):
+            for name in backends:
+                samples[name] += time_calls(runners[name], 0, repeats)
+
+        peak_value = cpu_peak_gflops(threads) if peak_gflops else None
+        results = []
+        for name in backends:
+            median = statistics.median(samples[name])
+            value = None
+            if reference is not None and name != 'ort-fp32':
+                value = psnr(reference, quality[name],
+                             edited_region(images, masks, reference))
+            results.append(BackendResult(
+                name, memory[name][1], median * 1e3, median * 1e3 / batch, batch / median,
+                gflop_per_img * batch / median, memory[name][0], value,
+                [s * 1e3 for s in samples[name]]))
+    return dict(model=model_or_config, size=size, batch=batch, channels=channels,
+                threads=threads, warmup=warmup, repeats=repeats, rounds=rounds,
+                optimization=optimization, gflop_per_img=gflop_per_img,
+                cpu_peak_gflops=peak_value, results=[asdict(r) for r in results])
+
+
+def format_report(report: Dict[str, object]) -> str:
+    """A plain-text table of :func:`benchmark`'s result."""
+    peak = report['cpu_peak_gflops']
+    lines = [f"{report['model']}: {report['batch']}x{report['channels']}x{report['size']}x"
+             f"{report['size']}, {report['threads']} threads, "
+             f"{report['gflop_per_img']:.1f} GFLOP/img (conv, 2/MAC)"
+             + (f', CPU fp32 sgemm peak {peak:.0f} GFLOP/s' if peak else ''),
+             f"{'backend':<10}{'provider':<22}{'ms/img':>9}{'img/s':>8}{'GFLOP/s':>9}"
+             f"{'%peak':>7}{'peakRSS MiB':>13}{'PSNR dB':>9}{'x fp32':>8}"]
+    fp32 = {r['backend']: r for r in report['results']}.get('ort-fp32')
+    for r in report['results']:
+        frac = f"{100 * r['gflop_per_s'] / peak:.0f}" if peak else '-'
+        mem = f"{r['peak_rss_mib']:.0f}" if r['peak_rss_mib'] is not None else '-'
+        quality = f"{r['psnr_vs_fp32']:.1f}" if r['psnr_vs_fp32'] is not None else '-'
+        ratio = f"{r['img_per_s'] / fp32['img_per_s']:.2f}" if fp32 else '-'
+        lines.append(f"{r['backend']:<10}{r['provider']:<22}{r['ms_per_img']:>9.1f}"
+                     f"{r['img_per_s']:>8.2f}{r['gflop_per_s']:>9.1f}{frac:>7}{mem:>13}"
+                     f"{quality:>9}{ratio:>8}")
+    return '\n'.join(lines)

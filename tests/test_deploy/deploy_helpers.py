@@ -1,0 +1,31 @@
+"""Helpers of the deployment tests (a unique module name: every test folder has a conftest)."""
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+from mmdgan.models.generators.masked_resnet_generator import MaskedResnetGenerator
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_CONFIG = Path(__file__).parent / 'configs' / 'dgan_tiny-gen_test.py'
+
+
+def make_tiny_generator(in_channels: int = 1, seed: int = 0) -> MaskedResnetGenerator:
+    """8-wide, 2-block generator with the training init (N(0, 0.02) convs)."""
+    torch.manual_seed(seed)
+    generator = MaskedResnetGenerator(in_channels, base_channels=8, num_blocks=2)
+    # The training init (mmengine's Normal(0, 0.02) on convs), without its log.
+    for module in generator.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.normal_(module.weight, 0, 0.02)
+            torch.nn.init.zeros_(module.bias)
+    return generator.eval()
+
+
+def load_cli(name: str) -> ModuleType:
+    """Import ``deploy/<name>.py`` (a script folder, not a package)."""
+    spec = importlib.util.spec_from_file_location(f'deploy_{name}', REPO / 'deploy' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,55 @@
+import numpy as np
+import onnx
+import torch
+from deploy_helpers import TINY_CONFIG, load_cli
+
+from mmdgan.deploy.benchmark import PeakRss, benchmark, conv_macs, cpu_peak_gflops
+
+
+def test_conv_macs_match_torch_hooks(tiny_export, tiny_generator, inputs):
+    path, _ = tiny_export
+    images, masks = inputs(1, 64, 64)
+    counted = []
+
+    def hook(module, args, output):
+        counted.append(output.numel() * module.weight[0].numel())
+    handles = [m.register_forward_hook(hook) for m in tiny_generator.modules()
+               if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        tiny_generator(torch.from_numpy(images), torch.from_numpy(masks))
+    for handle in handles:
+        handle.remove()
+    assert conv_macs(onnx.load(str(path)), images, masks) == sum(counted)
+
+
+def test_peak_rss_sees_native_allocations():
+    with PeakRss() as peak:
+        block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+        del block
+    assert peak.value is None or peak.value > 48
+
+
+def test_benchmark_tiny(tmp_path, capsys):
+    report = benchmark(str(TINY_CONFIG), size=32, warmup=1, repeats=2, rounds=2,
+                       backends=['torch', 'ort-fp32', 'ort-int8'], threads=1,
+                       work_dir=str(tmp_path))
+    assert [r['backend'] for r in report['results']] == ['torch', 'ort-fp32', 'ort-int8']
+    for result in report['results']:
+        assert result['img_per_s'] > 0 and len(result['samples']) == 4
+        assert result['gflop_per_s'] > 0
+    by_name = {r['backend']: r for r in report['results']}
+    assert by_name['ort-fp32']['psnr_vs_fp32'] is None
+    assert by_name['torch']['psnr_vs_fp32'] > 60  # eager and ORT fp32 agree
+    assert report['gflop_per_img'] > 0
+    assert (tmp_path / 'inserter_int8.onnx').is_file()
+
+    main = load_cli('benchmark').main
+    assert main([str(tmp_path / 'inserter_fp32.onnx'), '--size', '32', '--warmup', '0',
+                 '--repeats', '1', '--backends', 'ort-fp32', '--threads', '1']) == 0
+    assert 'ort-fp32' in capsys.readouterr().out
+    assert main([str(tmp_path / 'inserter_fp32.onnx'), '--backends', 'torch']) == 1
+    assert 'backend torch needs a DetectorGAN config' in capsys.readouterr().err
+
+
+def test_cpu_peak_is_positive():
+    assert cpu_peak_gflops(threads=1, n=128, repeats=2) > 0
