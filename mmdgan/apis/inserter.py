@@ -8,7 +8,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
 from mmdgan.registry import MODELS
 
@@ -44,8 +44,15 @@ def load_generator(config: Union[str, Config],
     register_all_modules(init_default_scope=False)
     generator = MODELS.build(cfg.model[key])
     if checkpoint is not None:
-        load_checkpoint(generator, checkpoint, map_location='cpu', strict=True,
-                        revise_keys=[(rf'^{key}\.', '')], logger='silent')
+        # A DetectorGAN checkpoint holds every module: keep this generator's
+        # keys only, then load strictly (a missing key is still an error).
+        state = _load_checkpoint(checkpoint, map_location='cpu', logger='silent')
+        state = state.get('state_dict', state)
+        prefix = f'{key}.'
+        own = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not own:
+            raise KeyError(f'{checkpoint}: no {prefix}* weights in the checkpoint')
+        load_state_dict(generator, own, strict=True, logger='silent')
     return generator.to(device).eval()
 
 
