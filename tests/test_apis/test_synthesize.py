@@ -1,0 +1,103 @@
+"""synthesize(): GAN synthetic dataset format, provenance and atomic writes."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+import mmdgan.apis.synthesize as synth_mod
+from mmdgan.apis.synthesize import synthesize
+
+GAN_CONFIG = 'configs/dgan_retinanet-r18_1xb2-20it_demo.py'
+
+
+@pytest.fixture
+def gan_cfg(demo_data):
+    cfg = Config.fromfile(GAN_CONFIG)
+    cfg.train_dataloader.dataset.data_root = str(demo_data)
+    return cfg
+
+
+def test_synthesize_writes_coco_folder(gan_cfg, demo_data, tmp_path):
+    out = tmp_path / 'syn'
+    synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=5, out_dir=str(out),
+               seed=3, batch_size=2, progress=False)
+    coco = json.loads((out / 'train.json').read_text())
+    y = json.loads((demo_data / 'train.json').read_text())
+    assert coco['categories'] == y['categories']
+    assert len(coco['images']) == 5
+    info = coco['info']
+    assert info['backend'] == 'pytorch' and info['seed'] == 3 and info['method'] == 'gan'
+    # The config's clean pipeline resizes to 256 px: the generator runs there.
+    assert info['resize'] == dict(scale=[256, 256], keep_ratio=True)
+    for img_info in coco['images']:
+        img = cv2.imread(str(out / img_info['file_name']), cv2.IMREAD_UNCHANGED)
+        assert img.ndim == 2 and img.shape == (256, 256)  # native single channel
+        anns = [a for a in coco['annotations'] if a['image_id'] == img_info['id']]
+        assert 1 <= len(anns) <= 2  # num_boxes=(1, 2) in the config's sampler
+        for a in anns:
+            x, y0, w, h = a['bbox']
+            assert a['category_id'] == 1 and w > 0 and h > 0
+            assert x >= 0 and y0 >= 0 and x + w <= 256 and y0 + h <= 256
+
+
+def test_same_seed_same_dataset(gan_cfg, demo_data, tmp_path):
+    kwargs = dict(num=3, seed=7, batch_size=3, progress=False)
+    clean = str(demo_data / 'clean_train.json')
+    synthesize(gan_cfg, None, clean, out_dir=str(tmp_path / 'a'), **kwargs)
+    synthesize(gan_cfg, None, clean, out_dir=str(tmp_path / 'b'), **kwargs)
+    a = json.loads((tmp_path / 'a' / 'train.json').read_text())
+    b = json.loads((tmp_path / 'b' / 'train.json').read_text())
+    assert a['annotations'] == b['annotations'] and a['info']['sources'] == b['info']['sources']
+
+
+def test_interrupted_run_leaves_nothing(gan_cfg, demo_data, tmp_path, monkeypatch):
+    real_build = synth_mod.build_inserter
+    calls = []
+
+    def failing_build(*args, **kwargs):
+        inserter = real_build(*args, **kwargs)
+
+        def insert(images, masks):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError('simulated crash')
+            return inserter(images, masks)
+        return insert
+
+    monkeypatch.setattr(synth_mod, 'build_inserter', failing_build)
+    with pytest.raises(RuntimeError, match='simulated crash'):
+        synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=6,
+                   out_dir=str(tmp_path / 'syn'), batch_size=2, progress=False)
+    assert len(calls) == 2
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a temp folder
+
+
+def test_existing_output_and_overwrite(gan_cfg, demo_data, tmp_path):
+    out = tmp_path / 'syn'
+    out.mkdir()
+    (out / 'old.txt').write_text('x')
+    clean = str(demo_data / 'clean_train.json')
+    with pytest.raises(FileExistsError, match='--overwrite'):
+        synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), progress=False)
+    synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), overwrite=True, progress=False)
+    assert not (out / 'old.txt').exists() and (out / 'train.json').is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['syn']
+
+
+def test_bad_backend_and_missing_onnx(gan_cfg, demo_data, tmp_path):
+    clean = str(demo_data / 'clean_train.json')
+    with pytest.raises(ValueError, match='backend'):
+        synthesize(gan_cfg, None, clean, 1, str(tmp_path / 'o'), backend='tensorrt')
+    with pytest.raises(ValueError, match='--onnx'):
+        synthesize(gan_cfg, None, clean, 1, str(tmp_path / 'o'), backend='onnxruntime')
+    with pytest.raises(FileNotFoundError, match='missing.onnx'):
+        synthesize(gan_cfg, None, clean, 1, str(tmp_path / 'o'), backend='onnxruntime',
+                   onnx_model=str(tmp_path / 'missing.onnx'))
+    assert not (tmp_path / 'o').exists()
+
+
+def test_masks_cover_boxes():
+    mask = synth_mod.boxes_to_mask(np.array([[1.5, 2.0, 4.2, 5.0]]), 8, 8)
+    assert mask[2:5, 1:5].all() and mask.sum() == 12

@@ -1,0 +1,85 @@
+"""Write a synthetic detection dataset (images + COCO ``train.json``).
+
+GAN inserter (default)::
+
+    python tools/synthesize.py CONFIG CKPT --clean data/demo/clean_train.json \\
+        --num 200 --out work_dirs/syn/demo [--backend onnxruntime --onnx G_X.onnx]
+
+Copy-paste baseline (CONFIG optional: with it, the same box sampler, target
+class and resolution as the GAN)::
+
+    python tools/synthesize.py --method copy-paste --labelled data/demo/train.json \\
+        --clean data/demo/clean_train.json --num 200 --out work_dirs/syn/cp
+"""
+import argparse
+import os
+import sys
+
+from mmengine.config import Config, DictAction
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', nargs='?', help='DetectorGAN config')
+    parser.add_argument('checkpoint', nargs='?', help='DetectorGAN checkpoint (method gan)')
+    parser.add_argument('--method', choices=['gan', 'copy-paste'], default='gan')
+    parser.add_argument('--clean', required=True, help='clean COCO file (X), e.g. clean_train.json')
+    parser.add_argument('--labelled', help='labelled COCO file (Y train) for copy-paste '
+                        '(default: the config\'s labelled_ann_file)')
+    parser.add_argument('--num', type=int, required=True, help='number of synthetic images')
+    parser.add_argument('--out', required=True, help='output dataset folder')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch')
+    parser.add_argument('--onnx', help='exported inserter for --backend onnxruntime')
+    parser.add_argument('--blend', choices=['poisson', 'feather'], default='poisson',
+                        help='copy-paste blending')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing --out')
+    parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. train_dataloader.dataset.data_root=X')
+    args = parser.parse_args(argv)
+    if args.method == 'gan' and args.config is None:
+        parser.error('method gan needs CONFIG (and CKPT unless --backend onnxruntime)')
+    if args.method == 'gan' and args.backend == 'pytorch' and args.checkpoint is None:
+        parser.error('method gan with the pytorch backend needs CKPT')
+    if args.method == 'copy-paste' and args.config is None and args.labelled is None:
+        parser.error('copy-paste needs --labelled or a CONFIG naming labelled_ann_file')
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfg = None
+    if args.config is not None:
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+    progress = not args.no_progress
+    if args.method == 'gan':
+        from mmdgan.apis.synthesize import synthesize
+        out = synthesize(cfg, args.checkpoint, args.clean, args.num, args.out,
+                         backend=args.backend, seed=args.seed, batch_size=args.batch_size,
+                         onnx_model=args.onnx, device=args.device, overwrite=args.overwrite,
+                         progress=progress)
+    else:
+        from mmdgan.synthesis import box_sampler_cfg, copy_paste_synthesize, gan_resize
+        from mmdgan.synthesis.clean_source import resolve
+        box_sampler = resize = target_class = None
+        labelled = args.labelled
+        if cfg is not None:
+            dataset = cfg.train_dataloader.dataset
+            box_sampler = box_sampler_cfg(cfg)
+            resize, target_class = gan_resize(cfg), dataset.get('target_class')
+            labelled = labelled or resolve(dataset.labelled_ann_file, dataset.get('data_root'))
+        out = copy_paste_synthesize(labelled, args.clean, args.num, args.out, box_sampler,
+                                    args.blend, target_class, args.seed, resize,
+                                    args.overwrite, progress)
+    print(f'synthetic dataset written to {out}')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
