@@ -1,0 +1,44 @@
+"""build_train_config: mmdet-style command-line overrides."""
+import pytest
+import torch
+from tiny_cfg import TINY_CONFIG
+
+from mmdgan.engine.train import build_train_config
+
+
+def test_amp_switches_every_optimizer_group():
+    cfg = build_train_config(str(TINY_CONFIG), amp=True)
+    for group in ('generators', 'discriminators', 'detector'):
+        assert cfg.optim_wrapper[group].type == 'AmpOptimWrapper'
+        assert cfg.optim_wrapper[group].loss_scale == 'dynamic'
+    assert cfg.optim_wrapper.detector.clip_grad.max_norm == 35
+
+
+def test_resume_modes(tmp_path):
+    cfg = build_train_config(str(TINY_CONFIG), work_dir=str(tmp_path), resume='auto')
+    assert cfg.resume is True and cfg.load_from is None and cfg.work_dir == str(tmp_path)
+    ckpt = tmp_path / 'iter_2.pth'
+    ckpt.write_bytes(b'')
+    cfg = build_train_config(str(TINY_CONFIG), resume=str(ckpt))
+    assert cfg.resume is True and cfg.load_from == str(ckpt)
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        build_train_config(str(TINY_CONFIG), resume=str(tmp_path / 'missing.pth'))
+
+
+def test_cfg_options_and_default_work_dir():
+    cfg = build_train_config(str(TINY_CONFIG), cfg_options={'model.unroll.mode': 'none'})
+    assert cfg.model.unroll.mode == 'none'
+    assert cfg.work_dir.endswith('work_dirs/dgan_tiny')
+
+
+def test_cpu_launcher_uses_gloo_and_separate_ddp(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = build_train_config(str(TINY_CONFIG), launcher='pytorch')
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.type == 'MMSeparateDistributedDataParallel'
+    assert cfg.model_wrapper_cfg.device_ids is None
+
+
+def test_missing_config_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        build_train_config(str(tmp_path / 'nope.py'))

@@ -1,0 +1,187 @@
+"""DetectorGAN: one train step per group, compositing, NaN guard, detector I/O."""
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'test_engine'))
+from tiny_cfg import build_tiny, load_tiny_cfg  # noqa: E402
+
+from mmdgan.models.detector_gan import OPTIM_GROUPS, DetectorGAN  # noqa: E402
+
+GAN_TERMS = {
+    'loss_g_adv_global_x', 'loss_g_adv_global_y', 'loss_g_adv_local_x', 'loss_g_cycle_x',
+    'loss_g_cycle_y', 'loss_g_identity_x', 'loss_g_identity_y', 'loss_det_syn', 'loss_g',
+    'loss_d_global_x', 'loss_d_global_y', 'loss_d_local_x', 'loss_det'
+}
+
+
+@pytest.fixture(scope='module')
+def cfg(demo_data):
+    return load_tiny_cfg(demo_data)
+
+
+def _params(model):
+    return {n: p.detach().clone() for n, p in model.named_parameters()}
+
+
+def _changed(module_name, model, before):
+    return any(not torch.equal(p, before[f'{module_name}.{n}'])
+               for n, p in getattr(model, module_name).named_parameters())
+
+
+@pytest.mark.parametrize('mode', ['exact', 'finite_diff', 'none'])
+def test_train_step_updates_every_group_and_logs_every_term(cfg, mode):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.unroll.mode = mode
+    model, optim_wrapper, batch = build_tiny(cfg)
+    before = _params(model)
+    log = model.train_step(batch, optim_wrapper)
+    for group, names in OPTIM_GROUPS.items():
+        for name in names:
+            assert _changed(name, model, before), f'{group}: {name} did not change'
+    expected = GAN_TERMS | ({'loss_unroll'} if mode != 'none' else set())
+    assert set(log) == expected
+    for name, value in log.items():
+        assert torch.isfinite(value), name
+    assert int(model.iteration) == 1
+
+
+def test_generator_step_never_moves_the_detector(cfg):
+    """Only the generator group steps: the detector (through which L_syn and
+    the unroll reach G_X) and the discriminators keep their weights and get no
+    gradient."""
+    model, optim_wrapper, batch = build_tiny(cfg)
+    before = _params(model)
+    data = model.data_preprocessor(batch, True)
+    _, total, _ = model.generator_losses(data['clean'], data['labelled'])
+    optim_wrapper['generators'].update_params(total)
+    assert _changed('generator_x', model, before)
+    for name in ('detector', *OPTIM_GROUPS['discriminators']):
+        assert not _changed(name, model, before), name
+        assert all(p.grad is None or not p.grad.any()
+                   for p in getattr(model, name).parameters()), name
+
+
+def test_hard_composite_keeps_outside_and_trained_inserter_edits_inside(cfg):
+    cfg = copy.deepcopy(cfg)
+    cfg.optim_wrapper.generators.optimizer.lr = 1e-3
+    model, optim_wrapper, batch = build_tiny(cfg)
+    assert model.generator_x.composite == 'hard'
+    for _ in range(3):
+        model.train_step(copy.deepcopy(batch), optim_wrapper)
+    images = model.sample_images(copy.deepcopy(batch))
+    clean, mask, inserted = images['clean'], images['mask'], images['inserted']
+    outside = (mask == 0).expand_as(clean)
+    assert torch.equal(inserted[outside], clean[outside])
+    inside = ~outside
+    assert inside.any()
+    assert (inserted[inside] - clean[inside]).abs().mean() > 0.05
+
+
+def _inject_nan(model, method, term):
+    original = getattr(model, method)
+
+    def patched(*args, **kwargs):
+        out = original(*args, **kwargs)
+        terms = out[0] if isinstance(out, tuple) else out
+        terms[term] = terms[term] * float('nan')
+        return out
+
+    setattr(model, method, patched)
+
+
+def _poison_detector_batch(model):
+    original = model.detector_batch
+
+    def patched(*args, **kwargs):
+        inputs, samples = original(*args, **kwargs)
+        return inputs * float('nan'), samples
+
+    model.detector_batch = patched
+
+
+@pytest.mark.parametrize('term', ['loss_g_cycle_x', 'loss_d_global_y', 'loss_det'])
+def test_nan_term_raises_by_name_before_any_step(cfg, term):
+    model, optim_wrapper, batch = build_tiny(cfg)
+    if term == 'loss_det':
+        _poison_detector_batch(model)
+    else:
+        method = 'generator_losses' if term.startswith('loss_g') else 'discriminator_losses'
+        _inject_nan(model, method, term)
+    before = _params(model)
+    with pytest.raises(FloatingPointError, match=term):
+        model.train_step(batch, optim_wrapper)
+    after = _params(model)
+    assert all(torch.equal(before[n], after[n]) for n in before)
+    for group in OPTIM_GROUPS:
+        assert not optim_wrapper[group].optimizer.state, f'{group} optimizer stepped'
+    assert int(model.iteration) == 0
+
+
+def test_detector_warmup_trains_the_detector_alone(cfg):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.det_warmup_iters = 1
+    model, optim_wrapper, batch = build_tiny(cfg)
+    before = _params(model)
+    log = model.train_step(copy.deepcopy(batch), optim_wrapper)
+    assert set(log) == {'loss_det'}
+    assert _changed('detector', model, before)
+    assert not _changed('generator_x', model, before)
+    log = model.train_step(copy.deepcopy(batch), optim_wrapper)
+    assert 'loss_unroll' in log and _changed('generator_x', model, before)
+
+
+def test_gan_to_detector_matches_mmdet_preprocessing_and_is_differentiable(cfg):
+    model, _, _ = build_tiny(cfg)
+    img = torch.randint(0, 256, (1, 64, 96), dtype=torch.uint8)
+    ref = model.det.data_preprocessor(
+        dict(inputs=[img.expand(3, -1, -1)], data_samples=[DetDataSample()]), False)['inputs']
+    gan = (img.float() / 127.5 - 1).unsqueeze(0).requires_grad_(True)
+    out = model.gan_to_detector(gan)
+    assert out.shape == (1, 3, 64, 96)
+    torch.testing.assert_close(out, ref[..., :64, :96], rtol=1e-5, atol=1e-4)
+    out.sum().backward()
+    assert gan.grad is not None and gan.grad.abs().min() > 0
+
+
+def test_detector_batch_mixes_real_and_detached_synthetic(cfg):
+    model, _, batch = build_tiny(cfg)
+    data = model.data_preprocessor(batch, True)
+    fake = (data['clean']['inputs'] * 0.5).requires_grad_(True)
+    inputs, samples = model.detector_batch(data['clean'], data['labelled'], fake)
+    num_real = len(data['labelled']['inputs'])
+    assert inputs.shape[0] == num_real + model._syn_count(num_real, len(fake))
+    assert not inputs.requires_grad
+    assert all(s.batch_input_shape == tuple(inputs.shape[-2:]) for s in samples)
+
+
+def test_val_step_predicts_on_standard_mmdet_batches(cfg):
+    from mmengine.runner import Runner
+    model, _, _ = build_tiny(cfg)
+    model.eval()
+    batch = next(iter(Runner.build_dataloader(copy.deepcopy(cfg.val_dataloader))))
+    preds = model.val_step(batch)
+    assert len(preds) == len(batch['inputs'])
+    for pred, sample in zip(preds, batch['data_samples']):
+        assert pred.pred_instances.bboxes.shape[-1] == 4
+        assert pred.ori_shape == sample.ori_shape
+
+
+@pytest.mark.parametrize('kwargs, field', [
+    (dict(loss_weights=dict(adv=1.0)), 'loss_weights'),
+    (dict(loss_weights=dict(cycle=-1.0)), 'loss_weights.cycle'),
+    (dict(unroll=dict(mode='second_order')), 'unroll.mode'),
+    (dict(unroll=dict(inner_lr=0)), 'unroll.inner_lr'),
+    (dict(syn_ratio=1.0), 'syn_ratio'),
+    (dict(disc_steps=0), 'disc_steps'),
+])
+def test_bad_settings_are_rejected_by_name(cfg, kwargs, field):
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pop('type')
+    model_cfg.update(kwargs)
+    with pytest.raises(ValueError, match=field.replace('.', r'\.')):
+        DetectorGAN(**model_cfg)
