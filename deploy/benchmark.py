@@ -1,11 +1,15 @@
 """Benchmark the generator: PyTorch eager vs ONNX Runtime fp32 / int8 / fp16.
 
 Example:
-    python deploy/benchmark.py configs/dgan_x.py --size 256 --peak-gflops
+    python deploy/benchmark.py configs/dgan_retinanet-r18_1xb4-2k_mini-mias.py --size 256 \
+        --cfg-options model.generator_x.base_channels=64 model.generator_x.num_blocks=9 \
+        --peak-gflops
 """
 import argparse
 import json
 import sys
+
+from mmengine.config import DictAction
 
 from mmdgan.deploy.benchmark import BACKENDS, benchmark, format_report
 from mmdgan.deploy.session import OPT_LEVELS
@@ -20,8 +24,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--repeats', type=int, default=20)
-    parser.add_argument('--rounds', type=int, default=1,
-                        help='interleaved rounds over the backends (shared machines)')
     parser.add_argument('--backends', default=None,
                         help=f'comma-separated subset of {",".join(BACKENDS)}')
     parser.add_argument('--threads', type=int, default=None)
@@ -36,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="measure the CPU's fp32 peak with a 2048^2 sgemm")
     parser.add_argument('--work-dir', default=None, help='keep the exported models here')
     parser.add_argument('--out', default=None, help='also write the figures as JSON')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.generator_x.num_blocks=9')
     return parser.parse_args(argv)
 
 
@@ -44,12 +48,12 @@ def main(argv=None) -> int:
     try:
         report = benchmark(
             args.model, args.ckpt, size=args.size, batch=args.batch, warmup=args.warmup,
-            repeats=args.repeats, rounds=args.rounds,
+            repeats=args.repeats,
             backends=args.backends.split(',') if args.backends else None,
             threads=args.threads, peak_gflops=args.peak_gflops, which=args.which,
             exporter=args.exporter, calib_data=args.calib_data, num_calib=args.num_calib,
             providers=args.providers, optimization=args.optimization,
-            work_dir=args.work_dir)
+            work_dir=args.work_dir, cfg_options=args.cfg_options)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1

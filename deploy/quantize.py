@@ -23,7 +23,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--min-psnr', type=float, default=30.0,
                         help='gate in dB inside the boxes, against the fp32 model')
     parser.add_argument('--size', type=int, default=256, help='images are resized to this side')
-    parser.add_argument('--calibration', choices=sorted(CALIBRATION), default='minmax')
+    parser.add_argument('--calibration', choices=sorted(CALIBRATION), default='percentile')
+    parser.add_argument('--quantize-ends', action='store_true',
+                        help='also quantize the first and last Conv (faster, lower PSNR)')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 
@@ -34,7 +36,8 @@ def main(argv=None) -> int:
         report = quantize_model(args.model, args.out, args.mode, args.calib_data,
                                 num_calib=args.num_calib, num_heldout=args.num_heldout,
                                 min_psnr=args.min_psnr, size=args.size,
-                                calibration=args.calibration, seed=args.seed)
+                                calibration=args.calibration,
+                                keep_fp32_ends=not args.quantize_ends, seed=args.seed)
     except (ValueError, FileNotFoundError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1

@@ -2,8 +2,10 @@
 
 Timing follows mmdet's ``benchmark.py``: warm-up iterations, then timed
 iterations, reported by their median (robust on a machine shared with other
-jobs). Backends are timed in interleaved rounds, so a load change on a shared
-machine hits all of them alike and the ratios stay meaningful.
+jobs). Backends are timed interleaved, one call each per iteration, and the
+ratios (speed-up over ORT fp32, fraction of the CPU peak) are medians of the
+per-iteration ratios: a load change on a shared machine then hits both sides
+of a ratio alike.
 
 Peak memory is the rise of the process's resident-set high-water mark
 (``VmHWM`` in ``/proc/self/status``), reset before each backend is built by
@@ -19,7 +21,8 @@ The CPU's fp32 peak (``peak_gflops``) is measured, not taken from a data
 sheet: the median rate of a large square ``torch.matmul`` (MKL/oneDNN sgemm,
 2 n^3 FLOPs) on the same threads. That is the attainable dense-fp32 roof of
 these cores under the current load, which is what a conv network competes
-with.
+with. With ``peak_gflops`` one sgemm is timed in every iteration beside the
+backends, so the fraction of peak is taken under the same load.
 """
 import os
 import re
@@ -33,6 +36,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import onnx
 import torch
+from mmengine.config import Config
 from onnx import TensorProto, helper
 
 from .export import export_generator
@@ -44,6 +48,8 @@ from .quantize import edited_region, psnr, quantize_model
 from .session import cuda_usable, make_session
 
 BACKENDS = ('torch', 'ort-fp32', 'ort-int8', 'ort-fp16')
+#: Side of the square sgemm that measures the CPU's fp32 peak.
+SGEMM_SIZE = 2048
 
 
 @dataclass
@@ -57,6 +63,8 @@ class BackendResult:
     gflop_per_s: float
     peak_rss_mib: Optional[float]
     psnr_vs_fp32: Optional[float] = None
+    speedup_vs_ort_fp32: Optional[float] = None
+    fraction_of_peak: Optional[float] = None
     samples: List[float] = field(default_factory=list)
 
 
@@ -126,13 +134,20 @@ def conv_macs(model: onnx.ModelProto, images: np.ndarray, masks: np.ndarray) -> 
     return total
 
 
+def _sgemm_runner(threads: int, n: int) -> Callable[[], object]:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+
+    def run() -> torch.Tensor:
+        torch.set_num_threads(threads)
+        return torch.matmul(a, b)
+    return run
+
+
 def cpu_peak_gflops(threads: int, n: int = 2048, repeats: int = 10) -> float:
     """Attainable fp32 GFLOP/s: median rate of an ``n x n`` sgemm (2 n^3 FLOPs)."""
     previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
     try:
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        samples = time_calls(lambda: torch.matmul(a, b), warmup=2, repeats=repeats)
+        samples = time_calls(_sgemm_runner(threads, n), warmup=2, repeats=repeats)
     finally:
         torch.set_num_threads(previous)
     return 2 * n**3 / statistics.median(samples) / 1e9
@@ -150,28 +165,31 @@ def _torch_runner(generator: torch.nn.Module, images: np.ndarray, masks: np.ndar
 
 
 def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int = 256,
-              batch: int = 1, warmup: int = 5, repeats: int = 20, rounds: int = 1,
+              batch: int = 1, warmup: int = 5, repeats: int = 20,
               backends: Optional[Sequence[str]] = None, threads: Optional[int] = None,
               peak_gflops: bool = False, which: str = 'inserter', exporter: str = 'dynamo',
               calib_data: Optional[str] = None, num_calib: int = 8,
               providers: Optional[str] = None, optimization: str = 'all',
-              work_dir: Optional[str] = None) -> Dict[str, object]:
+              work_dir: Optional[str] = None,
+              cfg_options: Optional[dict] = None) -> Dict[str, object]:
     """Benchmark the generator on the requested backends.
 
     Args:
         model_or_config: An fp32 ``.onnx`` export, or a DetectorGAN config
             (the generator is then exported here, with ``checkpoint`` or
             random weights).
+        cfg_options: Overrides merged into the config (mmengine style, e.g.
+            ``{'model.generator_x.base_channels': 64}``).
         checkpoint: Checkpoint for a config (``None``: random weights).
         size: Square image side.
         batch: Images per call.
-        warmup, repeats: Untimed and timed calls per backend and round.
-        rounds: Interleaved rounds over the backends (samples are pooled).
+        warmup, repeats: Untimed and timed calls per backend.
         backends: Subset of :data:`BACKENDS`; default torch (with a config),
             ort-fp32, ort-int8, and ort-fp16 where CUDA is usable.
         threads: Threads for torch and ORT (default: the CPUs this process may
             use).
-        peak_gflops: Also measure the CPU's attainable fp32 peak.
+        peak_gflops: Also measure the CPU's attainable fp32 peak (a 2048^2
+            sgemm timed in every iteration).
         which, exporter: Generator and exporter when exporting a config.
         calib_data: Calibration images for int8 (default: synthetic).
         num_calib: Calibration images for int8.
@@ -193,6 +211,8 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
         raise ValueError(f'unknown backends {unknown}; choose from {BACKENDS}')
+    if is_onnx and cfg_options:
+        raise ValueError('cfg_options apply to a config, not to an .onnx model')
     if is_onnx and 'torch' in backends:
         raise ValueError(f'backend torch needs a DetectorGAN config, got {model_or_config}')
 
@@ -204,7 +224,9 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             fp32_path = Path(model_or_config)
         else:
             from mmdgan.apis.inserter import load_generator
-            generator = load_generator(model_or_config, checkpoint, which=which)
+            cfg = Config.fromfile(model_or_config)
+            cfg.merge_from_dict(cfg_options or {})
+            generator = load_generator(cfg, checkpoint, which=which)
             fp32_path = folder / f'{which}_fp32.onnx'
             export_generator(generator, fp32_path, which=which, exporter=exporter,
                              real_size=size)
@@ -242,12 +264,18 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             if name == 'ort-fp32':
                 reference = output
             quality[name] = output
-        samples: Dict[str, List[float]] = {name: [] for name in backends}
-        for _ in range(rounds):
-            for name in backends:
-                samples[name] += time_calls(runners[name], 0, repeats)
+        names = list(backends)
+        if peak_gflops:
+            runners['sgemm'] = _sgemm_runner(threads, SGEMM_SIZE)
+            time_calls(runners['sgemm'], 2, 0)
+            names.append('sgemm')
+        samples: Dict[str, List[float]] = {name: [] for name in names}
+        for _ in range(repeats):
+            for name in names:
+                samples[name] += time_calls(runners[name], 0, 1)
 
-        peak_value = cpu_peak_gflops(threads) if peak_gflops else None
+        sgemm_rates = ([2 * SGEMM_SIZE**3 / t / 1e9 for t in samples['sgemm']]
+                       if peak_gflops else None)
         results = []
         for name in backends:
             median = statistics.median(samples[name])
@@ -255,12 +283,19 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             if reference is not None and name != 'ort-fp32':
                 value = psnr(reference, quality[name],
                              edited_region(images, masks, reference))
+            speedup = (statistics.median(f / t for f, t in zip(samples['ort-fp32'],
+                                                                samples[name]))
+                       if 'ort-fp32' in samples else None)
+            fraction = (statistics.median(gflop_per_img * batch / t / peak for t, peak in
+                                          zip(samples[name], sgemm_rates))
+                        if sgemm_rates else None)
             results.append(BackendResult(
                 name, memory[name][1], median * 1e3, median * 1e3 / batch, batch / median,
-                gflop_per_img * batch / median, memory[name][0], value,
+                gflop_per_img * batch / median, memory[name][0], value, speedup, fraction,
                 [s * 1e3 for s in samples[name]]))
+        peak_value = statistics.median(sgemm_rates) if sgemm_rates else None
     return dict(model=model_or_config, size=size, batch=batch, channels=channels,
-                threads=threads, warmup=warmup, repeats=repeats, rounds=rounds,
+                threads=threads, warmup=warmup, repeats=repeats,
                 optimization=optimization, gflop_per_img=gflop_per_img,
                 cpu_peak_gflops=peak_value, results=[asdict(r) for r in results])
 
@@ -271,15 +306,15 @@ def format_report(report: Dict[str, object]) -> str:
     lines = [f"{report['model']}: {report['batch']}x{report['channels']}x{report['size']}x"
              f"{report['size']}, {report['threads']} threads, "
              f"{report['gflop_per_img']:.1f} GFLOP/img (conv, 2/MAC)"
-             + (f', CPU fp32 sgemm peak {peak:.0f} GFLOP/s' if peak else ''),
+             + (f', CPU fp32 sgemm peak {peak:.0f} GFLOP/s (median)' if peak else ''),
+             '%peak and x fp32 are medians of per-iteration ratios (interleaved timing)',
              f"{'backend':<10}{'provider':<22}{'ms/img':>9}{'img/s':>8}{'GFLOP/s':>9}"
              f"{'%peak':>7}{'peakRSS MiB':>13}{'PSNR dB':>9}{'x fp32':>8}"]
-    fp32 = {r['backend']: r for r in report['results']}.get('ort-fp32')
     for r in report['results']:
-        frac = f"{100 * r['gflop_per_s'] / peak:.0f}" if peak else '-'
+        frac = f"{100 * r['fraction_of_peak']:.0f}" if r['fraction_of_peak'] else '-'
         mem = f"{r['peak_rss_mib']:.0f}" if r['peak_rss_mib'] is not None else '-'
         quality = f"{r['psnr_vs_fp32']:.1f}" if r['psnr_vs_fp32'] is not None else '-'
-        ratio = f"{r['img_per_s'] / fp32['img_per_s']:.2f}" if fp32 else '-'
+        ratio = f"{r['speedup_vs_ort_fp32']:.2f}" if r['speedup_vs_ort_fp32'] else '-'
         lines.append(f"{r['backend']:<10}{r['provider']:<22}{r['ms_per_img']:>9.1f}"
                      f"{r['img_per_s']:>8.2f}{r['gflop_per_s']:>9.1f}{frac:>7}{mem:>13}"
                      f"{quality:>9}{ratio:>8}")

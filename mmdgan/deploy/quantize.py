@@ -127,52 +127,78 @@ def _quiet_root_logger():
 
 
 class BoxMaskReader(CalibrationDataReader):
-    """Feeds clean images with random box masks to ORT's calibrator, one at a time."""
+    """Feeds clean images with random box masks to ORT's calibrator, one at a time.
+
+    ``set_range`` lets ORT calibrate in strides (``CalibStridedMinMax``): the
+    histogram calibrators keep every intermediate tensor of a stride in
+    memory (~250 MB per 256x256 image for the 64-wide generator).
+    """
 
     def __init__(self, images: np.ndarray, masks: np.ndarray) -> None:
         self.samples = [dict(zip(INPUT_NAMES, (images[i:i + 1], masks[i:i + 1])))
                         for i in range(len(images))]
-        self.index = 0
+        self.set_range(0, len(self.samples))
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self.index, self.stop = start_index, min(end_index, len(self.samples))
 
     def get_next(self) -> Optional[Dict[str, np.ndarray]]:
-        if self.index >= len(self.samples):
+        if self.index >= self.stop:
             return None
         self.index += 1
         return self.samples[self.index - 1]
 
-    def rewind(self) -> None:
-        self.index = 0
-
 
 def quantize_int8(model: onnx.ModelProto, images: np.ndarray, masks: np.ndarray,
-                  calibration: str = 'minmax') -> onnx.ModelProto:
+                  calibration: str = 'percentile', keep_fp32_ends: bool = True,
+                  stride: int = 4) -> onnx.ModelProto:
     """Static QDQ int8: per-channel int8 weights, uint8 activations, Conv only.
 
     Only convolutions are quantized: they hold ~all the FLOPs, and leaving the
     composite (``w * generated + (1 - w) * img``) in float keeps every pixel
-    outside the boxes bit-identical to the input.
+    outside the boxes bit-identical to the input. ``keep_fp32_ends`` leaves
+    the first convolution (its input is a binary mask beside the image) and
+    the last one (it writes the pixels) in fp32: ~1 % of the FLOPs, worth
+    ~2 dB of PSNR on the 64-wide generator.
+
+    Args:
+        model: fp32 model.
+        images, masks: Calibration inputs.
+        calibration: ``'minmax' | 'entropy' | 'percentile'`` (99.999th).
+        keep_fp32_ends: Keep the first and last Conv in fp32.
+        stride: Images per calibration stride (bounds calibration memory).
     """
     if calibration not in CALIBRATION:
         raise ValueError(f'calibration must be one of {sorted(CALIBRATION)}, '
                          f'got {calibration!r}')
-    # ORT's MinMax calibrator keeps only per-tensor ReduceMin/ReduceMax of each
-    # sample, so calibration memory does not grow with the image size. (Its
-    # CalibMaxIntermediateOutputs option drops collected data on ORT 1.31.)
+    convs = [node.name for node in model.graph.node if node.op_type == 'Conv']
+    if not convs:
+        raise ValueError('model has no Conv node to quantize')
+    if any(not name for name in convs):
+        raise ValueError('model has unnamed Conv nodes; re-export it with deploy/export_onnx.py')
+    exclude = [convs[0], convs[-1]] if keep_fp32_ends and len(convs) > 2 else []
+    # ORT calibrates stride by stride only when the stride divides the count.
+    stride = max(d for d in range(1, min(stride, len(images)) + 1) if len(images) % d == 0)
     with tempfile.TemporaryDirectory() as tmp, _quiet_root_logger():
         src, dst = Path(tmp) / 'fp32.onnx', Path(tmp) / 'int8.onnx'
         onnx.save(model, str(src))
         quantize_static(
             str(src), str(dst), BoxMaskReader(images, masks), quant_format=QuantFormat.QDQ,
-            op_types_to_quantize=['Conv'], per_channel=True,
+            op_types_to_quantize=['Conv'], per_channel=True, nodes_to_exclude=exclude,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-            calibrate_method=CALIBRATION[calibration])
+            calibrate_method=CALIBRATION[calibration],
+            extra_options={'CalibStridedMinMax': stride})
         return onnx.load(str(dst))
 
 
 def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: str,
                    calib_data: Optional[str] = None, num_calib: int = 32,
                    num_heldout: int = 8, min_psnr: float = 30.0, size: int = 256,
-                   calibration: str = 'minmax', seed: int = 0) -> QuantizeReport:
+                   calibration: str = 'percentile', keep_fp32_ends: bool = True,
+                   seed: int = 0) -> QuantizeReport:
     """Make an int8 or fp16 variant of an exported fp32 generator, gated by PSNR.
 
     Args:
@@ -188,6 +214,7 @@ def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: st
         min_psnr: Gate in dB (edited region, against fp32).
         size: Images are resized to ``size x size``.
         calibration: ``'minmax' | 'entropy' | 'percentile'``.
+        keep_fp32_ends: Keep the first and last Conv in fp32 (int8).
         seed: Seed of the box masks (and synthetic images).
     """
     if mode not in MODES:
@@ -204,9 +231,11 @@ def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: st
     if mode == 'int8':
         calib_images, calib_masks = heldout_inputs(channels, calib_data, num_calib, size,
                                                    offset=0, seed=seed)
-        candidate = quantize_int8(model, calib_images, calib_masks, calibration)
-        extra['quantization'] = (f'QDQ static, Conv only, per-channel int8 weights, uint8 '
-                                 f'activations, {calibration} on {len(calib_images)} images')
+        candidate = quantize_int8(model, calib_images, calib_masks, calibration,
+                                  keep_fp32_ends)
+        extra['quantization'] = (f'QDQ static, Conv only{" but first/last" * keep_fp32_ends}, '
+                                 'per-channel int8 weights, uint8 activations, '
+                                 f'{calibration} on {len(calib_images)} images')
     else:
         calib_images = images[:0]
         candidate = convert_to_fp16(model)

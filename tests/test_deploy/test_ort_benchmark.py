@@ -30,17 +30,18 @@ def test_peak_rss_sees_native_allocations():
 
 
 def test_benchmark_tiny(tmp_path, capsys):
-    report = benchmark(str(TINY_CONFIG), size=32, warmup=1, repeats=2, rounds=2,
+    report = benchmark(str(TINY_CONFIG), size=32, warmup=1, repeats=4,
                        backends=['torch', 'ort-fp32', 'ort-int8'], threads=1,
-                       work_dir=str(tmp_path))
+                       work_dir=str(tmp_path), peak_gflops=True)
     assert [r['backend'] for r in report['results']] == ['torch', 'ort-fp32', 'ort-int8']
     for result in report['results']:
         assert result['img_per_s'] > 0 and len(result['samples']) == 4
-        assert result['gflop_per_s'] > 0
+        assert result['gflop_per_s'] > 0 and result['fraction_of_peak'] > 0
     by_name = {r['backend']: r for r in report['results']}
     assert by_name['ort-fp32']['psnr_vs_fp32'] is None
+    assert by_name['ort-fp32']['speedup_vs_ort_fp32'] == 1.0
     assert by_name['torch']['psnr_vs_fp32'] > 60  # eager and ORT fp32 agree
-    assert report['gflop_per_img'] > 0
+    assert report['gflop_per_img'] > 0 and report['cpu_peak_gflops'] > 0
     assert (tmp_path / 'inserter_int8.onnx').is_file()
 
     main = load_cli('benchmark').main
