@@ -1,0 +1,363 @@
+"""The small-data comparison: does synthetic data make the real-data detector better?
+
+On one split and one detector schedule, every arm trains the same downstream
+detector (same config, schedule, image size, augmentations and real images)
+and differs only in the synthetic set concatenated to the real one:
+
+1. ``real``: real labelled images (Y train) only;
+2. ``copy-paste``: + real object crops pasted into clean training films;
+3. ``gan-nodet``: + a GAN trained without the detector terms;
+4. ``dgan-nounroll``: + DetectorGAN without the unrolled real-data term;
+5. ``dgan``: + DetectorGAN with unrolling.
+
+Each GAN arm trains its own GAN per seed (nothing is shared between seeds),
+synthesizes from the clean *training* films only, and every detector is
+evaluated on the pooled held-out splits (val + test by default: no model
+selection happens on val, the last checkpoint is scored, so pooling is
+honest and doubles the boxes behind each number).
+
+Every step runs ``tools/train.py``, ``tools/synthesize.py`` or
+``tools/test.py`` in a subprocess and its exact command is recorded. A
+finished ``(arm, seed)`` unit is saved to its own json and never rerun; an
+interrupted unit resumes from its finished steps.
+"""
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from glob import glob
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from mmdgan.datasets.converters.common import write_json_atomic
+
+from .coco_merge import merge_coco
+from .report import write_report
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of the comparison.
+
+    Attributes:
+        name: Key used in file names and results.
+        label: Human-readable name.
+        synthetic: ``None`` (real only), ``'copy-paste'`` or ``'gan'``.
+        variant: GAN config variant token (``''`` for the full DetectorGAN).
+    """
+
+    name: str
+    label: str
+    synthetic: Optional[str] = None
+    variant: str = ''
+
+
+ARMS: Dict[str, Arm] = {a.name: a for a in (
+    Arm('real', 'real only'),
+    Arm('copy-paste', 'real + copy-paste', 'copy-paste'),
+    Arm('gan-nodet', 'real + GAN w/o detector', 'gan', 'nodet'),
+    Arm('dgan-nounroll', 'real + DetectorGAN w/o unroll', 'gan', 'nounroll'),
+    Arm('dgan', 'real + DetectorGAN', 'gan', ''),
+)}
+
+#: Reported metric -> key in the metrics of tools/test.py.
+METRIC_KEYS = {'mAP': 'coco/bbox_mAP', 'AP50': 'coco/bbox_mAP_50',
+               'loc_acc': 'loc/acc_top1_iou50'}
+
+#: GAN variant tokens that mark an ablation config (``dgan_..._nodet_...``).
+VARIANTS = ('nodet', 'nounroll')
+#: Where a dataset has no ablation config file, the ablation is the full
+#: DetectorGAN config with these overrides (what the mini-MIAS ablation configs set).
+ABLATION_OPTIONS = {
+    'nodet': {'model.loss_weights.det_syn': 0.0, 'model.unroll.mode': 'none',
+              'model.unroll.weight': 0.0},
+    'nounroll': {'model.unroll.mode': 'none'},
+}
+
+
+def find_gan_config(data: str, variant: str, config_dir: Path = REPO_ROOT / 'configs') -> str:
+    """The DetectorGAN config of ``data`` and ``variant`` (RetinaNet detector preferred)."""
+    candidates = sorted(glob(str(config_dir / f'dgan_*_{data}.py')))
+    if variant:
+        candidates = [c for c in candidates if f'_{variant}' in Path(c).name]
+    else:
+        candidates = [c for c in candidates
+                      if not any(f'_{v}' in Path(c).name for v in VARIANTS)]
+    retina = [c for c in candidates if 'retinanet' in Path(c).name]
+    candidates = retina or candidates
+    if len(candidates) != 1:
+        raise FileNotFoundError(
+            f'expected one DetectorGAN config configs/dgan_*{"_" + variant if variant else ""}'
+            f'*_{data}.py, found {[Path(c).name for c in candidates]}; pass it explicitly')
+    return os.path.relpath(candidates[0], REPO_ROOT)
+
+
+@dataclass
+class ExperimentSettings:
+    """Everything that defines one comparison run.
+
+    Attributes:
+        data: ``'demo'`` or ``'mini-mias'``.
+        data_root: Dataset folder (``images/`` + the six COCO files).
+        seeds: One detector (and one GAN per GAN arm) per seed.
+        arms: Arm names, in report order.
+        work_dir: Where runs, synthetic sets and unit results go.
+        results_dir: Where ``table.md``, ``results.json`` and ``ap50.png`` go.
+        det_config: Detector config, real data only.
+        det_syn_config: Same detector with ``ConcatDataset(real, synthetic)``.
+        gan_configs: Arm name -> DetectorGAN config (GAN arms only).
+        det_iters: Detector iterations (``None``: the config's).
+        gan_iters: GAN iterations (``None``: the config's).
+        syn_per_real: Synthetic images per real labelled training image.
+        eval_splits: Held-out Y splits pooled for the final numbers.
+        det_options: Extra ``--cfg-options`` of every detector run.
+        gan_options: Extra ``--cfg-options`` of every GAN run.
+        gan_arm_options: Arm name -> ``--cfg-options`` of that arm's GAN runs
+            (ablations derived from the full config; filled automatically).
+        python: Interpreter running the tools.
+    """
+
+    data: str
+    data_root: str
+    seeds: Sequence[int]
+    arms: Sequence[str]
+    work_dir: str
+    results_dir: str
+    det_config: str
+    det_syn_config: str
+    gan_configs: Dict[str, str] = field(default_factory=dict)
+    det_iters: Optional[int] = None
+    gan_iters: Optional[int] = None
+    syn_per_real: float = 1.0
+    eval_splits: Sequence[str] = ('val', 'test')
+    det_options: Dict[str, object] = field(default_factory=dict)
+    gan_options: Dict[str, object] = field(default_factory=dict)
+    gan_arm_options: Dict[str, Dict[str, object]] = field(default_factory=dict)
+    python: str = sys.executable
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.arms if a not in ARMS]
+        if unknown:
+            raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
+        if not self.seeds:
+            raise ValueError('at least one seed is needed')
+        root = Path(self.data_root)
+        for name in ('train.json', 'clean_train.json',
+                     *(f'{s}.json' for s in self.eval_splits)):
+            if not (root / name).is_file():
+                raise FileNotFoundError(f'{root / name} not found (convert the data first)')
+        for arm in self.arms:
+            variant = ARMS[arm].variant
+            if ARMS[arm].synthetic != 'gan' or arm in self.gan_configs:
+                continue
+            try:
+                self.gan_configs[arm] = find_gan_config(self.data, variant)
+            except FileNotFoundError:
+                if not variant:
+                    raise
+                self.gan_configs[arm] = find_gan_config(self.data, '')
+                self.gan_arm_options.setdefault(arm, dict(ABLATION_OPTIONS[variant]))
+        if 'copy-paste' in self.arms and 'dgan' not in self.gan_configs:
+            try:
+                self.gan_configs['dgan'] = find_gan_config(self.data, '')
+            except FileNotFoundError:
+                pass  # copy-paste then uses a default box sampler on Y train
+
+
+def _cfg_options(options: Dict[str, object]) -> List[str]:
+    """``--cfg-options`` arguments; values must not contain spaces or commas."""
+    if not options:
+        return []
+    args = ['--cfg-options']
+    for key, value in options.items():
+        text = str(value).replace(' ', '')
+        args.append(f'{key}={text}')
+    return args
+
+
+def _schedule_options(iters: int, prefix: str = '') -> Dict[str, object]:
+    """Shrink the detector schedule (warm-up, steps at 2/3 and 9/10) to ``iters``."""
+    return {
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': iters,
+        f'{prefix}param_scheduler.0.end': max(1, min(100, iters // 10)),
+        f'{prefix}param_scheduler.1.end': iters,
+        f'{prefix}param_scheduler.1.milestones': [max(1, iters * 2 // 3),
+                                                  max(1, iters * 9 // 10)],
+    }
+
+
+def last_checkpoint(work_dir: Path) -> Optional[Path]:
+    """The checkpoint mmengine recorded as the latest in ``work_dir``."""
+    marker = work_dir / 'last_checkpoint'
+    if not marker.is_file():
+        return None
+    path = Path(marker.read_text().strip())
+    path = path if path.is_absolute() else REPO_ROOT / path
+    return path if path.is_file() else None
+
+
+class Experiment:
+    """Runs the units of an :class:`ExperimentSettings`."""
+
+    def __init__(self, settings: ExperimentSettings, log=print) -> None:
+        self.s = settings
+        self.work_dir = Path(settings.work_dir).resolve()
+        self.root = Path(settings.data_root).resolve()
+        self.log = log
+        self.eval_file = self.work_dir / f'eval_{"+".join(settings.eval_splits)}.json'
+
+    # --- steps ---------------------------------------------------------
+    def _run(self, cmd: List[str], log_file: Path, commands: List[str]) -> None:
+        """Run one tool; its output goes to ``log_file``; a failure names it."""
+        commands.append(shlex.join(cmd))
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log(f'  $ {shlex.join(cmd)}')
+        with open(log_file, 'w') as f:
+            proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=f, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            tail = ''.join(log_file.read_text().splitlines(keepends=True)[-25:])
+            raise RuntimeError(f'step failed (exit {proc.returncode}), log: {log_file}\n{tail}')
+
+    def _tool(self, name: str) -> List[str]:
+        return [self.s.python, str(REPO_ROOT / 'tools' / name)]
+
+    def _train(self, config: str, work_dir: Path, iters: Optional[int],
+               options: Dict[str, object], commands: List[str]) -> Path:
+        """Train (or resume) until the final checkpoint exists; returns it."""
+        ckpt = last_checkpoint(work_dir)
+        if ckpt is not None and iters is not None and ckpt.name == f'iter_{iters}.pth':
+            return ckpt
+        cmd = [*self._tool('train.py'), config, '--work-dir', str(work_dir), '--resume',
+               *_cfg_options(options)]
+        self._run(cmd, work_dir / 'train.log', commands)
+        ckpt = last_checkpoint(work_dir)
+        if ckpt is None:
+            raise RuntimeError(f'training finished without a checkpoint in {work_dir}')
+        return ckpt
+
+    def _num_synthetic(self) -> int:
+        num_real = len(json.loads((self.root / 'train.json').read_text())['images'])
+        return max(1, round(self.s.syn_per_real * num_real))
+
+    def _synthesize(self, arm: Arm, seed: int, unit_dir: Path,
+                    commands: List[str]) -> Path:
+        """Make (or reuse) the arm's synthetic set for ``seed``."""
+        out = unit_dir / 'synthetic'
+        if (out / 'train.json').is_file():  # written atomically: present means complete
+            return out
+        common = ['--clean', str(self.root / 'clean_train.json'),
+                  '--num', str(self._num_synthetic()), '--out', str(out),
+                  '--seed', str(seed), '--no-progress']
+        if arm.synthetic == 'copy-paste':
+            # The full DetectorGAN config, if any, gives the same box sampler,
+            # target class and resolution as the GAN arms.
+            cfg = self.s.gan_configs.get('dgan')
+            cmd = [*self._tool('synthesize.py'), *([cfg] if cfg else []),
+                   '--method', 'copy-paste', '--labelled', str(self.root / 'train.json'),
+                   *common, *(_cfg_options(self._gan_data_options()) if cfg else [])]
+        else:
+            config = self.s.gan_configs[arm.name]
+            gan_dir = unit_dir / 'gan'
+            # The GAN's own validation is skipped: only the downstream detector is scored.
+            opts = {**self._gan_data_options(), 'randomness.seed': seed,
+                    'train_cfg.val_begin': 10**9,
+                    **({'train_cfg.max_iters': self.s.gan_iters} if self.s.gan_iters else {}),
+                    **self.s.gan_arm_options.get(arm.name, {}), **self.s.gan_options}
+            ckpt = self._train(config, gan_dir, self.s.gan_iters, opts, commands)
+            # The same overrides as training, so synthesis sees the GAN's resolution.
+            cmd = [*self._tool('synthesize.py'), config, str(ckpt), *common,
+                   *_cfg_options(opts)]
+        self._run(cmd, unit_dir / 'synthesize.log', commands)
+        return out
+
+    def _gan_data_options(self) -> Dict[str, object]:
+        return {'train_dataloader.dataset.data_root': f'{self.root}/'}
+
+    def _det_options(self, seed: int, synthetic: Optional[Path]) -> Dict[str, object]:
+        root = f'{self.root}/'
+        opts: Dict[str, object] = {'randomness.seed': seed}
+        if synthetic is None:
+            opts['train_dataloader.dataset.data_root'] = root
+        else:
+            opts['train_dataloader.dataset.datasets.0.data_root'] = root
+            opts['train_dataloader.dataset.datasets.1.data_root'] = f'{synthetic}/'
+        opts['val_dataloader.dataset.data_root'] = root
+        opts['val_evaluator.0.ann_file'] = f'{root}val.json'
+        if self.s.det_iters:
+            opts.update(_schedule_options(self.s.det_iters))
+        # Validation during training is skipped: tools/test.py scores the last
+        # checkpoint on the pooled held-out set (no model selection on val).
+        opts['train_cfg.val_begin'] = 10**9
+        opts.update(self.s.det_options)
+        return opts
+
+    def _test_options(self) -> Dict[str, object]:
+        return {'test_dataloader.dataset.data_root': f'{self.root}/',
+                'test_dataloader.dataset.ann_file': str(self.eval_file),
+                'test_evaluator.0.ann_file': str(self.eval_file),
+                **{k: v for k, v in self.s.det_options.items()
+                   if k.startswith(('test_dataloader', 'test_evaluator'))}}
+
+    # --- units -----------------------------------------------------------
+    def unit_file(self, arm: str, seed: int) -> Path:
+        return self.work_dir / 'units' / f'{arm}_seed{seed}.json'
+
+    def run_unit(self, arm_name: str, seed: int) -> dict:
+        """Run one ``(arm, seed)``, or load it if it already finished."""
+        result_file = self.unit_file(arm_name, seed)
+        if result_file.is_file():
+            self.log(f'[{arm_name} seed {seed}] done before, loading {result_file}')
+            return json.loads(result_file.read_text())
+        arm = ARMS[arm_name]
+        unit_dir = self.work_dir / arm_name / f'seed{seed}'
+        commands: List[str] = []
+        start = time.time()
+        self.log(f'[{arm_name} seed {seed}] start')
+        synthetic = (self._synthesize(arm, seed, unit_dir, commands)
+                     if arm.synthetic else None)
+        syn_done = time.time()
+        config = self.s.det_syn_config if synthetic else self.s.det_config
+        det_dir = unit_dir / 'detector'
+        ckpt = self._train(config, det_dir, self.s.det_iters,
+                           self._det_options(seed, synthetic), commands)
+        metrics_file = unit_dir / 'metrics.json'
+        cmd = [*self._tool('test.py'), config, str(ckpt), '--work-dir', str(det_dir),
+               '--metrics-out', str(metrics_file), *_cfg_options(self._test_options())]
+        self._run(cmd, unit_dir / 'test.log', commands)
+        raw = json.loads(metrics_file.read_text())
+        missing = [k for k in METRIC_KEYS.values() if k not in raw]
+        if missing:
+            raise KeyError(f'{metrics_file} lacks {missing}: check the test evaluators')
+        unit = dict(arm=arm_name, seed=seed,
+                    metrics={name: raw[key] for name, key in METRIC_KEYS.items()},
+                    raw_metrics=raw, commands=commands,
+                    synthetic=str(synthetic) if synthetic else None,
+                    seconds=dict(synthetic=round(syn_done - start, 1),
+                                 total=round(time.time() - start, 1)))
+        write_json_atomic(unit, result_file)
+        self.log(f'[{arm_name} seed {seed}] {unit["metrics"]} ({unit["seconds"]["total"]} s)')
+        return unit
+
+    def run(self, command: str = '') -> dict:
+        """Run every unit (seed-major, so each seed's arms finish together) and report."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        counts = merge_coco([self.root / f'{s}.json' for s in self.s.eval_splits],
+                            self.eval_file)
+        self.log(f'evaluation set {"+".join(self.s.eval_splits)}: {counts}')
+        units = [self.run_unit(arm, seed) for seed in self.s.seeds for arm in self.s.arms]
+        settings = asdict(self.s)
+        settings['eval_set'] = counts
+        settings['num_synthetic'] = self._num_synthetic()
+        return write_report(units, [ARMS[a] for a in self.s.arms], settings,
+                            Path(self.s.results_dir), command)
+
+
+def run_experiment(settings: ExperimentSettings, command: str = '', log=print) -> dict:
+    """Run the comparison described by ``settings``; returns the results dict."""
+    return Experiment(settings, log).run(command)
