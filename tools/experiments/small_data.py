@@ -22,7 +22,7 @@ from mmdgan.experiments import ARMS, ExperimentSettings, run_experiment  # noqa:
 #: Detector / GAN iterations of each schedule. ``--quick`` is sized so the demo
 #: comparison (5 arms x 3 seeds) fits in about 20 minutes on 2 CPU cores.
 SCHEDULES = {'full': dict(det_iters=None, gan_iters=None),
-             'quick': dict(det_iters=300, gan_iters=100)}
+             'quick': dict(det_iters=200, gan_iters=50)}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
