@@ -24,20 +24,14 @@ def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = No
     Returns:
         The ready config.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     if out is not None and not out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out must be a .pkl or .pickle file, got {out}')
-    cfg = Config.fromfile(config)
-    cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    # Same loading, overrides, work_dir default and CPU launcher fixes as training.
+    from mmdgan.engine.train import build_train_config
+    cfg = build_train_config(config, work_dir=work_dir, cfg_options=cfg_options,
+                             launcher=launcher)
     cfg.load_from = checkpoint
     cfg.resume = False
     if out is not None:
