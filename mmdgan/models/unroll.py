@@ -178,14 +178,38 @@ def unroll(detector: nn.Module,
                             inner_lr, fd_eps, seed)
 
 
+def _surrogate(loss_real: torch.Tensor, syn_inputs: torch.Tensor,
+               hyper: torch.Tensor) -> UnrollResult:
+    """Value ``loss_real``, gradient ``hyper`` w.r.t. ``syn_inputs`` (and on to G)."""
+    linear = (syn_inputs * hyper).sum()
+    return UnrollResult(loss_real.detach(), loss_real.detach() + linear - linear.detach())
+
+
+def _input_grad(loss: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    (grad, ) = torch.autograd.grad(loss, x, allow_unused=True)
+    return torch.zeros_like(x) if grad is None else grad
+
+
 def _exact(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_samples: Any,
            real_inputs: torch.Tensor, real_samples: Any, inner_lr: float,
            seed: int) -> UnrollResult:
-    loss_syn = loss_at(theta, syn_inputs, syn_samples, seed)
-    grads = _grads(loss_syn, theta, create_graph=True)
+    # The hypergradient is taken here, w.r.t. a leaf copy of the inputs only:
+    # autograd then skips the Hessian terms of theta, and the second-order
+    # graph is freed before the generator's backward.
+    x = syn_inputs.detach().requires_grad_(True)
+    grads = _grads(loss_at(theta, x, syn_samples, seed), theta, create_graph=True)
     theta_new = {n: p - inner_lr * grads[n] for n, p in theta.items()}
     loss_real = loss_at(theta_new, real_inputs, real_samples)
-    return UnrollResult(loss_real.detach(), loss_real)
+    return _surrogate(loss_real, syn_inputs, _input_grad(loss_real, x))
+
+
+def _axpy(params: Params, direction: Params, alpha: float) -> Params:
+    """Detached ``params + alpha * direction``, fused over all tensors (detectors
+    like Faster R-CNN hold ~10^7 weights, so per-tensor Python loops show)."""
+    names = list(params)
+    moved = torch._foreach_add([params[n].detach() for n in names],
+                               [direction[n] for n in names], alpha=alpha)
+    return dict(zip(names, moved))
 
 
 def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_samples: Any,
@@ -193,11 +217,11 @@ def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_
                  seed: int) -> UnrollResult:
     inputs = syn_inputs.detach()
     grads = _grads(loss_at(theta, inputs, syn_samples, seed), theta)
-    theta_new = {n: (p - inner_lr * grads[n]).detach().requires_grad_(True)
-                 for n, p in theta.items()}
+    theta_new = {n: p.requires_grad_(True) for n, p in _axpy(theta, grads, -inner_lr).items()}
     loss_real = loss_at(theta_new, real_inputs, real_samples)
     v = _grads(loss_real, theta_new)
-    norm = torch.sqrt(sum((g.double()**2).sum() for g in v.values()))
+    norm = torch.linalg.vector_norm(
+        torch.stack(torch._foreach_norm(list(v.values()))).double())
     if not torch.isfinite(norm):
         raise FloatingPointError("unroll: non-finite gradient of the real loss at theta'")
     if norm == 0:
@@ -207,12 +231,7 @@ def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_
 
         def input_grad(sign: float) -> torch.Tensor:
             x = inputs.clone().requires_grad_(True)
-            params = {n: p.detach() + sign * eps * v[n] for n, p in theta.items()}
-            (grad, ) = torch.autograd.grad(loss_at(params, x, syn_samples, seed), x,
-                                           allow_unused=True)
-            return torch.zeros_like(x) if grad is None else grad
+            return _input_grad(loss_at(_axpy(theta, v, sign * eps), x, syn_samples, seed), x)
 
         hyper = -inner_lr * (input_grad(1.0) - input_grad(-1.0)) / (2 * eps)
-    linear = (syn_inputs * hyper).sum()
-    surrogate = loss_real.detach() + linear - linear.detach()
-    return UnrollResult(loss_real.detach(), surrogate)
+    return _surrogate(loss_real, syn_inputs, hyper)
