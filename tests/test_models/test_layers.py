@@ -118,6 +118,7 @@ def test_make_twice_differentiable_keeps_losses(tiny_detector, det_samples, name
     assert report['replaced'] and not report['unsupported']
     assert not any(type(m) is RoIAlign for m in detector.modules())
     assert all(isinstance(detector.get_submodule(n), replaced_type) for n in report['replaced'])
+    assert make_twice_differentiable(detector)['replaced'] == []  # idempotent
     torch.manual_seed(0)
     after = detector(inputs, samples, mode='loss')
     assert before.keys() == after.keys()
@@ -127,7 +128,7 @@ def test_make_twice_differentiable_keeps_losses(tiny_detector, det_samples, name
 
 def test_make_twice_differentiable_rejects_deformable_conv():
     model = torch.nn.Sequential(torch.nn.Conv2d(2, 2, 1), DeformConv2d(2, 2, 3, padding=1))
-    with pytest.raises(ValueError, match='1'):
+    with pytest.raises(ValueError, match='finite-difference unroll: 1$'):
         make_twice_differentiable(model)
     report = make_twice_differentiable(model, strict=False)
     assert report == dict(replaced=[], unsupported=['1'])

@@ -298,6 +298,11 @@ def float64_nms(monkeypatch):
 def test_mmdet_unroll_reaches_every_generator_parameter(mmdet_case, inert_biases, name, mode):
     det, gen, batch = mmdet_case(name)
     assert any(not p.requires_grad for p in det.parameters())  # frozen stem + stage 1
+    for sample in batch['syn_samples']:
+        # Boxes computed inside a graph: TwoStageDetector.loss deep-copies the
+        # samples, which fails on such tensors unless unroll detaches them.
+        boxes = sample.gt_instances.bboxes
+        sample.gt_instances.bboxes = boxes * torch.ones((), requires_grad=True)
     before = _state(det)
     syn = _gan_to_detector(gen(batch['clean'], batch['mask']))
     result = _mmdet_unroll(det, syn, batch, mode)
