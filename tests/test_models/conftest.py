@@ -1,5 +1,5 @@
 """Tiny mmdet detectors and detection batches shared by the model tests."""
-from typing import Callable, List, Sequence, Set
+from typing import Callable, List, Sequence
 
 import pytest
 import torch
@@ -133,27 +133,3 @@ def det_samples() -> Callable[..., List[DetDataSample]]:
 def tiny_detector() -> Callable[..., torch.nn.Module]:
     """Factory fixture for :func:`build_tiny_detector` (``'retinanet'``, ``'faster_rcnn'``)."""
     return build_tiny_detector
-
-
-def _inert_biases(module: torch.nn.Module) -> Set[str]:
-    """Names of conv biases directly followed by a non-affine InstanceNorm.
-
-    The normalisation subtracts them again, so their gradient is zero up to
-    rounding (CycleGAN-style generators have such biases).
-    """
-    names = set()
-    for seq_name, seq in module.named_modules():
-        if not isinstance(seq, torch.nn.Sequential):
-            continue
-        children = list(seq.named_children())
-        for (name, layer), (_, nxt) in zip(children, children[1:]):
-            if (isinstance(layer, torch.nn.Conv2d) and layer.bias is not None
-                    and isinstance(nxt, torch.nn.InstanceNorm2d) and not nxt.affine):
-                names.add(f'{seq_name}.{name}.bias' if seq_name else f'{name}.bias')
-    return names
-
-
-@pytest.fixture
-def inert_biases() -> Callable[[torch.nn.Module], Set[str]]:
-    """Function fixture: :func:`_inert_biases`."""
-    return _inert_biases

@@ -53,20 +53,17 @@ def test_feather_composite_blends_only_near_the_box():
 
 
 @pytest.mark.parametrize('composite', ['hard', 'feather'])
-def test_gradients_reach_every_parameter(composite, inert_biases):
+def test_gradients_reach_every_parameter(composite):
     gen = _tiny(3, composite=composite, num_downsamples=1)
     img = torch.rand(2, 3, 33, 30) * 2 - 1
     mask = _box_mask(2, 33, 30, (4, 6, 22, 27))
     target = torch.rand_like(img)
     ((gen(img, mask) - target)**2).mean().backward()
-    inert = inert_biases(gen)
-    weight_scale = max(p.grad.abs().max() for n, p in gen.named_parameters() if n not in inert)
+    # No bias sits before an InstanceNorm (it would be cancelled), so every
+    # parameter must receive a real gradient.
     for name, param in gen.named_parameters():
         assert param.grad is not None and torch.isfinite(param.grad).all(), name
-        if name in inert:
-            assert param.grad.abs().max() < 1e-4 * weight_scale, name
-        else:
-            assert param.grad.abs().max() > 0, name
+        assert param.grad.abs().max() > 0, name
 
 
 def test_generator_validation_and_registry():

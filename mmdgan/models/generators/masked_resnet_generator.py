@@ -10,14 +10,18 @@ from mmdgan.registry import MODELS
 
 
 class _ResnetBlock(nn.Module):
-    """Reflection-padded residual block with InstanceNorm."""
+    """Reflection-padded residual block with InstanceNorm.
+
+    Convolutions followed by InstanceNorm carry no bias: the normalisation
+    subtracts it again, so it would only be a parameter without a gradient.
+    """
 
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False),
             nn.InstanceNorm2d(channels), nn.ReLU(inplace=True),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False),
             nn.InstanceNorm2d(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -71,13 +75,13 @@ class MaskedResnetGenerator(BaseModule):
 
         layers = [
             nn.ReflectionPad2d(3),
-            nn.Conv2d(in_channels + 1, base_channels, 7),
+            nn.Conv2d(in_channels + 1, base_channels, 7, bias=False),
             nn.InstanceNorm2d(base_channels), nn.ReLU(inplace=True)
         ]
         channels = base_channels
         for _ in range(num_downsamples):
             layers += [
-                nn.Conv2d(channels, channels * 2, 3, stride=2, padding=1),
+                nn.Conv2d(channels, channels * 2, 3, stride=2, padding=1, bias=False),
                 nn.InstanceNorm2d(channels * 2), nn.ReLU(inplace=True)
             ]
             channels *= 2
@@ -87,7 +91,7 @@ class MaskedResnetGenerator(BaseModule):
             # checkerboard artefacts, which a detector would happily learn.
             layers += [
                 nn.Upsample(scale_factor=2, mode='nearest'),
-                nn.Conv2d(channels, channels // 2, 3, padding=1),
+                nn.Conv2d(channels, channels // 2, 3, padding=1, bias=False),
                 nn.InstanceNorm2d(channels // 2), nn.ReLU(inplace=True)
             ]
             channels //= 2
