@@ -12,6 +12,7 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 UNROLL_MODES = ('none', 'exact', 'finite_diff')
 
@@ -83,7 +84,13 @@ class TrainBenchmark:
         # Built in exact mode so the twice-differentiable detector serves all modes.
         model_cfg.setdefault('unroll', {})['mode'] = 'exact'
         self.model = MODELS.build(model_cfg).to(self.device)
-        self.model.init_weights()
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel('WARNING')  # init_weights reports every tensor
+        try:
+            self.model.init_weights()
+        finally:
+            logger.setLevel(level)
         self.model.train()
         optim_cfg = copy.deepcopy(cfg.optim_wrapper)
         constructor = optim_cfg.pop('constructor')
@@ -145,6 +152,7 @@ class TrainBenchmark:
 
     def unroll_overhead(self, mode: str) -> dict:
         """Time the virtual step + hypergradient w.r.t. the synthetic images."""
+        from mmdgan.models.detector_gan import frozen
         from mmdgan.models.unroll import unroll
 
         def run() -> dict:
@@ -158,9 +166,10 @@ class TrainBenchmark:
             cfg = self.model.unroll_cfg
 
             def step():
-                result = unroll(self.model.det, syn, syn_samples, real, real_samples,
-                                inner_lr=cfg['inner_lr'], mode=mode, fd_eps=cfg['fd_eps'])
-                (hyper, ) = torch.autograd.grad(result.surrogate, syn)
+                with frozen(*self.model._outside_inner_step()):
+                    result = unroll(self.model.det, syn, syn_samples, real, real_samples,
+                                    inner_lr=cfg['inner_lr'], mode=mode, fd_eps=cfg['fd_eps'])
+                    (hyper, ) = torch.autograd.grad(result.surrogate, syn)
 
             return _timed(step, self.iters, self.warmup, self.device)
 

@@ -84,8 +84,11 @@ def build_train_config(config: str,
     if launcher != 'none' and not torch.cuda.is_available():
         # mmengine's DDP defaults (device_ids=[local_rank], nccl) are GPU-only.
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
-        if cfg.get('model_wrapper_cfg') is not None:
-            cfg.model_wrapper_cfg['device_ids'] = None
+        if cfg.get('model_wrapper_cfg') is None:
+            cfg.model_wrapper_cfg = dict(
+                type='MMDistributedDataParallel', broadcast_buffers=False,
+                find_unused_parameters=cfg.get('find_unused_parameters', False))
+        cfg.model_wrapper_cfg['device_ids'] = None
     return cfg
 
 

@@ -21,7 +21,7 @@ from mmdgan.registry import MODELS
 LOSS_WEIGHT_KEYS = ('adv_global', 'adv_local', 'cycle', 'identity', 'det_syn')
 DEFAULT_LOSS_WEIGHTS = dict(adv_global=1.0, adv_local=1.0, cycle=10.0, identity=5.0, det_syn=1.0)
 UNROLL_MODES = ('exact', 'finite_diff', 'none')
-DEFAULT_UNROLL = dict(mode='exact', inner_lr=0.01, weight=1.0, fd_eps=0.01)
+DEFAULT_UNROLL = dict(mode='exact', inner_lr=0.01, weight=1.0, fd_eps=0.01, inner_modules=None)
 #: Attribute names of the modules each optimizer group owns.
 OPTIM_GROUPS = dict(
     generators=('generator_x', 'generator_y'),
@@ -55,14 +55,15 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
-def check_finite(losses: Dict[str, torch.Tensor], iteration: int) -> None:
+def check_finite(losses: Dict[str, torch.Tensor], iteration: int,
+                 note: str = 'no optimizer has stepped in this iteration, so the last '
+                 'checkpoint holds the last good weights') -> None:
     """Raise ``FloatingPointError`` naming the first non-finite loss term."""
     for name, value in losses.items():
         if not torch.isfinite(value.detach()).all():
             raise FloatingPointError(
                 f'loss term {name!r} is {value.detach().float().flatten()[0].item()} at '
-                f'iteration {iteration}; no optimizer stepped in this iteration, so the '
-                'last checkpoint holds the last good weights')
+                f'iteration {iteration}; {note}')
 
 
 @MODELS.register_module()
@@ -104,15 +105,18 @@ class DetectorGAN(BaseModel):
         loss_weights: The lambdas, keys in :data:`LOSS_WEIGHT_KEYS`; missing
             keys take :data:`DEFAULT_LOSS_WEIGHTS`. A zero weight skips the term.
         unroll: ``dict(mode='exact'|'finite_diff'|'none', inner_lr, weight,
-            fd_eps)``; the inner step uses the synthetic batch only, so the
-            real batch that scores theta' is independent of it.
+            fd_eps, inner_modules)``; the inner step uses the synthetic batch
+            only, so the real batch that scores theta' is independent of it.
+            ``inner_modules`` (e.g. ``['neck', 'bbox_head']``) restricts the
+            virtual step to those detector submodules, the others held fixed
+            (a cheaper, approximate hypergradient); ``None`` steps them all.
         disc_steps: Discriminator updates per iteration.
         det_warmup_iters: Iterations in which only the detector trains (on
             real images).
         syn_ratio: Share of synthetic images in the detector's batch, in
             ``[0, 1)``; ``0.5`` adds one synthetic image per real one.
-        target_label: Class index given to inserted boxes (informational: the
-            dataset already labels the insertion boxes with it).
+        target_label: Class index of the inserted boxes; the dataset labels
+            them (``target_class``) and a mismatch raises.
         data_preprocessor: Config of the unpaired preprocessor.
         init_cfg: mmengine initialisation config.
     """
@@ -154,6 +158,12 @@ class DetectorGAN(BaseModel):
         self.disc_local_x = MODELS.build(disc_local_x)
         self.detector = MODELS.build(detector)
         self.gan_loss = MODELS.build(gan_loss)
+        inner = self.unroll_cfg['inner_modules']
+        if inner is not None:
+            unknown = set(inner) - {n for n, _ in self.detector.named_children()}
+            if unknown:
+                raise ValueError(f'unroll.inner_modules: the detector has no submodule(s) '
+                                 f'{sorted(unknown)}')
         if self.unroll_cfg['mode'] == 'exact':
             from mmdgan.models.layers import make_twice_differentiable
             make_twice_differentiable(self.detector)
@@ -188,7 +198,19 @@ class DetectorGAN(BaseModel):
                 raise ValueError(f'unroll.{key} must be > 0, got {cfg[key]!r}')
         if not cfg['weight'] >= 0:
             raise ValueError(f'unroll.weight must be >= 0, got {cfg["weight"]!r}')
+        if cfg['inner_modules'] is not None:
+            if isinstance(cfg['inner_modules'], str) or not cfg['inner_modules']:
+                raise ValueError('unroll.inner_modules must be None or a non-empty list of '
+                                 f'detector submodule names, got {cfg["inner_modules"]!r}')
+            cfg['inner_modules'] = tuple(cfg['inner_modules'])
         return cfg
+
+    def _outside_inner_step(self) -> List[nn.Module]:
+        """Detector submodules held fixed in the virtual step."""
+        inner = self.unroll_cfg['inner_modules']
+        if inner is None:
+            return []
+        return [m for n, m in self.det.named_children() if n not in inner]
 
     @property
     def unroll_active(self) -> bool:
@@ -358,7 +380,8 @@ class DetectorGAN(BaseModel):
             device_type = syn_det.device.type
             # Finite differences move each weight by ~1e-6, below half
             # precision: the whole unroll runs in fp32 even under AMP.
-            with torch.autocast(device_type=device_type, enabled=False):
+            with torch.autocast(device_type=device_type, enabled=False), \
+                    frozen(*self._outside_inner_step()):
                 result = unroll(self.det, syn_det.float(), syn_samples, real_det.float(),
                                 real_samples, inner_lr=self.unroll_cfg['inner_lr'],
                                 mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'])
@@ -405,6 +428,15 @@ class DetectorGAN(BaseModel):
         return self.to_detector_batch([y, fake_y[:num_syn].detach()],
                                       y_samples + syn_samples)
 
+    def _check_target_label(self, samples: Sequence[BaseDataElement]) -> None:
+        for sample in samples:
+            labels = sample.gt_instances.labels
+            if len(labels) and not bool((labels == self.target_label).all()):
+                raise ValueError(
+                    f'clean sample {sample.metainfo.get("img_path", "?")}: insertion boxes '
+                    f'carry labels {labels.unique().tolist()}, but model.target_label is '
+                    f'{self.target_label}; make it match the dataset\'s target_class')
+
     # ------------------------------------------------------------- train step
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
@@ -429,6 +461,7 @@ class DetectorGAN(BaseModel):
                            'with DetectorGANOptimWrapperConstructor')
         data = self.data_preprocessor(data, True)
         clean, labelled = data['clean'], data['labelled']
+        self._check_target_label(clean['data_samples'])
         iteration = int(self.iteration)
         warmup = iteration < self.det_warmup_iters
         g_ow, d_ow = optim_wrapper['generators'], optim_wrapper['discriminators']
@@ -457,7 +490,8 @@ class DetectorGAN(BaseModel):
                 with d_ow.optim_context(self.disc_global_x):
                     d_terms = self.discriminator_losses(clean, labelled, imgs['fake_y'],
                                                         imgs['fake_x'])
-                check_finite(d_terms, iteration)
+                check_finite(d_terms, iteration, note='raised before this extra '
+                             'discriminator step (the generators have stepped)')
                 d_ow.update_params(sum(d_terms.values()))
         # The unroll works on copies of the detector's weights, but a
         # surrogate that reached the real ones must not leak into this step.

@@ -42,3 +42,12 @@ def test_cpu_launcher_uses_gloo_and_separate_ddp(monkeypatch):
 def test_missing_config_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.py'):
         build_train_config(str(tmp_path / 'nope.py'))
+
+
+def test_cpu_launcher_makes_plain_detector_ddp_cpu_friendly(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    config = tmp_path / 'det.py'
+    config.write_text("model = dict(type='mmdet.RetinaNet')\n")
+    cfg = build_train_config(str(config), launcher='pytorch')
+    assert cfg.model_wrapper_cfg.type == 'MMDistributedDataParallel'
+    assert cfg.model_wrapper_cfg.device_ids is None

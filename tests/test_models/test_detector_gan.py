@@ -185,3 +185,56 @@ def test_bad_settings_are_rejected_by_name(cfg, kwargs, field):
     model_cfg.update(kwargs)
     with pytest.raises(ValueError, match=field.replace('.', r'\.')):
         DetectorGAN(**model_cfg)
+
+
+def test_disc_steps_update_the_discriminators_that_often(cfg):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.disc_steps = 2
+    model, optim_wrapper, batch = build_tiny(cfg)
+    model.train_step(batch, optim_wrapper)
+
+    def steps(group):
+        return {int(s['step']) for s in optim_wrapper[group].optimizer.state.values()}
+
+    assert steps('discriminators') == {2}
+    assert steps('generators') == {1}
+
+
+def test_target_label_must_match_the_inserted_boxes(cfg):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.target_label = 1
+    model, optim_wrapper, batch = build_tiny(cfg)
+    with pytest.raises(ValueError, match='target_label'):
+        model.train_step(batch, optim_wrapper)
+
+
+@pytest.mark.parametrize('unroll', [
+    dict(mode='exact'),
+    dict(mode='finite_diff'),
+    dict(mode='exact', inner_modules=['neck', 'bbox_head']),
+])
+def test_unroll_term_alone_reaches_every_inserter_weight(cfg, unroll):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.loss_weights = dict(adv_global=0.0, adv_local=0.0, cycle=0.0, identity=0.0,
+                                  det_syn=0.0)
+    cfg.model.unroll.update(unroll)
+    model, _, batch = build_tiny(cfg)
+    det_before = {k: v.clone() for k, v in model.detector.state_dict().items()}
+    data = model.data_preprocessor(batch, True)
+    terms, total, _ = model.generator_losses(data['clean'], data['labelled'])
+    assert set(terms) == {'loss_unroll'}
+    total.backward()
+    for name, param in model.generator_x.named_parameters():
+        assert param.grad is not None and torch.isfinite(param.grad).all(), name
+        assert param.grad.abs().sum() > 0, name
+    for key, value in model.detector.state_dict().items():
+        assert torch.equal(value, det_before[key]), key
+    assert all(p.requires_grad for p in model.detector.parameters())
+
+
+def test_unknown_inner_module_is_rejected(cfg):
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pop('type')
+    model_cfg.unroll.inner_modules = ['rpn_head']
+    with pytest.raises(ValueError, match='rpn_head'):
+        DetectorGAN(**model_cfg)
