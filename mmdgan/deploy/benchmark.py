@@ -9,8 +9,12 @@ of a ratio alike.
 
 Peak memory is the rise of the process's resident-set high-water mark
 (``VmHWM`` in ``/proc/self/status``), reset before each backend is built by
-writing ``5`` to ``/proc/self/clear_refs``. ``tracemalloc`` would miss it: it
-sees only Python allocations, not ORT's arena, oneDNN or MLAS buffers.
+writing ``5`` to ``/proc/self/clear_refs`` (after ``malloc_trim``, so that
+freed heap is not silently reused). ``tracemalloc`` would miss most of it: it
+sees only Python allocations, not ORT's arena, oneDNN or MLAS buffers. It is
+the memory the backend *adds* to this process (model, arena, activations);
+PyTorch's CPU allocator and ORT's arena reuse memory, so the figures are
+indicative; run one backend per process for a clean absolute number.
 
 FLOPs count convolutions only (2 FLOPs per multiply-accumulate; bias, norms
 and activations excluded, as fvcore and mmcv's counters do), from the ONNX
@@ -22,8 +26,13 @@ sheet: the median rate of a large square ``torch.matmul`` (MKL/oneDNN sgemm,
 2 n^3 FLOPs) on the same threads. That is the attainable dense-fp32 roof of
 these cores under the current load, which is what a conv network competes
 with. With ``peak_gflops`` one sgemm is timed in every iteration beside the
-backends, so the fraction of peak is taken under the same load.
+backends, so the fraction of peak is taken under the same load; a one-thread
+sgemm times the thread count is reported beside it as the unloaded roof
+(``cpu_peak_gflops_ideal``): on an oversubscribed machine a multi-threaded
+sgemm suffers more from busy cores than a conv network does, and the
+concurrent fraction can then exceed 100 %.
 """
+import ctypes
 import os
 import re
 import statistics
@@ -86,6 +95,12 @@ class PeakRss:
         self.value: Optional[float] = None
 
     def __enter__(self) -> 'PeakRss':
+        try:
+            # Hand freed heap back to the OS first: memory retained by malloc
+            # would be reused without raising the RSS, hiding the backend's need.
+            ctypes.CDLL('libc.so.6').malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
         try:
             Path('/proc/self/clear_refs').write_text('5')
             self._base = _proc_status_kib('VmRSS')
@@ -265,7 +280,11 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
                 reference = output
             quality[name] = output
         names = list(backends)
+        per_core = None
         if peak_gflops:
+            # One thread rarely waits on a busy sibling core: times the thread
+            # count, it is the roof of these cores when nobody else runs.
+            per_core = cpu_peak_gflops(1, SGEMM_SIZE, repeats=5)
             runners['sgemm'] = _sgemm_runner(threads, SGEMM_SIZE)
             time_calls(runners['sgemm'], 2, 0)
             names.append('sgemm')
@@ -297,7 +316,9 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
     return dict(model=model_or_config, size=size, batch=batch, channels=channels,
                 threads=threads, warmup=warmup, repeats=repeats,
                 optimization=optimization, gflop_per_img=gflop_per_img,
-                cpu_peak_gflops=peak_value, results=[asdict(r) for r in results])
+                cpu_peak_gflops=peak_value,
+                cpu_peak_gflops_ideal=per_core * threads if per_core else None,
+                results=[asdict(r) for r in results])
 
 
 def format_report(report: Dict[str, object]) -> str:
@@ -306,7 +327,8 @@ def format_report(report: Dict[str, object]) -> str:
     lines = [f"{report['model']}: {report['batch']}x{report['channels']}x{report['size']}x"
              f"{report['size']}, {report['threads']} threads, "
              f"{report['gflop_per_img']:.1f} GFLOP/img (conv, 2/MAC)"
-             + (f', CPU fp32 sgemm peak {peak:.0f} GFLOP/s (median)' if peak else ''),
+             + (f', CPU fp32 sgemm peak {peak:.0f} GFLOP/s (median, concurrent), '
+                f"{report['cpu_peak_gflops_ideal']:.0f} (1-thread x threads)" if peak else ''),
              '%peak and x fp32 are medians of per-iteration ratios (interleaved timing)',
              f"{'backend':<10}{'provider':<22}{'ms/img':>9}{'img/s':>8}{'GFLOP/s':>9}"
              f"{'%peak':>7}{'peakRSS MiB':>13}{'PSNR dB':>9}{'x fp32':>8}"]

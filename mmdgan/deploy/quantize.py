@@ -8,6 +8,7 @@ and counting them would inflate the PSNR by the area ratio (~10-20 dB for
 typical boxes) and let a broken model through.
 """
 import contextlib
+import io
 import logging
 import math
 import tempfile
@@ -117,11 +118,12 @@ def heldout_inputs(channels: int, source: Optional[str], num: int, size: int,
 
 @contextlib.contextmanager
 def _quiet_root_logger():
-    """Mute the quantizer's root-logger advice (pre-processing hints)."""
+    """Mute the quantizer's root-logger advice and its calibrators' prints."""
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
-        yield
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
     finally:
         logging.disable(previous)
 

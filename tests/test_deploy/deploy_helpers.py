@@ -19,7 +19,8 @@ def make_tiny_generator(in_channels: int = 1, seed: int = 0) -> MaskedResnetGene
     for module in generator.modules():
         if isinstance(module, torch.nn.Conv2d):
             torch.nn.init.normal_(module.weight, 0, 0.02)
-            torch.nn.init.zeros_(module.bias)
+            if module.bias is not None:
+                torch.nn.init.zeros_(module.bias)
     return generator.eval()
 
 
