@@ -11,6 +11,8 @@ Example:
 import argparse
 import sys
 
+from mmengine.config import Config, DictAction
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -21,6 +23,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. '
+                             'train_dataloader.dataset.data_root=data/demo/')
     return parser.parse_args(argv)
 
 
@@ -32,7 +37,9 @@ def main(argv=None) -> int:
         print(f'error: mmdgan.apis.synthesize is not available ({exc})', file=sys.stderr)
         return 1
     try:
-        synthesize(args.config, None, args.clean_ann, args.num, args.out_dir,
+        cfg = Config.fromfile(args.config)
+        cfg.merge_from_dict(args.cfg_options or {})
+        synthesize(cfg, None, args.clean_ann, args.num, args.out_dir,
                    backend='onnxruntime', seed=args.seed, batch_size=args.batch_size,
                    onnx_model=args.onnx_model)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError) as exc:

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 import onnx
 import torch
+from mmengine.config import Config
 
 from .float16 import convert_to_fp16
 from .inputs import box_masks, real_or_synthetic
@@ -176,12 +177,12 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
     return report
 
 
-def export_onnx(config: str, checkpoint: Optional[str], out: Union[str, Path],
+def export_onnx(config: Union[str, Config], checkpoint: Optional[str], out: Union[str, Path],
                 which: str = 'inserter', **kwargs) -> ExportReport:
     """Load a generator from a DetectorGAN config + checkpoint and export it.
 
     Args:
-        config: DetectorGAN config file.
+        config: DetectorGAN config file or object.
         checkpoint: Checkpoint file, or ``None`` / ``'none'`` for random
             weights (benchmarks).
         out: Destination ``.onnx`` file.
@@ -194,7 +195,7 @@ def export_onnx(config: str, checkpoint: Optional[str], out: Union[str, Path],
         checkpoint = None
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    if not Path(config).is_file():
+    if not isinstance(config, Config) and not Path(config).is_file():
         raise FileNotFoundError(f'config not found: {config}')
     generator = load_generator(config, checkpoint, which=which, device='cpu')
     return export_generator(generator, out, which=which, source=checkpoint or '', **kwargs)
