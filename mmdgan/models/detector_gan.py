@@ -10,6 +10,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmdet.models.utils import samplelist_boxtype2tensor
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.structures import BaseDataElement
@@ -292,6 +293,10 @@ class DetectorGAN(BaseModel):
             raise ValueError(f'{len(samples)} data samples for {batch.shape[0]} images')
         for sample in samples:
             sample.set_metainfo(dict(batch_input_shape=(height, width)))
+        if getattr(self.det.data_preprocessor, 'boxtype2tensor', False):
+            # As DetDataPreprocessor does: mmdet heads mix gt boxes with
+            # tensor proposals (Faster R-CNN's sampler concatenates them).
+            samplelist_boxtype2tensor(samples)
         return batch, samples
 
     def detector_loss(self, detector: ModuleOrWrapper, inputs: torch.Tensor,

@@ -238,3 +238,31 @@ def test_unknown_inner_module_is_rejected(cfg):
     model_cfg.unroll.inner_modules = ['rpn_head']
     with pytest.raises(ValueError, match='rpn_head'):
         DetectorGAN(**model_cfg)
+
+
+@pytest.mark.parametrize('mode', ['exact', 'finite_diff'])
+def test_faster_rcnn_in_the_loop(cfg, mode):
+    """A two-stage detector (RoIAlign, proposal sampling, box structures)."""
+    from mmengine.config import Config
+    base = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs' / '_base_' /
+                               'models' / 'dgan_faster-rcnn-r18.py'))
+    cfg = copy.deepcopy(cfg)
+    cfg.model.detector = base.model.detector
+    cfg.merge_from_dict({
+        'model.unroll.mode': mode,
+        'model.detector.backbone.base_channels': 8,
+        'model.detector.neck.in_channels': [8, 16, 32, 64],
+        'model.detector.neck.out_channels': 16,
+        'model.detector.rpn_head.in_channels': 16,
+        'model.detector.rpn_head.feat_channels': 16,
+        'model.detector.roi_head.bbox_roi_extractor.out_channels': 16,
+        'model.detector.roi_head.bbox_head.in_channels': 16,
+        'model.detector.roi_head.bbox_head.fc_out_channels': 32,
+    })
+    model, optim_wrapper, batch = build_tiny(cfg)
+    before = _params(model)
+    log = model.train_step(batch, optim_wrapper)
+    assert {'loss_det_syn', 'loss_unroll', 'loss_det'} <= set(log)
+    assert all(torch.isfinite(v) for v in log.values())
+    for name in ('generator_x', 'detector'):
+        assert _changed(name, model, before), name

@@ -7,22 +7,8 @@ model = dict(
     detector=dict(
         _delete_=True,
         type='mmdet.FasterRCNN',
-        data_preprocessor=dict(
-            type='mmdet.DetDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_size_divisor=32),
-        backbone=dict(
-            type='mmdet.ResNet',
-            depth=18,
-            num_stages=4,
-            out_indices=(0, 1, 2, 3),
-            frozen_stages=-1,
-            norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=False,
-            style='pytorch',
-            init_cfg=None),
+        data_preprocessor={{_base_.model.detector.data_preprocessor}},
+        backbone={{_base_.model.detector.backbone}},
         neck=dict(
             type='mmdet.FPN', in_channels=[64, 128, 256, 512], out_channels=128, num_outs=5),
         rpn_head=dict(

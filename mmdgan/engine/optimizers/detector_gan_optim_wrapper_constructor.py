@@ -5,13 +5,11 @@ import torch.nn as nn
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 
+from mmdgan.models.detector_gan import OPTIM_GROUPS
 from mmdgan.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 #: Attribute names of the modules in each optimizer group.
-DEFAULT_GROUPS: Dict[str, Tuple[str, ...]] = dict(
-    generators=('generator_x', 'generator_y'),
-    discriminators=('disc_global_x', 'disc_global_y', 'disc_local_x'),
-    detector=('detector', ))
+DEFAULT_GROUPS: Dict[str, Tuple[str, ...]] = OPTIM_GROUPS
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
