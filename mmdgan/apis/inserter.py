@@ -40,9 +40,9 @@ def load_generator(config: Union[str, Config],
     key = GENERATOR_KEYS[which]
     if key not in cfg.model:
         raise KeyError(f'config has no model.{key}: not a DetectorGAN config')
-    from mmdgan.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    generator = MODELS.build(cfg.model[key])
+    from mmdgan.utils import mmdgan_scope
+    with mmdgan_scope():
+        generator = MODELS.build(cfg.model[key])
     if checkpoint is not None:
         # A DetectorGAN checkpoint holds every module: keep this generator's
         # keys only, then load strictly (a missing key is still an error).

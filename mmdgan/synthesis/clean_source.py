@@ -139,10 +139,10 @@ def box_sampler_cfg(cfg) -> dict:
 def build_box_sampler(sampler_cfg: dict):
     """Build a box sampler (``BoxPriorSampler``) from the mmdgan registries."""
     from mmdgan.registry import TASK_UTILS
-    from mmdgan.utils import register_all_modules
+    from mmdgan.utils import mmdgan_scope
 
-    register_all_modules(init_default_scope=False)
-    return TASK_UTILS.build(sampler_cfg)
+    with mmdgan_scope():
+        return TASK_UTILS.build(sampler_cfg)
 
 
 def labelled_categories(cfg) -> Tuple[List[str], int]:

@@ -1,6 +1,8 @@
 """Scope registration and the torch>=2.6 checkpoint fix, applied once on import."""
 import datetime
 import warnings
+from contextlib import contextmanager
+from typing import Iterator
 
 from mmengine import DefaultScope
 
@@ -37,3 +39,16 @@ def register_all_modules(init_default_scope: bool = True) -> None:
                           'default scope to be "mmdgan".', stacklevel=2)
             new_instance_name = f'mmdgan-{datetime.datetime.now()}'
             DefaultScope.get_instance(new_instance_name, scope_name='mmdgan')
+
+
+@contextmanager
+def mmdgan_scope() -> Iterator[None]:
+    """Build inside the ``mmdgan`` scope, whatever the current default scope.
+
+    mmengine resolves ``type=`` names in the registry of the *current* default
+    scope; after a plain mmdet run that is ``mmdet``, whose registries do not
+    know our modules. API entry points that build outside a Runner use this.
+    """
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmdgan'):
+        yield

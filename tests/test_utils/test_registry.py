@@ -53,3 +53,14 @@ def test_own_modules_build_unprefixed():
     assigner = TASK_UTILS.build(dict(type='mmdet.MaxIoUAssigner', pos_iou_thr=0.5,
                                      neg_iou_thr=0.4))
     assert type(assigner).__name__ == 'MaxIoUAssigner'
+
+
+def test_mmdgan_scope_builds_own_modules_after_a_plain_mmdet_run():
+    from mmdgan.utils import mmdgan_scope
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        with mmdgan_scope():
+            sampler_cls = TASK_UTILS.get('BoxPriorSampler')
+            generator = MODELS.build(dict(type='MaskedResnetGenerator', in_channels=1,
+                                          base_channels=4, num_blocks=1))
+        assert DefaultScope.get_current_instance().scope_name == 'mmdet'
+    assert sampler_cls is not None and generator.in_channels == 1
