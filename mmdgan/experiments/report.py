@@ -69,25 +69,34 @@ def _fmt(entry: dict) -> str:
 def markdown_table(summary: Dict[str, dict], settings: dict, command: str) -> str:
     """The results table with its provenance, as markdown."""
     rows = ['| arm | mAP | AP50 | loc. acc. (top-1, IoU 0.5) | AP50 / real | '
-            'paired ΔAP50 vs real | seeds |',
-            '| --- | --- | --- | --- | --- | --- | --- |']
+            'paired ΔAP50 vs real | AP50 per seed | ΔAP50 per seed | seeds |',
+            '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     real = summary.get('real', {}).get('AP50', {}).get('mean')
     for entry in summary.values():
         ratio = f'{entry["AP50"]["mean"] / real:.2f}' if real else 'n/a'
         diff = entry.get('paired_diff_vs_real', {}).get('AP50')
+        per_seed = ', '.join(f'{v["AP50"]:.3f}' for v in entry['per_seed'].values())
+        diff_seed = ', '.join(f'{v:+.3f}' for v in diff['per_seed'].values()) if diff else '—'
         rows.append(f'| {entry["label"]} | {_fmt(entry["mAP"])} | {_fmt(entry["AP50"])} | '
                     f'{_fmt(entry["loc_acc"])} | {ratio} | '
-                    f'{_fmt(diff) if diff else "—"} | {len(entry["seeds"])} |')
+                    f'{_fmt(diff) if diff else "—"} | {per_seed} | {diff_seed} | '
+                    f'{len(entry["seeds"])} |')
     eval_set = settings.get('eval_set', {})
+    gan_iters = settings.get('gan_iters') or {}
+    gan_text = (', '.join(f'{k}: {v}' for k, v in gan_iters.items())
+                if isinstance(gan_iters, dict) else str(gan_iters))
     return '\n'.join([
         f'# Small-data comparison on {settings["data"]}', '',
         f'Command: `{command}`', '',
         f'Evaluation: pooled {" + ".join(settings["eval_splits"])} '
         f'({eval_set.get("images", "?")} images, {eval_set.get("boxes", "?")} boxes), last '
         f'checkpoint of each run; mean ± sample std over seeds {list(settings["seeds"])}. '
-        f'Detector iterations: {settings["det_iters"] or "config"}; GAN iterations: '
-        f'{settings["gan_iters"] or "config"}; synthetic images per run: '
+        f'Detector: `{settings["det_config"]}` / `{settings["det_syn_config"]}`, '
+        f'{settings["det_iters"] or "config"} iterations; GAN iterations: '
+        f'{gan_text or "—"}; synthetic images per run: '
         f'{settings.get("num_synthetic", "?")}.', '',
+        f'Units finished: {settings.get("units_done", "?")} / '
+        f'{settings.get("units_total", "?")}.', '',
         *rows, '', *goal_check(summary), ''])
 
 

@@ -1,6 +1,8 @@
 """The small-data comparison end to end, CI-sized (tiny detector, 2 iterations)."""
 import json
 
+import pytest
+
 from tools.experiments.small_data import main
 
 #: A much smaller detector and image size than the real configs; everything
@@ -49,8 +51,9 @@ def _abs(path):
 
 def test_small_data_experiment_end_to_end(demo_data, tmp_path, capsys):
     real, syn = _tiny_configs(tmp_path)
+    arms = ['real', 'copy-paste', 'gan-nodet', 'dgan-nounroll', 'dgan']
     args = ['--data', 'demo', '--data-root', str(demo_data), '--seeds', '1',
-            '--arms', 'real', 'copy-paste', 'dgan', '--det-iters', '2', '--gan-iters', '2',
+            '--arms', *arms, '--det-iters', '2', '--gan-iters', '2', '--jobs', '2',
             '--syn-per-real', '0.5', '--work-dir', str(tmp_path / 'work'),
             '--results-dir', str(tmp_path / 'results'), '--det-config', real,
             '--det-syn-config', syn,
@@ -61,8 +64,9 @@ def test_small_data_experiment_end_to_end(demo_data, tmp_path, capsys):
     assert (out / 'table.md').is_file() and (out / 'ap50.png').stat().st_size > 0
     saved = json.loads((out / 'results.json').read_text())
     assert saved['command'] == results['command']
-    assert sorted(saved['arms']) == ['copy-paste', 'dgan', 'real']
-    assert saved['settings']['arms'] == ['real', 'copy-paste', 'dgan']
+    assert sorted(saved['arms']) == sorted(arms)
+    assert saved['settings']['arms'] == arms
+    assert saved['settings']['units_done'] == saved['settings']['units_total'] == 5
     held_out = sum(len(json.loads((demo_data / f).read_text())['annotations'])
                    for f in ('val.json', 'test.json'))
     assert saved['settings']['eval_set']['boxes'] == held_out
@@ -70,11 +74,19 @@ def test_small_data_experiment_end_to_end(demo_data, tmp_path, capsys):
         for metric in ('mAP', 'AP50', 'loc_acc'):
             assert 0.0 <= arm[metric]['mean'] <= 1.0 and arm[metric]['std'] == 0.0
         assert any('tools/test.py' in c for c in arm['commands']['0'])
+        # Units are saved next to the report (committed, so a later session resumes).
+        unit = json.loads((out / 'units' / f'{name}_seed0.json').read_text())
+        assert unit['metrics'] == arm['per_seed']['0'] and unit['threads'] == 1
         if name != 'real':
             diff = arm['paired_diff_vs_real']['AP50']['mean']
             assert diff == arm['AP50']['mean'] - saved['arms']['real']['AP50']['mean']
-    dgan_cmds = saved['arms']['dgan']['commands']['0']
-    assert any('tools/train.py' in c and 'dgan_' in c for c in dgan_cmds)
+    # Every GAN arm trains its own config file: the ablations are configs, not code.
+    for name, token in (('dgan', 'dgan_retinanet-r18_1xb2'),
+                        ('dgan-nounroll', 'dgan_retinanet-r18_nounroll_'),
+                        ('gan-nodet', 'dgan_retinanet-r18_nodet_')):
+        train_cmds = [c for c in saved['arms'][name]['commands']['0']
+                      if 'tools/train.py' in c and 'dgan_' in c]
+        assert len(train_cmds) == 1 and token in train_cmds[0]
     syn_coco = json.loads((tmp_path / 'work' / 'dgan' / 'seed0' / 'synthetic' / 'train.json')
                           .read_text())
     assert len(syn_coco['images']) == 6  # 0.5 x 12 real labelled images
@@ -84,4 +96,29 @@ def test_small_data_experiment_end_to_end(demo_data, tmp_path, capsys):
     capsys.readouterr()
     main(args)
     log = capsys.readouterr().out
-    assert log.count('done before') == 3 and '$ ' not in log
+    assert log.count('done before') == 5 and '$ ' not in log
+    # Units of another schedule are never mixed into this report.
+    other = [a if a != '2' or args[i - 1] != '--det-iters' else '3' for i, a in enumerate(args)]
+    with pytest.raises(ValueError, match='real_seed0.json was made with other settings'):
+        main(other)
+
+
+def test_ablations_have_config_files():
+    """Each dataset / schedule defines its ablations in config files, found by tag."""
+    from mmengine.config import Config
+
+    from mmdgan.experiments.small_data import find_gan_config
+    for tag in ('demo', 'demo-128px', 'mini-mias'):
+        full = Config.fromfile(_abs(find_gan_config(tag, '')))
+        nounroll = Config.fromfile(_abs(find_gan_config(tag, 'nounroll')))
+        nodet = Config.fromfile(_abs(find_gan_config(tag, 'nodet')))
+        assert full.model.unroll.mode == 'exact' and full.model.loss_weights.det_syn > 0
+        assert nounroll.model.unroll.mode == 'none'
+        assert nounroll.model.loss_weights == full.model.loss_weights
+        assert nodet.model.loss_weights.det_syn == 0 and nodet.model.unroll.weight == 0
+        # Nothing else differs from the full DetectorGAN.
+        for cfg in (nounroll, nodet):
+            assert cfg.train_dataloader == full.train_dataloader
+            assert cfg.train_cfg == full.train_cfg
+    with pytest.raises(FileNotFoundError, match='dgan_\\*_nodet\\*_nowhere.py'):
+        find_gan_config('nowhere', 'nodet')

@@ -3,8 +3,9 @@
     python tools/experiments/small_data.py --data demo --seeds 3 --quick
     python tools/experiments/small_data.py --data mini-mias --seeds 3
 
-Writes results/<data>/{table.md,results.json,ap50.png}; finished (arm, seed)
-units live in <work-dir>/units/ and are never rerun. See
+Writes results/<data>[-quick]/{table.md,results.json,ap50.png}, rewritten after
+every finished (arm, seed) unit; units live in results/<data>[-quick]/units/ and
+are never rerun, so the same command resumes an interrupted run. See
 mmdgan/experiments/small_data.py for what every arm does.
 """
 import argparse
@@ -19,10 +20,28 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from mmdgan.experiments import ARMS, ExperimentSettings, run_experiment  # noqa: E402
 
-#: Detector / GAN iterations of each schedule. ``--quick`` is sized so the demo
-#: comparison (5 arms x 3 seeds) fits in about 20 minutes on 2 CPU cores.
-SCHEDULES = {'full': dict(det_iters=None, gan_iters=None),
-             'quick': dict(det_iters=200, gan_iters=50)}
+#: Per (data, --quick): the configs and schedule of the comparison; see
+#: results/README.md for what each one means and costs on 2 CPU cores.
+#: ``tag`` picks the GAN configs ``configs/dgan_*[_nodet|_nounroll]*_<tag>.py``.
+PRESETS = {
+    # Config schedules: detector 1500 it at 256 px, GAN 20 it at 256 px.
+    ('demo', False): dict(tag='demo', det_config='retinanet_r18_1xb4-1500it_demo.py'),
+    # All in the 128 px configs: detector 300 it, GAN 30 it (~20 min, 2 jobs).
+    ('demo', True): dict(tag='demo-128px',
+                         det_config='retinanet_r18_1xb4-300it_demo-128px.py'),
+    # 256 px; detector 600 it (~8 min on one core), GAN 100 it at batch 2
+    # (the exact unroll costs ~6.5 s/it on one core at 256 px).
+    ('mini-mias', False): dict(
+        tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py',
+        det_iters=600, gan_iters=100,
+        gan_options={'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
+                     'train_dataloader.persistent_workers': False}),
+    ('mini-mias', True): dict(
+        tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py',
+        det_iters=100, gan_iters=10,
+        gan_options={'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
+                     'train_dataloader.persistent_workers': False}),
+}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -30,12 +49,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--data', choices=['demo', 'mini-mias'], required=True)
     parser.add_argument('--data-root', help='dataset folder (default: data/<data>/)')
     parser.add_argument('--seeds', type=int, default=3, help='number of seeds (0, 1, ...)')
-    parser.add_argument('--quick', action='store_true', help='short schedules (demo: <= 20 min)')
+    parser.add_argument('--quick', action='store_true',
+                        help='short schedules (demo: 128 px, <= 20 min on 2 cores)')
+    parser.add_argument('--jobs', type=int, default=2, help='units run side by side')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='OpenMP threads per tool process (1 avoids spinning on busy cores)')
     parser.add_argument('--arms', nargs='+', choices=list(ARMS), default=list(ARMS))
-    parser.add_argument('--work-dir', help='default: work_dirs/small_data/<data>[_quick]')
-    parser.add_argument('--results-dir', help='default: results/<data>')
-    parser.add_argument('--det-config', help='default: configs/detector/'
-                        'retinanet_r18_1xb4-1500it_<data>.py')
+    parser.add_argument('--work-dir', help='default: work_dirs/small_data/<data>[-quick]')
+    parser.add_argument('--results-dir', help='default: results/<data>[-quick]')
+    parser.add_argument('--det-config', help='default: the preset\'s configs/detector/ file')
     parser.add_argument('--det-syn-config', help='default: the _real-syn variant')
     parser.add_argument('--det-iters', type=int, help='override the detector iterations')
     parser.add_argument('--gan-iters', type=int, help='override the GAN iterations')
@@ -55,12 +77,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def settings_from_args(args: argparse.Namespace) -> ExperimentSettings:
-    schedule = dict(SCHEDULES['quick' if args.quick else 'full'])
-    if args.det_iters is not None:
-        schedule['det_iters'] = args.det_iters
-    if args.gan_iters is not None:
-        schedule['gan_iters'] = args.gan_iters
-    det_config = args.det_config or f'configs/detector/retinanet_r18_1xb4-1500it_{args.data}.py'
+    preset = PRESETS[(args.data, args.quick)]
+    suffix = '-quick' if args.quick else ''
+    det_config = args.det_config or f'configs/detector/{preset["det_config"]}'
     gan_configs = {a: getattr(args, f'{a.replace("-", "_")}_config') for a in ARMS
                    if ARMS[a].synthetic == 'gan'}
     return ExperimentSettings(
@@ -68,17 +87,20 @@ def settings_from_args(args: argparse.Namespace) -> ExperimentSettings:
         data_root=args.data_root or f'data/{args.data}/',
         seeds=list(range(args.seeds)),
         arms=args.arms,
-        work_dir=args.work_dir or f'work_dirs/small_data/{args.data}'
-        + ('_quick' if args.quick else ''),
-        results_dir=args.results_dir or f'results/{args.data}',
+        work_dir=args.work_dir or f'work_dirs/small_data/{args.data}{suffix}',
+        results_dir=args.results_dir or f'results/{args.data}{suffix}',
         det_config=det_config,
         det_syn_config=args.det_syn_config or det_config.replace('.py', '_real-syn.py'),
         gan_configs={a: c for a, c in gan_configs.items() if c},
+        config_tag=preset['tag'],
+        det_iters=args.det_iters if args.det_iters is not None else preset.get('det_iters'),
+        gan_iters=args.gan_iters if args.gan_iters is not None else preset.get('gan_iters'),
         syn_per_real=args.syn_per_real,
         eval_splits=args.eval_splits,
         det_options=args.det_options,
-        gan_options=args.gan_options,
-        **schedule)
+        gan_options={**preset.get('gan_options', {}), **args.gan_options},
+        threads=args.threads,
+        jobs=args.jobs)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
