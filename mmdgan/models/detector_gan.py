@@ -129,7 +129,7 @@ class DetectorGAN(BaseModel):
                  disc_global_y: dict,
                  disc_local_x: dict,
                  detector: dict,
-                 gan_loss: dict = dict(type='GANLoss', mode='lsgan'),
+                 gan_loss: dict = dict(type='GANLoss', gan_type='lsgan'),
                  loss_weights: Optional[dict] = None,
                  unroll: Optional[dict] = None,
                  disc_steps: int = 1,

@@ -266,3 +266,11 @@ def test_faster_rcnn_in_the_loop(cfg, mode):
     assert all(torch.isfinite(v) for v in log.values())
     for name in ('generator_x', 'detector'):
         assert _changed(name, model, before), name
+
+
+def test_default_gan_loss_builds_lsgan(cfg):
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pop('type')
+    model_cfg.pop('gan_loss', None)
+    model = DetectorGAN(**model_cfg)
+    assert model.gan_loss.gan_type == 'lsgan'
