@@ -6,7 +6,7 @@ inserter.
 
 Example:
     python deploy/ort_synthesize.py configs/dgan_x.py inserter.onnx \
-        --clean-ann data/mini-mias/clean_train.json --num 200 --out-dir data/syn
+        --clean data/mini-mias/clean_train.json --num 200 --out data/syn
 """
 import argparse
 import sys
@@ -18,9 +18,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='DetectorGAN config (box sampler, classes)')
     parser.add_argument('onnx_model', help='inserter .onnx from deploy/export_onnx.py')
-    parser.add_argument('--clean-ann', required=True, help='clean COCO json (X)')
+    parser.add_argument('--clean', required=True, help='clean COCO json (X)')
     parser.add_argument('--num', type=int, required=True, help='images to synthesize')
-    parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--out', required=True, help='output dataset folder')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -39,13 +39,13 @@ def main(argv=None) -> int:
     try:
         cfg = Config.fromfile(args.config)
         cfg.merge_from_dict(args.cfg_options or {})
-        synthesize(cfg, None, args.clean_ann, args.num, args.out_dir,
+        synthesize(cfg, None, args.clean, args.num, args.out,
                    backend='onnxruntime', seed=args.seed, batch_size=args.batch_size,
                    onnx_model=args.onnx_model)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
-    print(f'wrote {args.out_dir}')
+    print(f'wrote {args.out}')
     return 0
 
 

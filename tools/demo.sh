@@ -19,9 +19,8 @@ echo "==> training DetectorGAN ($CONFIG) in $WORK_DIR"
 
 CKPT="$WORK_DIR/$(cat "$WORK_DIR/last_checkpoint" | xargs basename)"
 echo "==> synthesising 16 labelled images with the trained inserter"
-rm -rf "$WORK_DIR/synthetic"
 "$PY" tools/synthesize.py "$CONFIG" "$CKPT" --clean "$DATA/clean_val.json" \
-  --num 16 --out "$WORK_DIR/synthetic" --seed 0
+  --num 16 --out "$WORK_DIR/synthetic" --seed 0 --overwrite
 
 echo "==> done"
 echo "    insertion grids:   $WORK_DIR/vis/"

@@ -29,8 +29,8 @@ def test_ort_synthesis_matches_pytorch(demo_data, tmp_path):
     synthesize(cfg, str(ckpt), clean, num=3, out_dir=str(tmp_path / 'torch'), seed=5,
                batch_size=2, progress=False)
     main = load_cli('ort_synthesize').main
-    assert main([str(GAN_CONFIG), str(onnx_path), '--clean-ann', clean, '--num', '3',
-                 '--out-dir', str(tmp_path / 'ort'), '--seed', '5', '--batch-size', '2',
+    assert main([str(GAN_CONFIG), str(onnx_path), '--clean', clean, '--num', '3',
+                 '--out', str(tmp_path / 'ort'), '--seed', '5', '--batch-size', '2',
                  '--cfg-options', f'train_dataloader.dataset.data_root={demo_data}']) == 0
 
     ref = json.loads((tmp_path / 'torch' / 'train.json').read_text())
