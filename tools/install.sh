@@ -25,6 +25,11 @@ trap 'rc=$?; if [ $rc -ne 0 ]; then echo "install: step \"$current_step\" failed
 
 step() { current_step="$1"; echo "==> $1"; }
 
+# pip, minus the registry-mirror noise this kind of machine prints; its exit status is kept.
+pip_install() {
+  "${PIP[@]}" install "${PIP_QUIET[@]}" "$@" 2> >(grep -v "^WARNING: Location" >&2)
+}
+
 step "create virtual environment $VENV"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PY="$VENV/bin/python"
@@ -32,8 +37,7 @@ PIP=("$PY" -m pip)
 "$PY" -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 required"'
 
 step "install build tools (setuptools<81: mmcv's setup.py imports pkg_resources)"
-"${PIP[@]}" install "${PIP_QUIET[@]}" "setuptools<81" wheel ninja packaging "numpy<2.3" 2>&1 \
-  | grep -v "^WARNING: Location" || true
+pip_install "setuptools<81" wheel ninja packaging "numpy<2.3"
 "$PY" -c 'import pkg_resources, wheel, numpy' 2>/dev/null
 
 step "install torch"
@@ -41,7 +45,7 @@ if "$PY" -c 'import torch' 2>/dev/null; then
   echo "    keeping installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
 else
   # shellcheck disable=SC2086
-  "${PIP[@]}" install "${PIP_QUIET[@]}" $TORCH_SPEC 2>&1 | grep -v "^WARNING: Location" || true
+  pip_install $TORCH_SPEC
   "$PY" -c 'import torch'
 fi
 
@@ -69,20 +73,17 @@ else
   else
     echo "    using cached $wheel"
   fi
-  "${PIP[@]}" install "${PIP_QUIET[@]}" --no-deps "$wheel"
-  "${PIP[@]}" install "${PIP_QUIET[@]}" addict yapf "opencv-python-headless" 2>&1 \
-    | grep -v "^WARNING: Location" || true
+  # With its dependencies (mmengine pinned here, so pip does not pick another).
+  pip_install "$wheel" "mmengine==0.10.7"
   "$PY" -c 'import mmcv.ops'
 fi
 
 step "install mmengine, mmdet, ONNX stack and test tools"
-"${PIP[@]}" install "${PIP_QUIET[@]}" -r requirements.txt -r requirements/tests.txt 2>&1 \
-  | grep -v "^WARNING: Location" || true
+pip_install -r requirements.txt -r requirements/tests.txt
 "$PY" -c 'import mmengine, mmdet, onnx, onnxruntime, pycocotools'
 
 step "install mmdgan (editable)"
-"${PIP[@]}" install "${PIP_QUIET[@]}" --no-deps --no-build-isolation -e . 2>&1 \
-  | grep -v "^WARNING: Location" || true
+pip_install --no-deps --no-build-isolation -e .
 
 step "check the stack"
 "$PY" - <<'PY'
