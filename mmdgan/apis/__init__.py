@@ -1,3 +1,3 @@
-from .inserter import GENERATOR_KEYS, TorchInserter, load_generator
+from .inserter import GENERATOR_KEYS, TorchInserter, check_inputs, load_generator
 
-__all__ = ['GENERATOR_KEYS', 'TorchInserter', 'load_generator']
+__all__ = ['GENERATOR_KEYS', 'TorchInserter', 'check_inputs', 'load_generator']

@@ -56,6 +56,22 @@ def load_generator(config: Union[str, Config],
     return generator.to(device).eval()
 
 
+def check_inputs(images: np.ndarray, masks: np.ndarray, in_channels: int) -> None:
+    """Raise a one-line ValueError unless ``images``/``masks`` fit the generator."""
+    for name, array in (('images', images), ('masks', masks)):
+        if not isinstance(array, np.ndarray):
+            raise ValueError(f'{name} must be a numpy array, got {type(array).__name__}')
+        if array.ndim != 4:
+            raise ValueError(f'{name} must have rank 4 (B, C, H, W), got shape {array.shape}')
+    if images.shape[1] != in_channels:
+        raise ValueError(f'images have {images.shape[1]} channels, the model takes '
+                         f'{in_channels}: shape {images.shape}')
+    expected = (images.shape[0], 1, *images.shape[2:])
+    if masks.shape != expected:
+        raise ValueError(f'masks must be {expected} to match images {images.shape}, '
+                         f'got {masks.shape}')
+
+
 class TorchInserter:
     """Run a generator eagerly on batches of numpy arrays.
 
@@ -80,6 +96,8 @@ class TorchInserter:
         Returns:
             float32 ``(B, C, H, W)`` in ``[-1, 1]``.
         """
+        if self.in_channels is not None:
+            check_inputs(images, masks, self.in_channels)
         img = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
         mask = torch.from_numpy(np.ascontiguousarray(masks, dtype=np.float32))
         out = self.generator(img.to(self.device), mask.to(self.device))

@@ -4,27 +4,13 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from mmdgan.apis.inserter import check_inputs
+
 from .metadata import INPUT_NAMES, OUTPUT_NAME, parse_metadata
 from .session import CUDA, make_session
 
 #: ORT tensor type strings -> numpy dtypes the graph inputs may have.
 _ORT_DTYPES = {'tensor(float)': np.float32, 'tensor(float16)': np.float16}
-
-
-def check_inputs(images: np.ndarray, masks: np.ndarray, in_channels: int) -> None:
-    """Raise a one-line ValueError unless ``images``/``masks`` fit the generator."""
-    for name, array in (('images', images), ('masks', masks)):
-        if not isinstance(array, np.ndarray):
-            raise ValueError(f'{name} must be a numpy array, got {type(array).__name__}')
-        if array.ndim != 4:
-            raise ValueError(f'{name} must have rank 4 (B, C, H, W), got shape {array.shape}')
-    if images.shape[1] != in_channels:
-        raise ValueError(f'images have {images.shape[1]} channels, the model takes '
-                         f'{in_channels}: shape {images.shape}')
-    expected = (images.shape[0], 1, *images.shape[2:])
-    if masks.shape != expected:
-        raise ValueError(f'masks must be {expected} to match images {images.shape}, '
-                         f'got {masks.shape}')
 
 
 class OrtInserter:
