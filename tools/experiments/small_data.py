@@ -35,8 +35,12 @@ PRESETS = {
     ('mini-mias', False): dict(
         tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py',
         det_iters=1000, gan_iters=100,
+        # Checkpoints every few minutes: a killed run resumes where it stopped.
+        det_options={'default_hooks.checkpoint.interval': 250},
         gan_options={'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
-                     'train_dataloader.persistent_workers': False}),
+                     'train_dataloader.persistent_workers': False,
+                     'default_hooks.checkpoint.interval': 25,
+                     'default_hooks.checkpoint.max_keep_ckpts': 1}),
     ('mini-mias', True): dict(
         tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py',
         det_iters=100, gan_iters=10,
@@ -98,7 +102,7 @@ def settings_from_args(args: argparse.Namespace) -> ExperimentSettings:
         gan_iters=args.gan_iters if args.gan_iters is not None else preset.get('gan_iters'),
         syn_per_real=args.syn_per_real,
         eval_splits=args.eval_splits,
-        det_options=args.det_options,
+        det_options={**preset.get('det_options', {}), **args.det_options},
         gan_options={**preset.get('gan_options', {}), **args.gan_options},
         threads=args.threads,
         jobs=args.jobs)
