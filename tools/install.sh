@@ -36,10 +36,6 @@ PY="$VENV/bin/python"
 PIP=("$PY" -m pip)
 "$PY" -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 required"'
 
-step "install build tools (setuptools<81: mmcv's setup.py imports pkg_resources)"
-pip_install "setuptools<81" wheel ninja packaging "numpy<2.3"
-"$PY" -c 'import pkg_resources, wheel, numpy' 2>/dev/null
-
 step "install torch"
 if "$PY" -c 'import torch' 2>/dev/null; then
   echo "    keeping installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
@@ -48,6 +44,11 @@ else
   pip_install $TORCH_SPEC
   "$PY" -c 'import torch'
 fi
+
+step "install build tools (setuptools<81: mmcv's setup.py imports pkg_resources)"
+# After torch, which pulls the newest setuptools (no pkg_resources any more).
+pip_install "setuptools<81" wheel ninja packaging "numpy<2.3"
+"$PY" -c 'import pkg_resources, wheel, numpy' 2>/dev/null
 
 step "install mmcv $MMCV_VERSION with compiled ops"
 if "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
