@@ -122,3 +122,23 @@ def test_ablations_have_config_files():
             assert cfg.train_cfg == full.train_cfg
     with pytest.raises(FileNotFoundError, match='dgan_\\*_nodet\\*_nowhere.py'):
         find_gan_config('nowhere', 'nodet')
+
+
+def test_time_train_step(demo_data, tmp_path):
+    import torch
+
+    from tools.experiments.time_train_step import main as time_main
+    real, _ = _tiny_configs(tmp_path)
+    before = torch.get_num_threads()
+    try:
+        result = time_main([real, '--iters', '2', '--threads', '1', '--cfg-options',
+                            f'train_dataloader.dataset.data_root={demo_data}/'])
+    finally:
+        torch.set_num_threads(before)
+    assert result['threads'] == 1
+    assert result['step_s'] > 0 and result['data_s'] >= 0
+    assert 0 < result['params_m'] < 20  # the tiny RetinaNet-R18 of _tiny_configs
+    with pytest.raises(ValueError, match='iters must be >= 2'):
+        time_main([real, '--iters', '1'])
+    with pytest.raises(FileNotFoundError, match='nowhere.py'):
+        time_main([str(tmp_path / 'nowhere.py')])
