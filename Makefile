@@ -1,7 +1,5 @@
 # The two entry points of the README: `make demo` and `make test`.
 PY := .venv/bin/python
-DEMO_DATA := data/demo
-DEMO_WORK_DIR := work_dirs/demo
 
 .PHONY: install demo test lint pytest
 
