@@ -47,18 +47,30 @@ def aggregate(units: List[dict], arms: Sequence, baseline: str = 'real') -> Dict
 
 
 def goal_check(summary: Dict[str, dict]) -> List[str]:
-    """Sentences stating whether the issue's goal is met, from the means."""
+    """Sentences stating whether the issue's goal is met, from the means.
+
+    Each comparison also gives the per-seed paired AP50 difference (mean ± std),
+    so a gap smaller than the spread between seeds reads as such.
+    """
     if 'dgan' not in summary or 'real' not in summary:
         return ['Goal not evaluated: needs both the real-only and DetectorGAN arms.']
     dgan, real = summary['dgan']['AP50']['mean'], summary['real']['AP50']['mean']
     ratio = dgan / real if real > 0 else float('inf')
-    lines = [f'DetectorGAN AP50 / real-only AP50 = {dgan:.3f} / {real:.3f} = {ratio:.2f} '
+    lines = [f'DetectorGAN AP50 / real-only AP50 = {dgan:.4f} / {real:.4f} = {ratio:.2f} '
              f'(goal >= {GOAL_RATIO}): {"met" if ratio >= GOAL_RATIO else "NOT met"}.']
+    dgan_seeds = summary['dgan']['per_seed']
     for other in ('copy-paste', 'dgan-nounroll'):
-        if other in summary:
-            val = summary[other]['AP50']['mean']
-            lines.append(f'DetectorGAN AP50 {"above" if dgan > val else "NOT above"} '
-                         f'{summary[other]["label"]} ({dgan:.3f} vs {val:.3f}).')
+        if other not in summary:
+            continue
+        val = summary[other]['AP50']['mean']
+        paired = [dgan_seeds[s]['AP50'] - v['AP50']
+                  for s, v in summary[other]['per_seed'].items() if s in dgan_seeds]
+        diff = mean_std(paired) if paired else None
+        noise = (f'; paired difference {diff["mean"]:+.4f} ± {diff["std"]:.4f} over '
+                 f'{len(paired)} seed(s)' if diff else '')
+        within = ' (within the seed spread)' if diff and abs(diff['mean']) <= diff['std'] else ''
+        lines.append(f'DetectorGAN AP50 {"above" if dgan > val else "NOT above"} '
+                     f'{summary[other]["label"]} ({dgan:.4f} vs {val:.4f}{noise}){within}.')
     return lines
 
 

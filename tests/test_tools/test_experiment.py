@@ -142,3 +142,29 @@ def test_time_train_step(demo_data, tmp_path):
         time_main([real, '--iters', '1'])
     with pytest.raises(FileNotFoundError, match='nowhere.py'):
         time_main([str(tmp_path / 'nowhere.py')])
+
+
+def test_report_known_answers():
+    """Means, paired differences and the goal sentences on hand-made units."""
+    from mmdgan.experiments.report import aggregate, goal_check
+    from mmdgan.experiments.small_data import ARMS
+
+    def unit(arm, seed, ap50):
+        return dict(arm=arm, seed=seed, commands=[],
+                    metrics=dict(mAP=ap50 / 2, AP50=ap50, loc_acc=ap50))
+
+    units = [unit('real', 0, 0.10), unit('real', 1, 0.20),
+             unit('copy-paste', 0, 0.16), unit('copy-paste', 1, 0.22),
+             unit('dgan', 0, 0.15), unit('dgan', 1, 0.25)]
+    summary = aggregate(units, list(ARMS.values()))
+    assert list(summary) == ['real', 'copy-paste', 'dgan']
+    assert abs(summary['dgan']['AP50']['mean'] - 0.20) < 1e-12
+    assert abs(summary['dgan']['AP50']['std'] - 0.0707107) < 1e-6  # sample std of .15, .25
+    diff = summary['dgan']['paired_diff_vs_real']['AP50']
+    assert abs(diff['mean'] - 0.05) < 1e-12 and diff['std'] < 1e-12
+    lines = goal_check(summary)
+    assert lines[0].startswith('DetectorGAN AP50 / real-only AP50 = 0.2000 / 0.1500 = 1.33')
+    assert lines[0].endswith('met.') and 'NOT' not in lines[0]
+    # dgan - copy-paste per seed: -0.01, +0.03 -> +0.01 ± 0.028: within the spread.
+    assert 'above real + copy-paste' in lines[1] and 'within the seed spread' in lines[1]
+    assert len(lines) == 2  # no no-unroll arm, no sentence about it
