@@ -308,7 +308,12 @@ class Experiment:
         return out
 
     def _gan_data_options(self) -> Dict[str, object]:
-        return {'train_dataloader.dataset.data_root': f'{self.root}/'}
+        # The Runner builds the val loop (dataset and CocoMetric) even when it
+        # never validates, so every path must point at this experiment's data.
+        root = f'{self.root}/'
+        return {'train_dataloader.dataset.data_root': root,
+                'val_dataloader.dataset.data_root': root,
+                'val_evaluator.ann_file': f'{root}val.json'}
 
     def _det_options(self, seed: int, synthetic: Optional[Path]) -> Dict[str, object]:
         root = f'{self.root}/'
