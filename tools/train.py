@@ -4,11 +4,10 @@ import os
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mmdgan.engine.train import build_train_config, train  # noqa: E402
+from mmdgan.utils.cli import add_runner_args, export_local_rank  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -21,16 +20,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (an AmpOptimWrapper per optimizer group)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value, e.g. model.unroll.mode=finite_diff')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(
+        parser, 'override config settings, key=value, e.g. model.unroll.mode=finite_diff')
+    return export_local_rank(parser.parse_args(argv))
 
 
 def main(argv: Optional[List[str]] = None):
