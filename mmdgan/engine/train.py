@@ -7,6 +7,8 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
+from mmdgan.utils.config import load_config
+
 #: Model wrapper for DetectorGAN under DDP: each module is wrapped on its own,
 #: so the unroll can call ``autograd.grad`` on the bare detector.
 SEPARATE_DDP = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
@@ -59,12 +61,8 @@ def build_train_config(config: str,
     Returns:
         The ready config.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
+    cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

@@ -1,4 +1,5 @@
 from .checkpoint_compat import allow_mmengine_checkpoints
+from .config import load_config
 from .setup_env import mmdgan_scope, register_all_modules
 
-__all__ = ['allow_mmengine_checkpoints', 'mmdgan_scope', 'register_all_modules']
+__all__ = ['allow_mmengine_checkpoints', 'load_config', 'mmdgan_scope', 'register_all_modules']

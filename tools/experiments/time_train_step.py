@@ -29,8 +29,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    if not os.path.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
     result = time_train_steps(args.config, args.iters, args.threads, args.cfg_options,
                               args.profile)
     print(f'median step {result["step_s"]:.3f} s, median data {result["data_s"]:.3f} s, '
