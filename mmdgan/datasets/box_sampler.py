@@ -9,7 +9,7 @@ import numpy as np
 
 from mmdgan.registry import TASK_UTILS
 
-REGIONS = ('otsu', 'full', 'mask')
+REGIONS = ('otsu', 'otsu_largest', 'full', 'mask')
 
 
 def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
@@ -47,6 +47,21 @@ def otsu_region(img: np.ndarray) -> np.ndarray:
     return fg.astype(bool)
 
 
+def largest_component(region: np.ndarray) -> np.ndarray:
+    """The largest 8-connected component of a boolean region.
+
+    On films the Otsu foreground also holds the burnt-in labels and markers
+    ("R MLO", rulers); they are small islands apart from the body, and a lesion
+    inserted on them teaches the detector lesions where none can be.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8),
+                                                               connectivity=8)
+    if count <= 1:
+        return region.astype(bool)
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return labels == largest
+
+
 @TASK_UTILS.register_module()
 class BoxPriorSampler:
     """Sample non-overlapping insertion boxes inside a plausibility region.
@@ -59,9 +74,10 @@ class BoxPriorSampler:
     Args:
         ann_file: Y COCO file (the training split) the box sizes come from.
         num_boxes: Boxes per image: an int or an inclusive ``(min, max)``.
-        region: ``'otsu'`` (foreground of the clean image), ``'full'`` (whole
-            image) or ``'mask'`` (a mask given to :meth:`sample`, or read by
-            :meth:`load_mask` from ``mask_dir``).
+        region: ``'otsu'`` (foreground of the clean image), ``'otsu_largest'``
+            (its largest connected component: the body without film labels),
+            ``'full'`` (whole image) or ``'mask'`` (a mask given to
+            :meth:`sample`, or read by :meth:`load_mask` from ``mask_dir``).
         mask_dir: Folder of per-image masks named like the images.
         max_tries: Box sizes tried per box (each with ``positions_per_try``
             random positions) before giving up with an error.
@@ -125,6 +141,8 @@ class BoxPriorSampler:
             raise ValueError("BoxPriorSampler: region='mask' but no mask was given")
         if self.region == 'full':
             return np.ones((h, w), bool)
+        if self.region == 'otsu_largest':
+            return largest_component(otsu_region(img))
         return otsu_region(img)
 
     def _draw_size(self, rng: np.random.Generator, w: int, h: int) -> Tuple[float, float]:

@@ -107,3 +107,23 @@ def test_errors(demo_data, tmp_path):
         BoxPriorSampler(str(demo_data / 'train.json'), region='lungs')
     with pytest.raises(ValueError, match='num_boxes'):
         BoxPriorSampler(str(demo_data / 'train.json'), num_boxes=(3, 1))
+
+
+def test_otsu_largest_keeps_the_body_and_drops_film_labels(demo_data):
+    # A film: a large body on a dark background plus a small bright label apart from it.
+    img = np.full((128, 128), 10, np.uint8)
+    cv2.ellipse(img, (40, 64), (36, 56), 0, 0, 360, 170, -1)
+    img[10:22, 100:122] = 250
+    label = np.zeros(img.shape, bool)
+    label[10:22, 100:122] = True
+    assert otsu_region(img)[label].all()  # plain Otsu keeps the label
+
+    sampler = BoxPriorSampler(str(demo_data / 'train.json'), num_boxes=1, region='otsu_largest',
+                              min_inside=1.0)
+    region = sampler.region_of(img)
+    assert not region[label].any()
+    assert region[64, 40] and region.sum() == (otsu_region(img) & ~label).sum()
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        box, = sampler.sample(img, rng)
+        assert region[_pixels(box, img.shape)].all()
