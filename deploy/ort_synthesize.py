@@ -11,7 +11,7 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,12 +33,12 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         from mmdgan.apis.synthesize import synthesize
+        from mmdgan.utils import load_config
     except ImportError as exc:
         print(f'error: mmdgan.apis.synthesize is not available ({exc})', file=sys.stderr)
         return 1
     try:
-        cfg = Config.fromfile(args.config)
-        cfg.merge_from_dict(args.cfg_options or {})
+        cfg = load_config(args.config, args.cfg_options)
         synthesize(cfg, None, args.clean, args.num, args.out,
                    backend='onnxruntime', seed=args.seed, batch_size=args.batch_size,
                    onnx_model=args.onnx_model)

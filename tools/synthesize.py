@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -55,9 +55,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = None
     if args.config is not None:
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
+        from mmdgan.utils import load_config
+        cfg = load_config(args.config, args.cfg_options)
     progress = not args.no_progress
     if args.method == 'gan':
         from mmdgan.apis.synthesize import synthesize
