@@ -18,6 +18,23 @@ def mean_std(values: Sequence[float]) -> Dict[str, float]:
     return dict(mean=float(arr.mean()), std=float(arr.std(ddof=1)) if len(arr) > 1 else 0.0)
 
 
+def paired_diff(values: Dict, reference: Dict) -> Dict[str, object]:
+    """``values - reference`` on the seeds both have: per seed, mean and std.
+
+    Args:
+        values: Seed -> value of one arm.
+        reference: Seed -> value of the arm it is compared with.
+
+    Returns:
+        ``dict(per_seed={str(seed): diff}, mean, std)``, or ``{}`` when no seed is shared.
+    """
+    seeds = [s for s in values if s in reference]
+    if not seeds:
+        return {}
+    diffs = [values[s] - reference[s] for s in seeds]
+    return dict(per_seed={str(s): d for s, d in zip(seeds, diffs)}, **mean_std(diffs))
+
+
 def aggregate(units: List[dict], arms: Sequence, baseline: str = 'real') -> Dict[str, dict]:
     """Per arm: mean/std over seeds, per-seed values and paired differences vs ``baseline``."""
     by_arm: Dict[str, Dict[int, dict]] = {}
@@ -35,12 +52,10 @@ def aggregate(units: List[dict], arms: Sequence, baseline: str = 'real') -> Dict
                      per_seed={str(s): v for s, v in per_seed.items()},
                      **{m: mean_std([per_seed[s][m] for s in seeds]) for m in metrics},
                      commands={str(s): by_arm[arm.name][s]['commands'] for s in seeds})
-        paired = [s for s in seeds if s in base]
-        if arm.name != baseline and paired:
+        if arm.name != baseline and any(s in base for s in seeds):
             entry['paired_diff_vs_' + baseline] = {
-                m: dict(per_seed={str(s): per_seed[s][m] - base[s]['metrics'][m]
-                                  for s in paired},
-                        **mean_std([per_seed[s][m] - base[s]['metrics'][m] for s in paired]))
+                m: paired_diff({s: per_seed[s][m] for s in seeds},
+                               {s: u['metrics'][m] for s, u in base.items()})
                 for m in metrics}
         out[arm.name] = entry
     return out
@@ -58,16 +73,17 @@ def goal_check(summary: Dict[str, dict]) -> List[str]:
     ratio = dgan / real if real > 0 else float('inf')
     lines = [f'DetectorGAN AP50 / real-only AP50 = {dgan:.4f} / {real:.4f} = {ratio:.2f} '
              f'(goal >= {GOAL_RATIO}): {"met" if ratio >= GOAL_RATIO else "NOT met"}.']
-    dgan_seeds = summary['dgan']['per_seed']
+
+    def ap50(arm: str) -> Dict[str, float]:
+        return {s: v['AP50'] for s, v in summary[arm]['per_seed'].items()}
+
     for other in ('copy-paste', 'dgan-nounroll'):
         if other not in summary:
             continue
         val = summary[other]['AP50']['mean']
-        paired = [dgan_seeds[s]['AP50'] - v['AP50']
-                  for s, v in summary[other]['per_seed'].items() if s in dgan_seeds]
-        diff = mean_std(paired) if paired else None
+        diff = paired_diff(ap50('dgan'), ap50(other))
         noise = (f'; paired difference {diff["mean"]:+.4f} ± {diff["std"]:.4f} over '
-                 f'{len(paired)} seed(s)' if diff else '')
+                 f'{len(diff["per_seed"])} seed(s)' if diff else '')
         within = ' (within the seed spread)' if diff and abs(diff['mean']) <= diff['std'] else ''
         lines.append(f'DetectorGAN AP50 {"above" if dgan > val else "NOT above"} '
                      f'{summary[other]["label"]} ({dgan:.4f} vs {val:.4f}{noise}){within}.')
