@@ -10,7 +10,6 @@ output); ``--clean-reference`` also scores the clean films at the same boxes
 (no insertion), the starting point any inserter should improve on.
 """
 import argparse
-import json
 import os
 import sys
 from typing import List, Optional
