@@ -1,4 +1,4 @@
-# Pilot: as aug256.py at 384 px (small lesions get 1.5x the pixels), 700 iterations.
+# Pilot: as aug256.py at 384 px (small lesions get 1.5x the pixels), 1000 iterations.
 _base_ = './aug256.py'
 img_scale = (384, 384)
 train_pipeline = [dict(t, scale=img_scale) if t['type'] == 'mmdet.RandomResize' else t
@@ -8,7 +8,7 @@ test_pipeline = [dict(t, scale=img_scale) if t['type'] == 'mmdet.Resize' else t
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-max_iters = 700
+max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
