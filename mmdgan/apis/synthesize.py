@@ -30,7 +30,7 @@ def build_inserter(config: Config, checkpoint: Optional[str], backend: str,
                    onnx_model: Optional[str] = None, device: str = 'cpu'):
     """The inserter of ``backend``; both share the ``TorchInserter`` call signature."""
     if backend == 'pytorch':
-        from .inserter import TorchInserter, load_generator
+        from mmdgan.synthesis.inserter import TorchInserter, load_generator
         return TorchInserter(load_generator(config, checkpoint, 'inserter', device), device)
     if backend == 'onnxruntime':
         if onnx_model is None:

@@ -238,7 +238,7 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
         if is_onnx:
             fp32_path = Path(model_or_config)
         else:
-            from mmdgan.apis.inserter import load_generator
+            from mmdgan.synthesis.inserter import load_generator
             cfg = Config.fromfile(model_or_config)
             cfg.merge_from_dict(cfg_options or {})
             generator = load_generator(cfg, checkpoint, which=which)

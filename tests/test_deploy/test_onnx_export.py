@@ -81,7 +81,7 @@ def test_failed_parity_writes_nothing(tmp_path):
 
 
 def test_export_from_config_and_checkpoint(tmp_path, inputs):
-    from mmdgan.apis.inserter import TorchInserter, load_generator
+    from mmdgan.synthesis.inserter import TorchInserter, load_generator
 
     ckpt = tmp_path / 'iter_1.pth'
     generator_x = make_tiny_generator(seed=1)

@@ -7,9 +7,9 @@ import torch
 from deploy_helpers import REPO, load_cli
 from mmengine.config import Config
 
-from mmdgan.apis.inserter import load_generator
 from mmdgan.apis.synthesize import synthesize
 from mmdgan.deploy import export_onnx
+from mmdgan.synthesis.inserter import load_generator
 
 GAN_CONFIG = REPO / 'configs' / 'dgan_retinanet-r18_1xb2-20it_demo.py'
 
