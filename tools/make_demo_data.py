@@ -15,6 +15,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-heldout', type=int, default=150,
                         help='labelled images in each of val and test')
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out (only if it is a dataset folder)')
     return parser.parse_args(argv)
 
 
@@ -23,7 +25,7 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     counts = make_demo_dataset(args.out, seed=args.seed, num_clean=args.num_clean,
                                num_labelled=args.num_labelled, size=args.size,
-                               num_heldout=args.num_heldout)
+                               num_heldout=args.num_heldout, overwrite=args.overwrite)
     print(format_counts(counts))
     print(f'wrote {args.out} in {time.perf_counter() - start:.1f} s')
 

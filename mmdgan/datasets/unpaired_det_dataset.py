@@ -1,6 +1,5 @@
 """Unpaired clean (X) / labelled (Y) detection dataset for DetectorGAN."""
 import copy
-import json
 import os
 from collections import Counter
 from typing import Optional, Sequence
@@ -10,6 +9,7 @@ import torch
 from mmdet.datasets import CocoDataset
 from torch.utils.data import Dataset
 
+from mmdgan.fileio import load_coco
 from mmdgan.registry import DATASETS, TASK_UTILS
 
 from .transforms import SampleInsertionBoxes
@@ -20,12 +20,8 @@ _LOADERS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'mmcv.LoadImageFromF
 
 def _load_checked(ann_file: str, which: str, need_boxes: bool) -> dict:
     """Load a COCO file and fail early, naming the set, if it is missing or empty."""
-    if not os.path.isfile(ann_file):
-        raise FileNotFoundError(f'UnpairedDetDataset: {which} annotation file not found: '
-                                f'{ann_file}')
-    with open(ann_file) as f:
-        coco = json.load(f)
-    images = coco.get('images', [])
+    coco = load_coco(ann_file, f'UnpairedDetDataset: {which} annotation file', keys=('images',))
+    images = coco['images']
     if need_boxes:
         with_boxes = {a['image_id'] for a in coco.get('annotations', [])}
         images = [i for i in images if i['id'] in with_boxes]

@@ -5,7 +5,7 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 
-from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.fileio import write_json_atomic
 
 
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,

@@ -44,7 +44,7 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
-from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.fileio import write_json_atomic
 
 from .coco_merge import merge_coco
 from .report import write_report

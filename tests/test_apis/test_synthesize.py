@@ -81,8 +81,14 @@ def test_existing_output_and_overwrite(gan_cfg, demo_data, tmp_path):
     clean = str(demo_data / 'clean_train.json')
     with pytest.raises(FileExistsError, match='--overwrite'):
         synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), progress=False)
+    # Issue 13.4: --overwrite replaces a synthetic dataset only, never other folders.
+    with pytest.raises(FileExistsError, match='refusing to replace .*syn: it is not a synthetic'):
+        synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), overwrite=True, progress=False)
+    assert (out / 'old.txt').read_text() == 'x'
+    (out / 'old.txt').unlink()
+    synthesize(gan_cfg, None, clean, num=2, out_dir=str(out), progress=False)
     synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), overwrite=True, progress=False)
-    assert not (out / 'old.txt').exists() and (out / 'train.json').is_file()
+    assert len(json.loads((out / 'train.json').read_text())['images']) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ['syn']
 
 

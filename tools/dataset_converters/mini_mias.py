@@ -16,7 +16,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    counts, stats = convert_mini_mias(args.src, args.out, seed=args.seed,
+    counts, stats = convert_mini_mias(args.src, args.out, seed=args.seed, overwrite=args.overwrite,
                                       classes=args.classes, size=args.size or None)
     print(format_counts(counts, stats))
 

@@ -21,7 +21,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     counts, stats = convert_nih_chestxray(args.src, args.out, findings=args.findings,
                                           seed=args.seed, size=args.size or None,
-                                          max_clean=args.max_clean)
+                                          max_clean=args.max_clean, overwrite=args.overwrite)
     print(format_counts(counts, stats))
 
 

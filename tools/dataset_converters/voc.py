@@ -17,7 +17,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     counts, stats = convert_voc(args.src, args.out, classes=args.classes, seed=args.seed,
-                                size=args.size or None)
+                                size=args.size or None, overwrite=args.overwrite)
     print(format_counts(counts, stats))
 
 
