@@ -1,8 +1,10 @@
 """Generate the procedural demo dataset (see ``mmdgan/datasets/demo.py``)."""
 import argparse
+import sys
 import time
 
 from mmdgan.datasets.demo import format_counts, make_demo_dataset
+from mmdgan.utils.cli import add_debug_arg, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -15,6 +17,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-heldout', type=int, default=150,
                         help='labelled images in each of val and test')
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
+    add_debug_arg(parser)
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an existing --out (only if it is a dataset folder)')
     return parser.parse_args(argv)
@@ -31,4 +34,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -19,6 +19,8 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from mmdgan.utils.cli import add_debug_arg, run_tool  # noqa: E402
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -41,7 +43,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-progress', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.dataset.data_root=X')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
+    for option in ('num', 'batch_size'):
+        if getattr(args, option) < 1:
+            parser.error(f'--{option.replace("_", "-")} must be >= 1, '
+                         f'got {getattr(args, option)}')
     if args.method == 'gan' and args.config is None:
         parser.error('method gan needs CONFIG (and CKPT unless --backend onnxruntime)')
     if args.method == 'gan' and args.backend == 'pytorch' and args.checkpoint is None:
@@ -81,4 +88,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

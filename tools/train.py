@@ -7,7 +7,7 @@ from typing import List, Optional
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mmdgan.engine.train import build_train_config, train  # noqa: E402
-from mmdgan.utils.cli import add_runner_args, export_local_rank  # noqa: E402
+from mmdgan.utils.cli import add_debug_arg, add_runner_args, export_local_rank, run_tool  # noqa: E402,E501
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -22,6 +22,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='mixed precision (an AmpOptimWrapper per optimizer group)')
     add_runner_args(
         parser, 'override config settings, key=value, e.g. model.unroll.mode=finite_diff')
+    add_debug_arg(parser)
     return export_local_rank(parser.parse_args(argv))
 
 
@@ -34,4 +35,4 @@ def main(argv: Optional[List[str]] = None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -42,9 +42,8 @@ from glob import glob
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.config import Config
-
 from mmdgan.fileio import write_json_atomic
+from mmdgan.utils import load_config
 
 from .coco_merge import merge_coco
 from .report import write_report
@@ -206,7 +205,7 @@ def _schedule_options(iters: int, prefix: str = '') -> Dict[str, object]:
 def config_iters(config: str) -> int:
     """``train_cfg.max_iters`` of a config file."""
     path = config if Path(config).is_file() else str(REPO_ROOT / config)
-    return int(Config.fromfile(path).train_cfg.max_iters)
+    return int(load_config(path).train_cfg.max_iters)
 
 
 def last_checkpoint(work_dir: Path) -> Optional[Path]:

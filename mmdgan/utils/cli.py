@@ -1,6 +1,9 @@
-"""Arguments every mmdet-style runner CLI (train, test) shares."""
+"""What the command-line tools share: runner arguments, one-line errors, SIGTERM handling."""
 import argparse
 import os
+import signal
+import sys
+from typing import Callable, List, Optional
 
 from mmengine.config import DictAction
 
@@ -18,3 +21,45 @@ def export_local_rank(args: argparse.Namespace) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+#: Errors of bad input that the tools report in one line (``--debug``: traceback).
+EXPECTED_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, KeyError)
+
+
+def add_debug_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug``: show the full traceback of an expected error."""
+    parser.add_argument('--debug', action='store_true',
+                        help='print the full traceback of input errors, not one line')
+
+
+def sigterm_as_interrupt() -> None:
+    """Make SIGTERM raise ``KeyboardInterrupt``, so a killed tool cleans up like on Ctrl-C."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f'signal {signum}')
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run_tool(main: Callable[[Optional[List[str]]], object],
+             argv: Optional[List[str]] = None) -> int:
+    """Run a tool's ``main(argv)`` as a command: expected errors as one line.
+
+    Returns:
+        The exit status: 0, 1 for an input error, 130 when interrupted
+        (Ctrl-C or SIGTERM, after the tool's own clean-up ran).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    sigterm_as_interrupt()
+    try:
+        main(argv)
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        return 130
+    except EXPECTED_ERRORS as e:
+        if '--debug' in argv:
+            raise
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f'error: {message}', file=sys.stderr)
+        return 1
+    return 0

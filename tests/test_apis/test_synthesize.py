@@ -107,3 +107,17 @@ def test_bad_backend_and_missing_onnx(gan_cfg, demo_data, tmp_path):
 def test_masks_cover_boxes():
     mask = synth_mod.boxes_to_mask(np.array([[1.5, 2.0, 4.2, 5.0]]), 8, 8)
     assert mask[2:5, 1:5].all() and mask.sum() == 12
+
+
+def test_temp_folder_of_a_killed_run_is_removed_by_the_next(gan_cfg, demo_data, tmp_path):
+    """Issue 13.3: SIGKILL cannot clean up; the next run removes what the dead run left."""
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f'.syn.tmp-{dead}-x1y2'
+    (stale / 'images').mkdir(parents=True)
+    (stale / 'images' / 'syn_000000.png').write_bytes(b'half')
+    synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=1,
+               out_dir=str(tmp_path / 'syn'), progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['syn']

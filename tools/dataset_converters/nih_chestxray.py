@@ -1,8 +1,10 @@
 """Convert NIH ChestX-ray14 (CSV boxes and labels + PNGs) to the unpaired COCO folder contract."""
 import argparse
+import sys
 
 from mmdgan.datasets.converters.common import add_converter_args
 from mmdgan.datasets.converters.nih_chestxray import convert_nih_chestxray, format_counts
+from mmdgan.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -26,4 +28,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

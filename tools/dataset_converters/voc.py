@@ -1,8 +1,10 @@
 """Convert a Pascal VOC folder to the unpaired COCO folder contract."""
 import argparse
+import sys
 
 from mmdgan.datasets.converters.common import add_converter_args
 from mmdgan.datasets.converters.voc import convert_voc, format_counts
+from mmdgan.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -22,4 +24,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -22,6 +22,7 @@ from mmdgan.fileio import (
     write_image_atomic,
     write_json_atomic,
 )
+from mmdgan.utils.cli import add_debug_arg
 
 #: Y (labelled, with boxes) and X (clean, no annotation) file of each split.
 SPLITS = ('train', 'val', 'test')
@@ -248,6 +249,7 @@ def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
 def add_converter_args(parser, default_size: Optional[int] = None) -> None:
     """Add the ``--out``, ``--overwrite``, ``--seed`` and ``--size`` options of every converter."""
     parser.add_argument('--out', required=True, help='output dataset folder')
+    add_debug_arg(parser)
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an existing --out (only if it is a dataset folder)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the split')
