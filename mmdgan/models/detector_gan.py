@@ -57,8 +57,10 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
 
 
 def check_finite(losses: Dict[str, torch.Tensor], iteration: int,
-                 note: str = 'no optimizer has stepped in this iteration, so the last '
-                 'checkpoint holds the last good weights') -> None:
+                 note: str = 'no optimizer has stepped in this iteration; checkpoints are '
+                 'written only with finite weights (FiniteWeightsHook), but weights that '
+                 'diverged slowly (learning rate too high) can be finite and still fail '
+                 'again on resume') -> None:
     """Raise ``FloatingPointError`` naming the first non-finite loss term."""
     for name, value in losses.items():
         if not torch.isfinite(value.detach()).all():
