@@ -121,3 +121,30 @@ def test_temp_folder_of_a_killed_run_is_removed_by_the_next(gan_cfg, demo_data, 
     synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=1,
                out_dir=str(tmp_path / 'syn'), progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['syn']
+
+
+def test_pixels_change_inside_the_boxes_only(gan_cfg, demo_data, tmp_path):
+    """Issue 13.10: the inserter edits the boxes it labels and nothing else."""
+    from mmdgan.synthesis import CleanImageSource, gan_resize
+    clean = demo_data / 'clean_train.json'
+    out = tmp_path / 'syn'
+    synthesize(gan_cfg, None, str(clean), num=3, out_dir=str(out), seed=2, progress=False)
+    coco = json.loads((out / 'train.json').read_text())
+    source = CleanImageSource(clean, resize=gan_resize(gan_cfg), channels=1)
+    gen = gan_cfg.model.generator_x
+    margin = 1 + (gen.get('feather_radius', 0) if gen.get('composite') == 'feather' else 0)
+    for img_info, name in zip(coco['images'], coco['info']['sources']):
+        before = source.load(name).astype(int)
+        after = cv2.imread(str(out / img_info['file_name']), cv2.IMREAD_UNCHANGED).astype(int)
+        h, w = after.shape
+        # Pixels a box covers partly may go either way, and the feathered
+        # composite blends feather_radius px beyond the box: leave those out.
+        near_box = np.zeros((h, w), bool)
+        for ann in (a for a in coco['annotations'] if a['image_id'] == img_info['id']):
+            x, y, bw, bh = ann['bbox']
+            near_box[max(int(y) - margin, 0):int(np.ceil(y + bh)) + margin,
+                     max(int(x) - margin, 0):int(np.ceil(x + bw)) + margin] = True
+            inside = after[int(y) + 1:int(y + bh) - 1, int(x) + 1:int(x + bw) - 1]
+            assert inside.size and (inside != before[int(y) + 1:int(y + bh) - 1,
+                                                     int(x) + 1:int(x + bw) - 1]).mean() > 0.5
+        assert near_box.any() and np.array_equal(after[~near_box], before[~near_box])

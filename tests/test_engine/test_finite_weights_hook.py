@@ -42,7 +42,7 @@ def test_diverged_weights_warn(caplog):
     assert "weight 'bias' reaches 6e+28" in caplog.text
 
 
-def test_training_at_an_absurd_learning_rate_warns(demo_data, tmp_path):
+def test_training_at_an_absurd_learning_rate_warns(demo_data, tmp_path, capfd):
     """The issue's case: generators at lr 1e30 used to train with weights of 1e30, silently."""
     import sys
     sys.path.insert(0, str(REPO / 'tests' / 'test_engine'))
@@ -58,3 +58,8 @@ def test_training_at_an_absurd_learning_rate_warns(demo_data, tmp_path):
                'optim_wrapper.generators.optimizer.lr=1e30'])
     log = next(work_dir.rglob('*.log')).read_text()
     assert 'FiniteWeightsHook: weight' in log and 'training has most likely diverged' in log
+    # Issue 14.6: every registry the runner searches exists in the mmdgan scope (the
+    # warning came before the log file is opened, so it is looked for in the output).
+    printed = capfd.readouterr()
+    assert 'FiniteWeightsHook: weight' in printed.out + printed.err
+    assert 'Failed to search registry' not in printed.out + printed.err
