@@ -1,7 +1,7 @@
 """DetectorGAN: an object inserter trained with a detector in the loop.
 
 After Liu et al., "Generative Modeling for Small-Data Object Detection"
-(ICCV 2019). See ``../shared/DESIGN.md`` ("The method") for the notation.
+(ICCV 2019). See ``docs/method.md`` for the notation.
 """
 import contextlib
 import math
