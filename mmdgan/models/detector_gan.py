@@ -215,6 +215,14 @@ class DetectorGAN(BaseModel):
             return []
         return [m for n, m in self.det.named_children() if n not in inner]
 
+    def inner_step_scope(self) -> contextlib.AbstractContextManager:
+        """Freeze the detector parts the virtual step holds fixed (``unroll.inner_modules``).
+
+        ``train_step`` runs the unroll inside it; so must any caller that runs
+        :func:`mmdgan.models.unroll.unroll` on this model's detector itself.
+        """
+        return frozen(*self._outside_inner_step())
+
     @property
     def unroll_active(self) -> bool:
         """Whether the generator loss includes the unrolled real-data term."""
@@ -388,7 +396,7 @@ class DetectorGAN(BaseModel):
             # Finite differences move each weight by ~1e-6, below half
             # precision: the whole unroll runs in fp32 even under AMP.
             with torch.autocast(device_type=device_type, enabled=False), \
-                    frozen(*self._outside_inner_step()):
+                    self.inner_step_scope():
                 result = unroll(self.det, syn_det.float(), syn_samples, real_det.float(),
                                 real_samples, inner_lr=self.unroll_cfg['inner_lr'],
                                 mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'])
