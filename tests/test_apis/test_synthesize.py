@@ -148,3 +148,19 @@ def test_pixels_change_inside_the_boxes_only(gan_cfg, demo_data, tmp_path):
             assert inside.size and (inside != before[int(y) + 1:int(y + bh) - 1,
                                                      int(x) + 1:int(x + bw) - 1]).mean() > 0.5
         assert near_box.any() and np.array_equal(after[~near_box], before[~near_box])
+
+
+def test_outputs_get_the_umask_permissions(gan_cfg, demo_data, tmp_path):
+    """Issue 13.8: synthetic folders were 0700 (a mkdtemp side effect)."""
+    import os
+    import stat
+    old = os.umask(0o022)
+    try:
+        synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=1,
+                   out_dir=str(tmp_path / 'syn'), progress=False)
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / 'syn') == 0o755 and mode(tmp_path / 'syn' / 'images') == 0o755
+    assert mode(tmp_path / 'syn' / 'train.json') == 0o644
+    assert mode(tmp_path / 'syn' / 'images' / 'syn_000000.png') == 0o644
