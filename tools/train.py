@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mmdgan.engine.runner_config import build_runner_config  # noqa: E402
 from mmdgan.engine.train import train  # noqa: E402
-from mmdgan.utils.cli import add_debug_arg, add_runner_args, export_local_rank, run_tool  # noqa: E402,E501
+from mmdgan.utils.cli import add_runner_args, export_local_rank, run_tool  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -23,7 +23,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='mixed precision (an AmpOptimWrapper per optimizer group)')
     add_runner_args(
         parser, 'override config settings, key=value, e.g. model.unroll.mode=finite_diff')
-    add_debug_arg(parser)
     return export_local_rank(parser.parse_args(argv))
 
 

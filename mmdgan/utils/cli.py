@@ -9,11 +9,12 @@ from mmengine.config import DictAction
 
 
 def add_runner_args(parser: argparse.ArgumentParser, cfg_options_help: str) -> None:
-    """Add ``--cfg-options``, ``--launcher`` and ``--local_rank`` as mmdet does."""
+    """Add ``--cfg-options``, ``--launcher`` and ``--local_rank`` as mmdet does, and ``--debug``."""
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_arg(parser)
 
 
 def export_local_rank(args: argparse.Namespace) -> argparse.Namespace:

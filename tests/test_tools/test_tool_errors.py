@@ -87,3 +87,9 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path):
     finally:
         signal.signal(signal.SIGTERM, old)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_test_tool_prints_one_line_for_a_missing_checkpoint(tmp_path, capsys):
+    main = _tool('tools/test.py').main
+    assert run_tool(main, [GAN_CONFIG, str(tmp_path / 'gone.pth')]) == 1
+    _one_error_line(capsys, 'checkpoint not found', 'gone.pth')
