@@ -6,9 +6,9 @@ from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mmdgan.engine.runner_config import build_runner_config  # noqa: E402
 from mmdgan.engine.train import train  # noqa: E402
 from mmdgan.utils.cli import add_runner_args, export_local_rank, run_tool  # noqa: E402
+from mmdgan.utils.runner_config import build_runner_config  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

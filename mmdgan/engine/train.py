@@ -1,4 +1,7 @@
-"""The training entry point behind ``tools/train.py`` (its config: :mod:`.runner_config`)."""
+"""The training entry point behind ``tools/train.py``.
+
+Its config comes from :func:`mmdgan.utils.runner_config.build_runner_config`.
+"""
 import os
 
 import torch

@@ -29,7 +29,7 @@ def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = No
     if out is not None and not out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out must be a .pkl or .pickle file, got {out}')
     # Same loading, overrides, work_dir default and CPU launcher fixes as training.
-    from mmdgan.engine.runner_config import build_runner_config
+    from mmdgan.utils.runner_config import build_runner_config
     cfg = build_runner_config(config, work_dir=work_dir, cfg_options=cfg_options,
                               launcher=launcher)
     cfg.load_from = checkpoint

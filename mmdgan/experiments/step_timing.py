@@ -37,8 +37,8 @@ def time_train_steps(config: str, iters: int = 8, threads: Optional[int] = None,
         torch.set_num_threads(threads)
     from mmengine.runner import Runner
 
-    from mmdgan.engine.runner_config import build_runner_config
     from mmdgan.utils import register_all_modules
+    from mmdgan.utils.runner_config import build_runner_config
 
     register_all_modules(init_default_scope=False)
     cfg = build_runner_config(config, work_dir=os.path.join('work_dirs', 'step_timing'),

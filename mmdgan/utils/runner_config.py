@@ -5,7 +5,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 
-from mmdgan.utils.config import load_config
+from .config import load_config
 
 #: Model wrapper for DetectorGAN under DDP: each module is wrapped on its own,
 #: so the unroll can call ``autograd.grad`` on the bare detector.
