@@ -28,6 +28,17 @@ def export_local_rank(args: argparse.Namespace) -> argparse.Namespace:
 EXPECTED_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, KeyError)
 
 
+def positive_int(text: str) -> int:
+    """argparse ``type`` for counts: an int >= 1 (argparse names the option on error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'must be an integer, got {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
 def add_debug_arg(parser: argparse.ArgumentParser) -> None:
     """Add ``--debug``: show the full traceback of an expected error."""
     parser.add_argument('--debug', action='store_true',

@@ -66,7 +66,7 @@ def test_synthesize_rejects_num_before_loading_anything(num, capsys):
         main(['missing_config.py', 'missing.pth', '--clean', 'x.json', '--num', num,
               '--out', 'o'])
     assert info.value.code == 2
-    assert f'--num must be >= 1, got {num}' in capsys.readouterr().err
+    assert f'argument --num: must be >= 1, got {num}' in capsys.readouterr().err
 
 
 def test_train_prints_one_line_for_input_errors(tmp_path, capsys):
