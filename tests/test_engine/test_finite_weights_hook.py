@@ -55,7 +55,10 @@ def test_training_at_an_absurd_learning_rate_warns(demo_data, tmp_path, capfd):
     tool.main([str(TINY_CONFIG), '--work-dir', str(work_dir), '--cfg-options', *options,
                'train_cfg.max_iters=1', 'val_cfg=None', 'val_dataloader=None',
                'val_evaluator=None', 'custom_hooks=[]',
-               'optim_wrapper.generators.optimizer.lr=1e30'])
+               'optim_wrapper.generators.optimizer.lr=1e30',
+               # mmengine keeps one visualizer per name and process: a name of its
+               # own keeps this run's save_dir out of later runners in the session.
+               'visualizer.name=finite_weights_test'])
     log = next(work_dir.rglob('*.log')).read_text()
     assert 'FiniteWeightsHook: weight' in log and 'training has most likely diverged' in log
     # Issue 14.6: every registry the runner searches exists in the mmdgan scope (the
