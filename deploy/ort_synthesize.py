@@ -13,7 +13,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmdgan.utils.cli import positive_int
+from mmdgan.utils.cli import positive_int, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,4 +52,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

@@ -58,13 +58,14 @@ def run_tool(main: Callable[[Optional[List[str]]], object],
     """Run a tool's ``main(argv)`` as a command: expected errors as one line.
 
     Returns:
-        The exit status: 0, 1 for an input error, 130 when interrupted
-        (Ctrl-C or SIGTERM, after the tool's own clean-up ran).
+        The exit status: ``main``'s own if it returns an int, else 0; 1 for
+        an input error; 130 when interrupted (Ctrl-C or SIGTERM, after the
+        tool's own clean-up ran).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     sigterm_as_interrupt()
     try:
-        main(argv)
+        status = main(argv)
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         return 130
@@ -74,4 +75,4 @@ def run_tool(main: Callable[[Optional[List[str]]], object],
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f'error: {message}', file=sys.stderr)
         return 1
-    return 0
+    return status if isinstance(status, int) else 0
