@@ -6,13 +6,13 @@ Example:
         --peak-gflops
 """
 import argparse
-import json
 import sys
 
 from mmengine.config import DictAction
 
 from mmdgan.deploy.benchmark import BACKENDS, benchmark, format_report
 from mmdgan.deploy.session import OPT_LEVELS
+from mmdgan.fileio import write_json_atomic
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,8 +59,7 @@ def main(argv=None) -> int:
         return 1
     print(format_report(report))
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=2)
+        write_json_atomic(report, args.out)
     return 0
 
 

@@ -13,16 +13,18 @@ import sys
 
 from mmengine.config import DictAction
 
+from mmdgan.utils.cli import positive_int, run_tool
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='DetectorGAN config (box sampler, classes)')
     parser.add_argument('onnx_model', help='inserter .onnx from deploy/export_onnx.py')
     parser.add_argument('--clean', required=True, help='clean COCO json (X)')
-    parser.add_argument('--num', type=int, required=True, help='images to synthesize')
+    parser.add_argument('--num', type=positive_int, required=True, help='images to synthesize')
     parser.add_argument('--out', required=True, help='output dataset folder')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--batch-size', type=positive_int, default=8)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. '
                              'train_dataloader.dataset.data_root=data/demo/')
@@ -50,4 +52,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

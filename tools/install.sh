@@ -36,18 +36,21 @@ PY="$VENV/bin/python"
 PIP=("$PY" -m pip)
 "$PY" -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 required"'
 
-step "install torch"
-if "$PY" -c 'import torch' 2>/dev/null; then
+step "install torch (with numpy)"
+# numpy comes with torch: torch does not require it, but warns "Failed to
+# initialize NumPy" on every import without it.
+NUMPY_SPEC="numpy<2.3"
+if "$PY" -c 'import numpy, torch' 2>/dev/null; then
   echo "    keeping installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
 else
   # shellcheck disable=SC2086
-  pip_install $TORCH_SPEC
-  "$PY" -c 'import torch'
+  pip_install $TORCH_SPEC "$NUMPY_SPEC"
+  "$PY" -c 'import numpy, torch'
 fi
 
 step "install build tools (setuptools<81: mmcv's setup.py imports pkg_resources)"
 # After torch, which pulls the newest setuptools (no pkg_resources any more).
-pip_install "setuptools<81" wheel ninja packaging "numpy<2.3"
+pip_install "setuptools<81" wheel ninja packaging "$NUMPY_SPEC"
 "$PY" -c 'import pkg_resources, wheel, numpy' 2>/dev/null
 
 step "install mmcv $MMCV_VERSION with compiled ops"

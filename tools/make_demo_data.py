@@ -1,8 +1,10 @@
 """Generate the procedural demo dataset (see ``mmdgan/datasets/demo.py``)."""
 import argparse
+import sys
 import time
 
 from mmdgan.datasets.demo import format_counts, make_demo_dataset
+from mmdgan.utils.cli import add_debug_arg, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -15,6 +17,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-heldout', type=int, default=150,
                         help='labelled images in each of val and test')
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
+    add_debug_arg(parser)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out (only if it is a dataset folder)')
     return parser.parse_args(argv)
 
 
@@ -23,10 +28,10 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     counts = make_demo_dataset(args.out, seed=args.seed, num_clean=args.num_clean,
                                num_labelled=args.num_labelled, size=args.size,
-                               num_heldout=args.num_heldout)
+                               num_heldout=args.num_heldout, overwrite=args.overwrite)
     print(format_counts(counts))
     print(f'wrote {args.out} in {time.perf_counter() - start:.1f} s')
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -19,6 +19,8 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from mmdgan.utils.cli import add_debug_arg, positive_int, run_tool  # noqa: E402
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -28,19 +30,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--clean', required=True, help='clean COCO file (X), e.g. clean_train.json')
     parser.add_argument('--labelled', help='labelled COCO file (Y train) for copy-paste '
                         '(default: the config\'s labelled_ann_file)')
-    parser.add_argument('--num', type=int, required=True, help='number of synthetic images')
+    parser.add_argument('--num', type=positive_int, required=True,
+                        help='number of synthetic images')
     parser.add_argument('--out', required=True, help='output dataset folder')
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch')
     parser.add_argument('--onnx', help='exported inserter for --backend onnxruntime')
     parser.add_argument('--blend', choices=['poisson', 'feather'], default='poisson',
                         help='copy-paste blending')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--batch-size', type=positive_int, default=8)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--overwrite', action='store_true', help='replace an existing --out')
     parser.add_argument('--no-progress', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.dataset.data_root=X')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     if args.method == 'gan' and args.config is None:
         parser.error('method gan needs CONFIG (and CKPT unless --backend onnxruntime)')
@@ -81,4 +85,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

@@ -11,7 +11,7 @@ from typing import List, Optional
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mmdgan.evaluation.evaluate import build_test_config, evaluate  # noqa: E402
-from mmdgan.utils.cli import add_runner_args, export_local_rank  # noqa: E402
+from mmdgan.utils.cli import add_runner_args, export_local_rank, run_tool  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -34,4 +34,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

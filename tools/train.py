@@ -6,8 +6,9 @@ from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mmdgan.engine.train import build_train_config, train  # noqa: E402
-from mmdgan.utils.cli import add_runner_args, export_local_rank  # noqa: E402
+from mmdgan.engine.train import train  # noqa: E402
+from mmdgan.utils.cli import add_runner_args, export_local_rank, run_tool  # noqa: E402
+from mmdgan.utils.runner_config import build_runner_config  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -27,11 +28,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None):
     args = parse_args(argv)
-    cfg = build_train_config(args.config, work_dir=args.work_dir, resume=args.resume,
-                             amp=args.amp, cfg_options=args.cfg_options,
-                             launcher=args.launcher)
+    cfg = build_runner_config(args.config, work_dir=args.work_dir, resume=args.resume,
+                              amp=args.amp, cfg_options=args.cfg_options,
+                              launcher=args.launcher)
     return train(cfg)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -5,7 +5,9 @@ _base_ = ['../detector/_base_/default_runtime.py']
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=500, max_keep_ckpts=3),
-    visualization=dict(type='mmdet.DetVisualizationHook'))
+    visualization=dict(type='mmdet.DetVisualizationHook'),
+    # No checkpoint with non-finite weights; a warning when they have diverged.
+    finite_weights=dict(type='FiniteWeightsHook'))
 # Grids of clean x | mask | G_X(x, m) | labelled y | G_Y(y, m_y) in work_dir/vis/.
 custom_hooks = [dict(type='GANVisualizationHook', interval=500)]
 log_processor = dict(window_size=10)

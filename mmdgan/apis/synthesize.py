@@ -22,6 +22,7 @@ from mmdgan.synthesis import (
     labelled_categories,
     run_synthesis,
 )
+from mmdgan.utils import load_config
 
 BACKENDS = ('pytorch', 'onnxruntime')
 
@@ -30,7 +31,7 @@ def build_inserter(config: Config, checkpoint: Optional[str], backend: str,
                    onnx_model: Optional[str] = None, device: str = 'cpu'):
     """The inserter of ``backend``; both share the ``TorchInserter`` call signature."""
     if backend == 'pytorch':
-        from .inserter import TorchInserter, load_generator
+        from mmdgan.synthesis.inserter import TorchInserter, load_generator
         return TorchInserter(load_generator(config, checkpoint, 'inserter', device), device)
     if backend == 'onnxruntime':
         if onnx_model is None:
@@ -42,8 +43,25 @@ def build_inserter(config: Config, checkpoint: Optional[str], backend: str,
         except ImportError as e:
             raise ImportError('the onnxruntime backend needs mmdgan.deploy.OrtInserter and '
                               f'onnxruntime, which could not be imported: {e}') from e
-        return OrtInserter(onnx_model)
+        inserter = OrtInserter(onnx_model)
+        check_onnx_inserter(inserter, config, onnx_model)
+        return inserter
     raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+
+
+def check_onnx_inserter(inserter, config: Config, onnx_model: str) -> None:
+    """Refuse an export that is not this config's inserter, by its metadata.
+
+    A remover (``G_Y``) has the same signature as the inserter: run by
+    mistake it would write boxes around objects it removed.
+    """
+    if inserter.which != 'inserter':
+        raise ValueError(f'{onnx_model}: metadata mmdgan.which={inserter.which!r}, synthesis '
+                         "needs the inserter (export it with --which inserter)")
+    expected = config.get('model', {}).get('generator_x', {}).get('in_channels')
+    if expected is not None and int(expected) != inserter.in_channels:
+        raise ValueError(f'{onnx_model}: metadata mmdgan.image_channels={inserter.in_channels}, '
+                         f'the config\'s model.generator_x takes {expected}')
 
 
 def _gan_insert_fn(inserter):
@@ -101,7 +119,7 @@ def synthesize(config: Union[str, Config],
     """
     if backend not in BACKENDS:
         raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
-    cfg = Config.fromfile(config) if isinstance(config, (str, Path)) else config
+    cfg = load_config(str(config)) if isinstance(config, (str, Path)) else config
     names, category_id = labelled_categories(cfg)
     sampler = build_box_sampler(box_sampler_cfg(cfg))
     inserter = build_inserter(cfg, checkpoint, backend, onnx_model, device)

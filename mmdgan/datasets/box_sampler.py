@@ -1,5 +1,4 @@
 """Insertion boxes for clean images, drawn from the box-size prior of Y."""
-import json
 import os
 from pathlib import Path
 from typing import Optional, Sequence, Tuple, Union
@@ -7,6 +6,7 @@ from typing import Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from mmdgan.fileio import load_coco, read_image
 from mmdgan.registry import TASK_UTILS
 
 REGIONS = ('otsu', 'otsu_largest', 'full', 'mask')
@@ -20,9 +20,7 @@ def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
         ValueError: If it has no usable box.
     """
     ann_file = Path(ann_file)
-    if not ann_file.is_file():
-        raise FileNotFoundError(f'box prior: annotation file not found: {ann_file}')
-    coco = json.loads(ann_file.read_text())
+    coco = load_coco(ann_file, 'box prior: annotation file')
     sizes = {img['id']: (img['width'], img['height']) for img in coco.get('images', [])}
     rel = []
     for ann in coco.get('annotations', []):
@@ -123,10 +121,7 @@ class BoxPriorSampler:
         path = self.mask_dir / f'{Path(img_path).stem}.png'
         if not path.is_file():
             raise FileNotFoundError(f'BoxPriorSampler: mask of {img_path} not found: {path}')
-        mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if mask is None:
-            raise ValueError(f'BoxPriorSampler: could not decode mask {path}')
-        return mask > 0
+        return read_image(path, cv2.IMREAD_GRAYSCALE) > 0
 
     def region_of(self, img: np.ndarray, mask: Optional[np.ndarray] = None) -> np.ndarray:
         """The boolean ``(H, W)`` region boxes must lie in."""

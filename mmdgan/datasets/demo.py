@@ -16,18 +16,19 @@ Everything is drawn from ``numpy.random.Generator`` streams keyed by
 """
 import os
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
+from mmdgan.fileio import ImageRecord, write_image_atomic
+
 from .converters.common import (
     CLEAN_FILES,
     LABELLED_FILES,
-    ImageRecord,
+    dataset_output,
     format_counts,
     write_dataset,
-    write_image_atomic,
 )
 
 CATEGORY = 'lesion'
@@ -227,8 +228,8 @@ def render_image(seed: int, split: str, index: int, size: int = 256,
 
 def make_demo_dataset(out_dir: os.PathLike, seed: int = 0, num_clean: int = 200,
                       num_labelled: int = 60, size: int = 256,
-                      num_heldout: int = 150, num_clean_heldout: Optional[int] = None
-                      ) -> dict:
+                      num_heldout: int = 150, num_clean_heldout: Optional[int] = None,
+                      overwrite: bool = False) -> dict:
     """Write a demo dataset folder (``images/`` + six COCO files).
 
     Args:
@@ -241,6 +242,8 @@ def make_demo_dataset(out_dir: os.PathLike, seed: int = 0, num_clean: int = 200,
             lesions each, so the default gives hundreds of held-out boxes).
         num_clean_heldout: Clean images in each of X val and X test
             (default ``num_clean // 4``, at least 1).
+        overwrite: Replace an existing ``out_dir`` if it is a dataset folder;
+            the folder appears only when complete.
 
     Returns:
         ``{json file name: (images, boxes)}``.
@@ -253,8 +256,14 @@ def make_demo_dataset(out_dir: os.PathLike, seed: int = 0, num_clean: int = 200,
         raise ValueError(f'size must be >= 32, got {size}')
     if num_clean_heldout is None:
         num_clean_heldout = max(1, num_clean // 4)
-    out_dir = Path(out_dir)
-    sizes = dict(train=num_labelled, val=num_heldout, test=num_heldout)
+    with dataset_output(out_dir, overwrite) as tmp:
+        return _write_demo(tmp, seed, size, num_clean, num_clean_heldout,
+                           dict(train=num_labelled, val=num_heldout, test=num_heldout))
+
+
+def _write_demo(out_dir: Path, seed: int, size: int, num_clean: int, num_clean_heldout: int,
+                sizes: Dict[str, int]) -> dict:
+    """Render and write every split of :func:`make_demo_dataset` into ``out_dir``."""
     labelled, clean = {}, {}
     for split, n in sizes.items():
         labelled[split] = []

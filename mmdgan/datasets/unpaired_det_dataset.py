@@ -1,7 +1,7 @@
 """Unpaired clean (X) / labelled (Y) detection dataset for DetectorGAN."""
 import copy
-import json
 import os
+import warnings
 from collections import Counter
 from typing import Optional, Sequence
 
@@ -10,6 +10,7 @@ import torch
 from mmdet.datasets import CocoDataset
 from torch.utils.data import Dataset
 
+from mmdgan.fileio import load_coco
 from mmdgan.registry import DATASETS, TASK_UTILS
 
 from .transforms import SampleInsertionBoxes
@@ -20,12 +21,8 @@ _LOADERS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'mmcv.LoadImageFromF
 
 def _load_checked(ann_file: str, which: str, need_boxes: bool) -> dict:
     """Load a COCO file and fail early, naming the set, if it is missing or empty."""
-    if not os.path.isfile(ann_file):
-        raise FileNotFoundError(f'UnpairedDetDataset: {which} annotation file not found: '
-                                f'{ann_file}')
-    with open(ann_file) as f:
-        coco = json.load(f)
-    images = coco.get('images', [])
+    coco = load_coco(ann_file, f'UnpairedDetDataset: {which} annotation file', keys=('images',))
+    images = coco['images']
     if need_boxes:
         with_boxes = {a['image_id'] for a in coco.get('annotations', [])}
         images = [i for i in images if i['id'] in with_boxes]
@@ -33,6 +30,27 @@ def _load_checked(ann_file: str, which: str, need_boxes: bool) -> dict:
         raise ValueError(f'UnpairedDetDataset: the {which} set is empty: {ann_file} has no '
                          + ('image with a box' if need_boxes else 'image'))
     return coco
+
+
+def _warn_bad_boxes(coco: dict, ann_file: str) -> None:
+    """Warn once per file about boxes mmdet would drop without a word.
+
+    A box with no area, or entirely outside its image, trains nothing; the
+    converters count and drop them, but a hand-made file may hold some.
+    """
+    sizes = {img['id']: (img.get('width'), img.get('height')) for img in coco['images']}
+    bad = []
+    for ann in coco.get('annotations', []):
+        x, y, w, h = ann['bbox']
+        width, height = sizes.get(ann['image_id'], (None, None))
+        outside = (width is not None and height is not None
+                   and (x >= width or y >= height or x + w <= 0 or y + h <= 0))
+        if w <= 0 or h <= 0 or outside:
+            bad.append(f'{ann.get("id")} ({"outside the image" if outside else "no area"})')
+    if bad:
+        warnings.warn(f'UnpairedDetDataset: {ann_file}: {len(bad)} box(es) train nothing and '
+                      f'are ignored, annotation id(s) {", ".join(bad[:10])}'
+                      f'{", ..." if len(bad) > 10 else ""}', stacklevel=3)
 
 
 def _with_box_sampling(pipeline: Sequence, transform: SampleInsertionBoxes) -> list:
@@ -88,6 +106,7 @@ class UnpairedDetDataset(Dataset):
         labelled_path = os.path.join(data_root, labelled_ann_file)
         clean_path = os.path.join(data_root, clean_ann_file)
         coco_y = _load_checked(labelled_path, 'labelled (Y)', need_boxes=True)
+        _warn_bad_boxes(coco_y, labelled_path)
         _load_checked(clean_path, 'clean (X)', need_boxes=False)
         classes = [c['name'] for c in sorted(coco_y.get('categories', []), key=lambda c: c['id'])]
         if not classes:
@@ -112,6 +131,7 @@ class UnpairedDetDataset(Dataset):
             metainfo=metainfo, filter_cfg=None,
             pipeline=_with_box_sampling(clean_pipeline, sample_boxes), test_mode=test_mode)
         self._visits: Counter = Counter()
+        self._channels: Optional[int] = None
 
     @property
     def metainfo(self) -> dict:
@@ -134,10 +154,19 @@ class UnpairedDetDataset(Dataset):
         if not os.path.isfile(path):
             raise FileNotFoundError(f'UnpairedDetDataset: {which} image not found: {path}')
         try:
-            return ds.pipeline(info)
+            packed = ds.pipeline(info)
         except Exception as err:
             raise ValueError(f'UnpairedDetDataset: failed to load/transform {which} image '
                              f'{path}: {type(err).__name__}: {err}') from err
+        # A stray RGB file in a grayscale set would otherwise fail in the batch
+        # collation, far from the file.
+        channels = int(packed['inputs'].shape[0])
+        if self._channels is None:
+            self._channels = channels
+        elif channels != self._channels:
+            raise ValueError(f'UnpairedDetDataset: {which} image {path} has {channels} '
+                             f'channel(s), the images before it have {self._channels}')
+        return packed
 
     def __getitem__(self, idx: int) -> dict:
         if not 0 <= idx < len(self):

@@ -45,8 +45,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import onnx
 import torch
-from mmengine.config import Config
 from onnx import TensorProto, helper
+
+from mmdgan.utils import load_config
 
 from .export import export_generator
 from .inputs import box_masks, synthetic_images
@@ -238,8 +239,8 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
         if is_onnx:
             fp32_path = Path(model_or_config)
         else:
-            from mmdgan.apis.inserter import load_generator
-            cfg = Config.fromfile(model_or_config)
+            from mmdgan.synthesis.inserter import load_generator
+            cfg = load_config(model_or_config)
             cfg.merge_from_dict(cfg_options or {})
             generator = load_generator(cfg, checkpoint, which=which)
             fp32_path = folder / f'{which}_fp32.onnx'

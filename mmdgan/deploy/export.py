@@ -189,7 +189,7 @@ def export_onnx(config: Union[str, Config], checkpoint: Optional[str], out: Unio
         which: ``'inserter'`` (``model.generator_x``) or ``'remover'``.
         **kwargs: Passed to :func:`export_generator`.
     """
-    from mmdgan.apis.inserter import load_generator
+    from mmdgan.synthesis.inserter import load_generator
 
     if checkpoint is not None and str(checkpoint).lower() == 'none':
         checkpoint = None

@@ -1,10 +1,11 @@
 """Generator inputs for parity checks, calibration, quality gates and timing."""
-import json
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
+
+from mmdgan.fileio import load_coco, read_image
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.pgm', '.tif', '.tiff')
 #: Default demo dataset of the repository (made by tools/make_demo_data.py).
@@ -75,11 +76,7 @@ def list_images(source: Union[str, Path]) -> List[Path]:
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     else:
-        try:
-            coco = json.loads(source.read_text())
-            entries = coco['images']
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f'{source}: not a COCO json with an "images" list') from None
+        entries = load_coco(source, 'image source', keys=('images',))['images']
         files = [source.parent / entry['file_name'] for entry in entries]
         absent = [str(f) for f in files if not f.is_file()]
         if absent:
@@ -105,9 +102,7 @@ def load_images(files: List[Path], channels: int, size: Optional[int]) -> np.nda
     flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
     arrays = []
     for path in files:
-        img = cv2.imread(str(path), flag)
-        if img is None:
-            raise ValueError(f'{path}: not a readable image')
+        img = read_image(path, flag)
         if size is not None:
             img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
         img = img[None] if img.ndim == 2 else img.transpose(2, 0, 1)

@@ -1,11 +1,11 @@
 """Loading and atomically saving ONNX files with one-line errors."""
-import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
 import onnx
 from google.protobuf.message import DecodeError
+
+from mmdgan.fileio import atomic_path
 
 
 def load_onnx(path: Union[str, Path]) -> onnx.ModelProto:
@@ -33,14 +33,6 @@ def save_onnx_atomic(model: onnx.ModelProto, out: Union[str, Path]) -> None:
     The model is written next to ``out`` under a temporary name and renamed,
     so a failure never leaves a partial file at ``out``.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     onnx.checker.check_model(model)
-    fd, tmp = tempfile.mkstemp(suffix='.onnx.tmp', dir=out.parent)
-    os.close(fd)
-    try:
-        onnx.save(model, tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(out) as tmp:
+        onnx.save(model, str(tmp))

@@ -4,7 +4,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from mmdgan.apis.inserter import check_inputs
+from mmdgan.synthesis.inserter import check_inputs
 
 from .metadata import INPUT_NAMES, OUTPUT_NAME, parse_metadata
 from .session import CUDA, make_session

@@ -152,7 +152,6 @@ class TrainBenchmark:
 
     def unroll_overhead(self, mode: str) -> dict:
         """Time the virtual step + hypergradient w.r.t. the synthetic images."""
-        from mmdgan.models.detector_gan import frozen
         from mmdgan.models.unroll import unroll
 
         def run() -> dict:
@@ -166,7 +165,7 @@ class TrainBenchmark:
             cfg = self.model.unroll_cfg
 
             def step():
-                with frozen(*self.model._outside_inner_step()):
+                with self.model.inner_step_scope():
                     result = unroll(self.model.det, syn, syn_samples, real, real_samples,
                                     inner_lr=cfg['inner_lr'], mode=mode, fd_eps=cfg['fd_eps'])
                     (hyper, ) = torch.autograd.grad(result.surrogate, syn)

@@ -5,7 +5,7 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 
-from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.fileio import write_json_atomic
 
 
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
@@ -29,9 +29,9 @@ def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = No
     if out is not None and not out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out must be a .pkl or .pickle file, got {out}')
     # Same loading, overrides, work_dir default and CPU launcher fixes as training.
-    from mmdgan.engine.train import build_train_config
-    cfg = build_train_config(config, work_dir=work_dir, cfg_options=cfg_options,
-                             launcher=launcher)
+    from mmdgan.utils.runner_config import build_runner_config
+    cfg = build_runner_config(config, work_dir=work_dir, cfg_options=cfg_options,
+                              launcher=launcher)
     cfg.load_from = checkpoint
     cfg.resume = False
     if out is not None:

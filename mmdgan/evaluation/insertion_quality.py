@@ -22,10 +22,9 @@ import numpy as np
 import torch
 from scipy import linalg
 
-from mmdgan.datasets.converters.common import read_image
+from mmdgan.fileio import load_coco, read_image
 from mmdgan.models.backbones import EfficientNetLiteClassifier
 from mmdgan.models.layers.roi_crop import crop_and_resize
-from mmdgan.synthesis.clean_source import load_coco
 
 #: Embedding layers: pooled final-stage features (320-d) or the ImageNet head (1280-d).
 FEATURES = ('last_stage', 'head')

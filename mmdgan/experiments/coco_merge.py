@@ -2,8 +2,7 @@
 import os
 from typing import Sequence
 
-from mmdgan.datasets.converters.common import write_json_atomic
-from mmdgan.synthesis.clean_source import load_coco
+from mmdgan.fileio import load_coco, write_json_atomic
 
 
 def merge_coco(ann_files: Sequence[os.PathLike], out_file: os.PathLike) -> dict:

@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.fileio import atomic_path, write_json_atomic, write_text_atomic
 
 #: Goal of the issue: DetectorGAN AP50 >= 1.2x real only, above copy-paste and no-unroll.
 GOAL_RATIO = 1.2
@@ -148,10 +148,9 @@ def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> Non
     ax.set_ylabel(metric)
     ax.set_title(f'{metric} per arm (mean ± std over seeds; dots: seeds)')
     fig.tight_layout()
-    tmp = path.with_name(f'.{path.stem}.tmp.png')
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def _git_commit() -> str:
@@ -171,9 +170,6 @@ def write_report(units: List[dict], arms: Sequence, settings: dict, results_dir:
                    created=datetime.datetime.now().isoformat(timespec='seconds'),
                    settings=settings, arms=summary, goal=goal_check(summary))
     write_json_atomic(results, results_dir / 'results.json')
-    table = results_dir / 'table.md'
-    tmp = table.with_name('.table.md.tmp')
-    tmp.write_text(markdown_table(summary, settings, command))
-    tmp.replace(table)
+    write_text_atomic(markdown_table(summary, settings, command), results_dir / 'table.md')
     bar_chart(summary, results_dir / 'ap50.png')
     return results

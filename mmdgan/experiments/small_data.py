@@ -36,13 +36,14 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from glob import glob
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.fileio import write_json_atomic
 from mmdgan.utils.config import load_config
 
 from .coco_merge import merge_coco
@@ -175,8 +176,10 @@ class ExperimentSettings:
         if 'copy-paste' in self.arms and 'dgan' not in self.gan_configs:
             try:
                 self.gan_configs['dgan'] = find_gan_config(self.config_tag, '')
-            except FileNotFoundError:
-                pass  # copy-paste then uses a default box sampler on Y train
+            except FileNotFoundError as e:
+                warnings.warn(f'copy-paste arm: {e}. It samples its boxes with the default '
+                              'box sampler on Y train, not the GAN arms\' sampler, target '
+                              'class and resolution', stacklevel=2)
 
 
 def _cfg_options(options: Dict[str, object]) -> List[str]:

@@ -37,12 +37,12 @@ def time_train_steps(config: str, iters: int = 8, threads: Optional[int] = None,
         torch.set_num_threads(threads)
     from mmengine.runner import Runner
 
-    from mmdgan.engine.train import build_train_config
     from mmdgan.utils import register_all_modules
+    from mmdgan.utils.runner_config import build_runner_config
 
     register_all_modules(init_default_scope=False)
-    cfg = build_train_config(config, work_dir=os.path.join('work_dirs', 'step_timing'),
-                             cfg_options=cfg_options)
+    cfg = build_runner_config(config, work_dir=os.path.join('work_dirs', 'step_timing'),
+                              cfg_options=cfg_options)
     runner = Runner.from_cfg(cfg)
     model = runner.model
     optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)

@@ -1,7 +1,7 @@
 """DetectorGAN: an object inserter trained with a detector in the loop.
 
 After Liu et al., "Generative Modeling for Small-Data Object Detection"
-(ICCV 2019). See ``../shared/DESIGN.md`` ("The method") for the notation.
+(ICCV 2019). See ``docs/method.md`` for the notation.
 """
 import contextlib
 import math
@@ -58,8 +58,10 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
 
 
 def check_finite(losses: Dict[str, torch.Tensor], iteration: int,
-                 note: str = 'no optimizer has stepped in this iteration, so the last '
-                 'checkpoint holds the last good weights') -> None:
+                 note: str = 'no optimizer has stepped in this iteration; checkpoints are '
+                 'written only with finite weights (FiniteWeightsHook), but weights that '
+                 'diverged slowly (learning rate too high) can be finite and still fail '
+                 'again on resume') -> None:
     """Raise ``FloatingPointError`` naming the first non-finite loss term."""
     for name, value in losses.items():
         if not torch.isfinite(value.detach()).all():
@@ -81,11 +83,10 @@ def load_detector_checkpoint(detector: nn.Module, path: str) -> None:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'model.detector_checkpoint: {path} does not exist')
-    from mmengine.runner.checkpoint import _load_checkpoint
-
+    from mmdgan.fileio import read_checkpoint
     from mmdgan.utils.checkpoint_compat import allow_mmengine_checkpoints
     allow_mmengine_checkpoints()
-    checkpoint = _load_checkpoint(path, map_location='cpu')
+    checkpoint = read_checkpoint(path)
     state = checkpoint.get('state_dict', checkpoint)
     if any(k.startswith('detector.') for k in state):
         state = {k[len('detector.'):]: v for k, v in state.items() if k.startswith('detector.')}
@@ -264,6 +265,14 @@ class DetectorGAN(BaseModel):
             return []
         return [m for n, m in self.det.named_children() if n not in inner]
 
+    def inner_step_scope(self) -> contextlib.AbstractContextManager:
+        """Freeze the detector parts the virtual step holds fixed (``unroll.inner_modules``).
+
+        ``train_step`` runs the unroll inside it; so must any caller that runs
+        :func:`mmdgan.models.unroll.unroll` on this model's detector itself.
+        """
+        return frozen(*self._outside_inner_step())
+
     @property
     def unroll_active(self) -> bool:
         """Whether the generator loss includes the unrolled real-data term."""
@@ -437,7 +446,7 @@ class DetectorGAN(BaseModel):
             # Finite differences move each weight by ~1e-6, below half
             # precision: the whole unroll runs in fp32 even under AMP.
             with torch.autocast(device_type=device_type, enabled=False), \
-                    frozen(*self._outside_inner_step()):
+                    self.inner_step_scope():
                 result = unroll(self.det, syn_det.float(), syn_samples, real_det.float(),
                                 real_samples, inner_lr=self.unroll_cfg['inner_lr'],
                                 mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'])

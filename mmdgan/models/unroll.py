@@ -186,8 +186,18 @@ def _surrogate(loss_real: torch.Tensor, syn_inputs: torch.Tensor,
 
 
 def _input_grad(loss: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``d loss / d x``; a loss that does not depend on ``x`` is an error, not zeros.
+
+    In exact mode ``x`` reaches the real loss only through the virtual step's
+    second-order graph: an op without a double backward cuts it, and
+    ``allow_unused`` alone would turn that into a zero hypergradient.
+    """
     (grad, ) = torch.autograd.grad(loss, x, allow_unused=True)
-    return torch.zeros_like(x) if grad is None else grad
+    if grad is None:
+        raise RuntimeError('unroll: the loss does not depend on the synthetic images '
+                           '(disconnected graph: is every detector op twice differentiable? '
+                           'see docs/unroll.md); the hypergradient would be zero')
+    return grad
 
 
 def _exact(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_samples: Any,

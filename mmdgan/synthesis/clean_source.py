@@ -1,5 +1,4 @@
 """Clean images (X) to insert objects into, and the pieces synthesis takes from a config."""
-import json
 import os
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -8,22 +7,7 @@ import cv2
 import mmcv
 import numpy as np
 
-from mmdgan.datasets.converters.common import read_image
-
-
-def load_coco(ann_file: os.PathLike, what: str = 'COCO file') -> dict:
-    """Read a COCO json, naming the file and the problem on failure."""
-    path = Path(ann_file)
-    if not path.is_file():
-        raise FileNotFoundError(f'{what} not found: {path}')
-    try:
-        coco = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{what} {path} is not valid json: {e}') from e
-    for key in ('images', 'categories'):
-        if key not in coco:
-            raise ValueError(f'{what} {path} has no "{key}" field')
-    return coco
+from mmdgan.fileio import load_coco, read_image
 
 
 def category_names(coco: dict, ann_file: os.PathLike) -> List[str]:

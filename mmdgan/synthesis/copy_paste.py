@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from mmdgan.datasets.converters.common import read_image
+from mmdgan.fileio import read_image
 
 from .clean_source import (
     CleanImageSource,

@@ -2,18 +2,19 @@
 
 Everything goes to a hidden temp folder beside the output; only a complete
 dataset (images and ``train.json``) is renamed into place, so an interrupted
-run leaves no half dataset behind.
+run leaves no half dataset behind (see :class:`mmdgan.fileio.OutputDir`).
 """
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import numpy as np
 
-from mmdgan.datasets.converters.common import (
+from mmdgan.fileio import (
     ImageRecord,
+    OutputDir,
+    holds_only,
+    load_coco,
     make_coco,
     write_image_atomic,
     write_json_atomic,
@@ -23,14 +24,19 @@ from mmdgan.datasets.converters.common import (
 SYNTHETIC_ANN_FILE = 'train.json'
 
 
-def check_output_dir(out_dir: os.PathLike, overwrite: bool) -> Path:
-    """Refuse an existing output unless ``overwrite``; returns the resolved path."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise FileExistsError(f'output exists: {out_dir} (pass --overwrite to replace it)')
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FileExistsError(f'output exists and is not a folder: {out_dir}')
-    return out_dir
+#: Start of the COCO ``info.description`` of every synthetic dataset.
+DESCRIPTION = 'mmdgan synthetic dataset'
+
+
+def is_synthetic_dataset(path: Path) -> bool:
+    """Whether ``path`` holds only what :class:`SyntheticDatasetWriter` writes."""
+    if not holds_only(path, ['images', SYNTHETIC_ANN_FILE], [SYNTHETIC_ANN_FILE]):
+        return False
+    try:
+        info = load_coco(path / SYNTHETIC_ANN_FILE, keys=('images',)).get('info', {})
+    except ValueError:
+        return False
+    return str(info.get('description', '')).startswith(DESCRIPTION)
 
 
 class SyntheticDatasetWriter:
@@ -43,27 +49,31 @@ class SyntheticDatasetWriter:
     Args:
         out_dir: Final dataset folder (``images/`` + ``train.json``).
         categories: Category names of Y, in id order (ids start at 1).
-        info: Provenance stored as the COCO ``info`` field.
+        info: Provenance stored as the COCO ``info`` field; its
+            ``description`` must start with :data:`DESCRIPTION`.
         overwrite: Replace an existing ``out_dir`` (only once the new dataset
-            is complete).
+            is complete, and only if it is a synthetic dataset itself).
     """
 
     def __init__(self, out_dir: os.PathLike, categories: Sequence[str],
                  info: Optional[dict] = None, overwrite: bool = False) -> None:
-        self.out_dir = check_output_dir(out_dir, overwrite)
+        self.output = OutputDir(out_dir, overwrite, is_synthetic_dataset,
+                                what='synthetic dataset (images/ + train.json)')
+        self.out_dir = self.output.out_dir
         if not categories:
             raise ValueError('a synthetic dataset needs at least one category')
         self.categories = list(categories)
         self.info = dict(info or {})
-        self.overwrite = overwrite
+        self.info.setdefault('description', DESCRIPTION)
+        if not str(self.info['description']).startswith(DESCRIPTION):
+            raise ValueError(f'info.description must start with {DESCRIPTION!r}: --overwrite '
+                             'recognises synthetic datasets by it')
         self.records: List[ImageRecord] = []
         self.sources: List[str] = []
         self._tmp: Optional[Path] = None
 
     def __enter__(self) -> 'SyntheticDatasetWriter':
-        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f'.{self.out_dir.name}.tmp-',
-                                          dir=self.out_dir.parent))
+        self._tmp = self.output.__enter__()
         return self
 
     def add(self, img: np.ndarray, boxes: np.ndarray, category_id: int,
@@ -93,29 +103,15 @@ class SyntheticDatasetWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         tmp, self._tmp = self._tmp, None
         try:
-            if exc_type is not None:
-                return
-            if not self.records:
-                raise ValueError(f'no synthetic image was written for {self.out_dir}')
-            coco = make_coco(self.records, self.categories)
-            coco['info'] = dict(self.info, sources=self.sources,
-                                num_images=len(self.records),
-                                num_boxes=len(coco['annotations']))
-            write_json_atomic(coco, tmp / SYNTHETIC_ANN_FILE)
-            self._publish(tmp)
-            tmp = None
-        finally:
-            if tmp is not None and tmp.exists():
-                shutil.rmtree(tmp)
-
-    def _publish(self, tmp: Path) -> None:
-        """Rename the finished folder into place, replacing an old one last."""
-        old = None
-        if self.out_dir.exists():
-            check_output_dir(self.out_dir, self.overwrite)
-            old = Path(tempfile.mkdtemp(prefix=f'.{self.out_dir.name}.old-',
-                                        dir=self.out_dir.parent))
-            os.replace(self.out_dir, old / 'data')
-        os.replace(tmp, self.out_dir)
-        if old is not None:
-            shutil.rmtree(old)
+            if exc_type is None:
+                if not self.records:
+                    raise ValueError(f'no synthetic image was written for {self.out_dir}')
+                coco = make_coco(self.records, self.categories)
+                coco['info'] = dict(self.info, sources=self.sources,
+                                    num_images=len(self.records),
+                                    num_boxes=len(coco['annotations']))
+                write_json_atomic(coco, tmp / SYNTHETIC_ANN_FILE)
+        except BaseException as error:
+            self.output.__exit__(type(error), error, error.__traceback__)
+            raise
+        self.output.__exit__(exc_type, exc, tb)

@@ -1,16 +1,20 @@
-"""Arguments every mmdet-style runner CLI (train, test) shares."""
+"""What the command-line tools share: runner arguments, one-line errors, SIGTERM handling."""
 import argparse
 import os
+import signal
+import sys
+from typing import Callable, List, Optional
 
 from mmengine.config import DictAction
 
 
 def add_runner_args(parser: argparse.ArgumentParser, cfg_options_help: str) -> None:
-    """Add ``--cfg-options``, ``--launcher`` and ``--local_rank`` as mmdet does."""
+    """Add ``--cfg-options``, ``--launcher`` and ``--local_rank`` as mmdet does, and ``--debug``."""
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_arg(parser)
 
 
 def export_local_rank(args: argparse.Namespace) -> argparse.Namespace:
@@ -18,3 +22,57 @@ def export_local_rank(args: argparse.Namespace) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+#: Errors of bad input that the tools report in one line (``--debug``: traceback).
+EXPECTED_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, KeyError)
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type`` for counts: an int >= 1 (argparse names the option on error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'must be an integer, got {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
+def add_debug_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug``: show the full traceback of an expected error."""
+    parser.add_argument('--debug', action='store_true',
+                        help='print the full traceback of input errors, not one line')
+
+
+def sigterm_as_interrupt() -> None:
+    """Make SIGTERM raise ``KeyboardInterrupt``, so a killed tool cleans up like on Ctrl-C."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f'signal {signum}')
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run_tool(main: Callable[[Optional[List[str]]], object],
+             argv: Optional[List[str]] = None) -> int:
+    """Run a tool's ``main(argv)`` as a command: expected errors as one line.
+
+    Returns:
+        The exit status: ``main``'s own if it returns an int, else 0; 1 for
+        an input error; 130 when interrupted (Ctrl-C or SIGTERM, after the
+        tool's own clean-up ran).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    sigterm_as_interrupt()
+    try:
+        status = main(argv)
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        return 130
+    except EXPECTED_ERRORS as e:
+        if '--debug' in argv:
+            raise
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f'error: {message}', file=sys.stderr)
+        return 1
+    return status if isinstance(status, int) else 0

@@ -1,4 +1,4 @@
-"""Scope registration and the torch>=2.6 checkpoint fix, applied once on import."""
+"""Scope registration: fill mmdgan's registries and make ``mmdgan`` the default scope."""
 import datetime
 import warnings
 from contextlib import contextmanager
@@ -10,6 +10,10 @@ from mmengine import DefaultScope
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every mmdgan (and mmdet) module so that the registries are filled.
 
+    The packages to import are the ``locations`` each registry of
+    :mod:`mmdgan.registry` declares, so this low-level module needs no import
+    of the packages above it (they import ``mmdgan.utils``).
+
     Args:
         init_default_scope: Whether to make ``mmdgan`` the current default
             scope, so that unprefixed ``type=`` names resolve in our registries
@@ -19,11 +23,13 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     mmdet.utils.register_all_modules(init_default_scope=False)
 
-    import mmdgan.apis  # noqa: F401
-    import mmdgan.datasets  # noqa: F401
-    import mmdgan.engine  # noqa: F401
-    import mmdgan.evaluation  # noqa: F401
-    import mmdgan.models  # noqa: F401
+    from mmengine.registry import Registry
+
+    from mmdgan import registry
+
+    for reg in vars(registry).values():
+        if isinstance(reg, Registry) and reg.scope == 'mmdgan':
+            reg.import_from_location()
 
     if init_default_scope:
         never_created = (DefaultScope.get_current_instance() is None

@@ -81,8 +81,14 @@ def test_existing_output_and_overwrite(gan_cfg, demo_data, tmp_path):
     clean = str(demo_data / 'clean_train.json')
     with pytest.raises(FileExistsError, match='--overwrite'):
         synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), progress=False)
+    # Issue 13.4: --overwrite replaces a synthetic dataset only, never other folders.
+    with pytest.raises(FileExistsError, match='refusing to replace .*syn: it is not a synthetic'):
+        synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), overwrite=True, progress=False)
+    assert (out / 'old.txt').read_text() == 'x'
+    (out / 'old.txt').unlink()
+    synthesize(gan_cfg, None, clean, num=2, out_dir=str(out), progress=False)
     synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), overwrite=True, progress=False)
-    assert not (out / 'old.txt').exists() and (out / 'train.json').is_file()
+    assert len(json.loads((out / 'train.json').read_text())['images']) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ['syn']
 
 
@@ -101,3 +107,60 @@ def test_bad_backend_and_missing_onnx(gan_cfg, demo_data, tmp_path):
 def test_masks_cover_boxes():
     mask = synth_mod.boxes_to_mask(np.array([[1.5, 2.0, 4.2, 5.0]]), 8, 8)
     assert mask[2:5, 1:5].all() and mask.sum() == 12
+
+
+def test_temp_folder_of_a_killed_run_is_removed_by_the_next(gan_cfg, demo_data, tmp_path):
+    """Issue 13.3: SIGKILL cannot clean up; the next run removes what the dead run left."""
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f'.syn.tmp-{dead}-x1y2'
+    (stale / 'images').mkdir(parents=True)
+    (stale / 'images' / 'syn_000000.png').write_bytes(b'half')
+    synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=1,
+               out_dir=str(tmp_path / 'syn'), progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['syn']
+
+
+def test_pixels_change_inside_the_boxes_only(gan_cfg, demo_data, tmp_path):
+    """Issue 13.10: the inserter edits the boxes it labels and nothing else."""
+    from mmdgan.synthesis import CleanImageSource, gan_resize
+    clean = demo_data / 'clean_train.json'
+    out = tmp_path / 'syn'
+    synthesize(gan_cfg, None, str(clean), num=3, out_dir=str(out), seed=2, progress=False)
+    coco = json.loads((out / 'train.json').read_text())
+    source = CleanImageSource(clean, resize=gan_resize(gan_cfg), channels=1)
+    gen = gan_cfg.model.generator_x
+    margin = 1 + (gen.get('feather_radius', 0) if gen.get('composite') == 'feather' else 0)
+    for img_info, name in zip(coco['images'], coco['info']['sources']):
+        before = source.load(name).astype(int)
+        after = cv2.imread(str(out / img_info['file_name']), cv2.IMREAD_UNCHANGED).astype(int)
+        h, w = after.shape
+        # Pixels a box covers partly may go either way, and the feathered
+        # composite blends feather_radius px beyond the box: leave those out.
+        near_box = np.zeros((h, w), bool)
+        for ann in (a for a in coco['annotations'] if a['image_id'] == img_info['id']):
+            x, y, bw, bh = ann['bbox']
+            near_box[max(int(y) - margin, 0):int(np.ceil(y + bh)) + margin,
+                     max(int(x) - margin, 0):int(np.ceil(x + bw)) + margin] = True
+            inside = after[int(y) + 1:int(y + bh) - 1, int(x) + 1:int(x + bw) - 1]
+            assert inside.size and (inside != before[int(y) + 1:int(y + bh) - 1,
+                                                     int(x) + 1:int(x + bw) - 1]).mean() > 0.5
+        assert near_box.any() and np.array_equal(after[~near_box], before[~near_box])
+
+
+def test_outputs_get_the_umask_permissions(gan_cfg, demo_data, tmp_path):
+    """Issue 13.8: synthetic folders were 0700 (a mkdtemp side effect)."""
+    import os
+    import stat
+    old = os.umask(0o022)
+    try:
+        synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=1,
+                   out_dir=str(tmp_path / 'syn'), progress=False)
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / 'syn') == 0o755 and mode(tmp_path / 'syn' / 'images') == 0o755
+    assert mode(tmp_path / 'syn' / 'train.json') == 0o644
+    assert mode(tmp_path / 'syn' / 'images' / 'syn_000000.png') == 0o644

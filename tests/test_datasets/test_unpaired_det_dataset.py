@@ -174,3 +174,40 @@ def test_bad_inputs(dataset_cfg, demo_data, tmp_path):
         ds[0]
     with pytest.raises(ValueError, match=r'failed to load/transform clean image .*bad\.png'):
         ds[1]
+
+
+def test_invalid_json_names_the_file(dataset_cfg, tmp_path):
+    """Issue 13.7: an invalid train.json used to raise a bare JSONDecodeError."""
+    (tmp_path / 'train.json').write_text('{"images": [')
+    with pytest.raises(ValueError, match=r'labelled \(Y\) annotation file .*train\.json is not '
+                       'valid json') as info:
+        _build(dataset_cfg, labelled_ann_file=str(tmp_path / 'train.json'))
+    assert '\n' not in str(info.value)
+
+
+def test_boxes_that_train_nothing_are_reported(dataset_cfg, demo_data, tmp_path):
+    """Issue 13.6: mmdet drops zero-area and outside boxes silently; the dataset says so."""
+    coco = json.loads((demo_data / 'train.json').read_text())
+    first, second = coco['annotations'][:2]
+    width = next(i['width'] for i in coco['images'] if i['id'] == second['image_id'])
+    first['bbox'] = [10, 10, 0, 5]
+    second['bbox'] = [width + 5, 3, 10, 10]
+    (tmp_path / 'train.json').write_text(json.dumps(coco))
+    with pytest.warns(UserWarning, match=rf"train\.json: 2 box\(es\) train nothing .*"
+                      rf"{first['id']} \(no area\), {second['id']} \(outside the image\)"):
+        _build(dataset_cfg, labelled_ann_file=str(tmp_path / 'train.json'))
+
+
+def test_rgb_image_in_a_grayscale_set_is_named(dataset_cfg, demo_data, tmp_path):
+    """Issue 13.7: a stray RGB file used to fail in collation without a name."""
+    import cv2
+    coco = json.loads((demo_data / 'clean_train.json').read_text())
+    gray = cv2.imread(str(demo_data / coco['images'][1]['file_name']), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(str(tmp_path / 'rgb.png'), cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    coco['images'][1]['file_name'] = str(tmp_path / 'rgb.png')
+    (tmp_path / 'clean.json').write_text(json.dumps(coco))
+    ds = _build(dataset_cfg, clean_ann_file=str(tmp_path / 'clean.json'))
+    ds[0]
+    with pytest.raises(ValueError, match=r'clean image .*rgb\.png has 3 channel\(s\), the '
+                       'images before it have 1'):
+        ds[1]

@@ -81,7 +81,7 @@ def test_failed_parity_writes_nothing(tmp_path):
 
 
 def test_export_from_config_and_checkpoint(tmp_path, inputs):
-    from mmdgan.apis.inserter import TorchInserter, load_generator
+    from mmdgan.synthesis.inserter import TorchInserter, load_generator
 
     ckpt = tmp_path / 'iter_1.pth'
     generator_x = make_tiny_generator(seed=1)
@@ -122,3 +122,16 @@ def test_export_cli(tmp_path, capsys):
     assert onnx.load(str(out)).metadata_props[0].key.startswith(PREFIX)
     assert main([str(TINY_CONFIG), str(tmp_path / 'no.pth'), '--out', str(out)]) == 1
     assert 'checkpoint not found' in capsys.readouterr().err
+
+
+def test_export_gets_the_umask_permissions(tiny_generator, tmp_path):
+    """Issue 13.8: ONNX files were written 0600 (a mkstemp side effect)."""
+    import os
+    import stat
+    old = os.umask(0o022)
+    try:
+        export_generator(tiny_generator, tmp_path / 'g.onnx')
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / 'g.onnx').stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ['g.onnx']

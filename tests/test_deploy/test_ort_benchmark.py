@@ -1,5 +1,8 @@
+import os
+
 import numpy as np
 import onnx
+import pytest
 import torch
 from deploy_helpers import TINY_CONFIG, load_cli
 
@@ -23,10 +26,14 @@ def test_conv_macs_match_torch_hooks(tiny_export, tiny_generator, inputs):
 
 
 def test_peak_rss_sees_native_allocations():
+    if not os.access('/proc/self/clear_refs', os.W_OK):
+        pytest.skip('the RSS peak cannot be reset here (/proc/self/clear_refs), so '
+                    'PeakRss reports None by design')
     with PeakRss() as peak:
         block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
         del block
-    assert peak.value is None or peak.value > 48
+    # Issue 13.10: None used to pass where a value must be measured.
+    assert peak.value is not None and peak.value > 48
 
 
 def test_benchmark_tiny(tmp_path, capsys):

@@ -3,13 +3,14 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 import torch
-from deploy_helpers import REPO, load_cli
+from deploy_helpers import REPO, load_cli, make_tiny_generator
 from mmengine.config import Config
 
-from mmdgan.apis.inserter import load_generator
 from mmdgan.apis.synthesize import synthesize
-from mmdgan.deploy import export_onnx
+from mmdgan.deploy import export_generator, export_onnx
+from mmdgan.synthesis.inserter import load_generator
 
 GAN_CONFIG = REPO / 'configs' / 'dgan_retinanet-r18_1xb2-20it_demo.py'
 
@@ -44,3 +45,26 @@ def test_ort_synthesis_matches_pytorch(demo_data, tmp_path):
         # 1e-4 in GAN range can flip a rounding: at most one grey level.
         assert a.shape == b.shape
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+
+
+def test_a_remover_export_is_refused(tiny_generator, demo_data, tmp_path):
+    """Issue 13.1: G_Y's export has the inserter's signature; synthesis must refuse it."""
+    remover = tmp_path / 'remover.onnx'
+    export_generator(tiny_generator, remover, which='remover')
+    main = load_cli('ort_synthesize').main
+    argv = [str(GAN_CONFIG), str(remover), '--clean', str(demo_data / 'clean_train.json'),
+            '--num', '2', '--out', str(tmp_path / 'syn'),
+            '--cfg-options', f'train_dataloader.dataset.data_root={demo_data}']
+    assert main(argv) == 1
+    cfg = Config.fromfile(str(GAN_CONFIG))
+    cfg.train_dataloader.dataset.data_root = str(demo_data)
+    with pytest.raises(ValueError, match=r"remover.onnx: metadata mmdgan.which='remover'"):
+        synthesize(cfg, None, str(demo_data / 'clean_train.json'), 2, str(tmp_path / 'syn'),
+                   backend='onnxruntime', onnx_model=str(remover), progress=False)
+    # An inserter for other images than the config's generator is refused too.
+    rgb = tmp_path / 'rgb.onnx'
+    export_generator(make_tiny_generator(in_channels=3), rgb)
+    with pytest.raises(ValueError, match=r'image_channels=3, .*generator_x takes 1'):
+        synthesize(cfg, None, str(demo_data / 'clean_train.json'), 2, str(tmp_path / 'syn'),
+                   backend='onnxruntime', onnx_model=str(rgb), progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['remover.onnx', 'rgb.onnx']

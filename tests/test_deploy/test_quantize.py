@@ -55,20 +55,18 @@ def test_unreachable_gate_writes_nothing(tiny_export, clean_images_dir, tmp_path
 
 
 def test_int8_tiny_model(tiny_export, clean_images_dir, tmp_path, inputs):
+    """The int8 path itself, always run: the gate is set so that it cannot refuse
+    (issue 13.10: a refusal used to end this test early, as a pass)."""
     path, _ = tiny_export
     out = tmp_path / 'int8.onnx'
-    try:
-        report = quantize_model(path, out, 'int8', str(clean_images_dir), num_calib=4,
-                                num_heldout=4, size=64)
-    except ValueError as exc:  # allowed outcome: refused with the PSNR in the message
-        assert 'int8 model refused: PSNR' in str(exc)
-        assert not out.exists()
-        return
-    assert report.psnr >= 30 and report.num_calib == 4 and report.num_heldout == 4
+    report = quantize_model(path, out, 'int8', str(clean_images_dir), num_calib=4,
+                            num_heldout=4, size=64, min_psnr=0.0)
+    assert report.psnr > 20 and report.num_calib == 4 and report.num_heldout == 4
     model = onnx.load(str(out))
     assert any(n.op_type == 'QuantizeLinear' for n in model.graph.node)
     meta, fp32_meta = read_metadata(model), read_metadata(onnx.load(str(path)))
-    assert meta['precision'] == 'int8' and float(meta['psnr_vs_fp32']) >= 30
+    assert meta['precision'] == 'int8'
+    assert float(meta['psnr_vs_fp32']) == pytest.approx(report.psnr, rel=1e-3)
     assert {k: v for k, v in meta.items() if k in fp32_meta and k != 'precision'} == \
         {k: v for k, v in fp32_meta.items() if k != 'precision'}
     images, masks = inputs(2, 40, 44)

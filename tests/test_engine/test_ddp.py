@@ -16,7 +16,8 @@ def _free_port() -> int:
 
 
 def _worker(rank: int, cfg_path: str, port: int, out_dir: str) -> None:
-    from mmdgan.engine.train import build_train_config, train
+    from mmdgan.engine.train import train
+    from mmdgan.utils.runner_config import build_runner_config as build_train_config
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD_SIZE),
                       MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), OMP_NUM_THREADS='1')
     torch.set_num_threads(1)

@@ -3,7 +3,7 @@ import pytest
 import torch
 from tiny_cfg import TINY_CONFIG
 
-from mmdgan.engine.train import build_train_config
+from mmdgan.utils.runner_config import build_runner_config as build_train_config
 
 
 def test_amp_switches_every_optimizer_group():

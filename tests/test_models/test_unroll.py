@@ -333,3 +333,39 @@ def test_mmdet_exact_and_finite_diff_agree(mmdet_case, float64_nms, name):
     assert exact.norm() > 0
     assert F.cosine_similarity(exact, fd, dim=0) > 0.999
     assert _rel_err(fd, exact) < 1e-2
+
+
+class _FirstOrderLinear(torch.autograd.Function):
+    """A linear map whose backward, like a compiled kernel's, builds no graph."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return x @ weight.t()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        with torch.no_grad():
+            return grad @ weight, grad.t() @ x
+
+
+class _CompiledOpDetector(ToyDetector):
+
+    def forward(self, inputs, data_samples, mode='loss'):
+        pred = _FirstOrderLinear.apply(inputs.mean((2, 3)), self.head.weight[:, :3])
+        return dict(loss_reg=((pred - data_samples)**2).mean())
+
+
+def test_exact_mode_refuses_a_disconnected_second_order_graph():
+    """Issue 13.10: an op without double backward used to give a zero hypergradient."""
+    _, gen, batch = _toy_case()
+    det = _CompiledOpDetector().double()
+    with pytest.raises(RuntimeError, match='does not depend on the synthetic images'):
+        unroll(det, gen(batch['clean']), batch['syn_t'], batch['real'], batch['real_t'],
+               INNER_LR, mode='exact')
+    # finite_diff needs first-order gradients only: it still works.
+    result = unroll(det, gen(batch['clean']), batch['syn_t'], batch['real'], batch['real_t'],
+                    INNER_LR, mode='finite_diff')
+    result.surrogate.backward()
+    assert gen.conv.weight.grad.abs().sum() > 0

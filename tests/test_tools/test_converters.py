@@ -1,8 +1,10 @@
 """Dataset converters: exact boxes, counts, patient splits, stock-mmdet loading, errors."""
 import importlib.util
 import json
+import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 import cv2
@@ -252,8 +254,6 @@ def test_nih_cli(tmp_path, capsys):
      ValueError, r'BBox_List_2017.csv:\d+: expected at least 6 cells'),
     (lambda r: open(r / 'BBox_List_2017.csv', 'a').write('nope.png,Nodule,1,2,3,4\n'),
      ValueError, r"BBox_List_2017.csv:\d+: image 'nope.png' is not in"),
-    (lambda r: (r / 'images_001/images/00000002_001.png').unlink(),
-     FileNotFoundError, r'Data_Entry_2017.csv:\d+: image 00000002_001.png not found'),
     (lambda r: (r / 'BBox_List_2017.csv').unlink(), FileNotFoundError, 'BBox_List_2017.csv'),
 ])
 def test_nih_bad_inputs(tmp_path, edit, error, message):
@@ -262,6 +262,25 @@ def test_nih_bad_inputs(tmp_path, edit, error, message):
     with pytest.raises(error, match=message):
         convert_nih_chestxray(tmp_path / 'src', tmp_path / 'out', findings=['Nodule'])
     assert not list((tmp_path).glob('out/*.json'))
+
+
+def test_nih_partial_download_samples_among_present_images(tmp_path):
+    """Issue 13.9: a user with one of the twelve archives converts what is on disk."""
+    _write_nih(tmp_path / 'src', n_patients=10, size=32)
+    images = tmp_path / 'src' / 'images_001' / 'images'
+    for gone in ('00000001_000.png', '00000002_000.png', '00000004_000.png',
+                 '00000004_001.png'):
+        (images / gone).unlink()
+    counts, stats = convert_nih_chestxray(tmp_path / 'src', tmp_path / 'out',
+                                          findings=['Nodule'], max_clean=5)
+    assert stats.skipped_rows == {
+        '"No Finding" image listed in Data_Entry_2017.csv, not on disk': 3,
+        'image with boxes listed in BBox_List_2017.csv, not on disk': 1}
+    assert sum(counts[f'{s}.json'][0] for s in SPLITS) == 9
+    assert sum(counts[f'clean_{s}.json'][0] for s in SPLITS) == 5  # 7 present, 5 sampled
+    with pytest.raises(FileNotFoundError, match='none of the images listed'):
+        shutil.rmtree(images)
+        convert_nih_chestxray(tmp_path / 'src', tmp_path / 'out2', findings=['Nodule'])
 
 
 # ---------------------------------------------------------------- VOC
@@ -341,3 +360,59 @@ def test_split_groups_deterministic_and_stratified():
         assert sum(a[g] == 'train' for g in members) == round(0.6 * n)
     with pytest.raises(ValueError, match='summing to 1'):
         split_groups(groups, 0, ratios=(0.5, 0.2, 0.2))
+
+
+# ---------------------------------------------------------------- output folder
+def test_unreadable_image_midway_leaves_nothing(tmp_path):
+    """Issue 13.2: a corrupt JPEG partway through leaves no images/ and no temp folder."""
+    _write_voc(tmp_path / 'src', n=6)
+    (tmp_path / 'src/JPEGImages/000004.jpg').write_bytes(b'\xff\xd8 truncated jpeg')
+    with pytest.raises(ValueError, match='could not decode image: .*000004.jpg'):
+        convert_voc(tmp_path / 'src', tmp_path / 'out', classes=['person'])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['src']
+
+
+def test_existing_out_refused_and_replaced_only_if_a_dataset(tmp_path):
+    """Issues 13.2 and 13.4: no merging into --out; --overwrite replaces datasets only."""
+    _write_voc(tmp_path / 'src', n=4)
+    out = tmp_path / 'out'
+    out.mkdir()  # an empty folder is fine
+    convert_voc(tmp_path / 'src', out, classes=['person'])
+    (out / 'images' / 'stale.png').write_bytes(b'x')
+    with pytest.raises(FileExistsError, match='pass --overwrite'):
+        convert_voc(tmp_path / 'src', out, classes=['person'])
+    convert_voc(tmp_path / 'src', out, classes=['person'], overwrite=True)
+    assert not (out / 'images' / 'stale.png').exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out', 'src']
+    precious = tmp_path / 'precious'
+    precious.mkdir()
+    (precious / 'thesis.tex').write_text('years of work')
+    with pytest.raises(FileExistsError, match='refusing to replace .*precious'):
+        convert_voc(tmp_path / 'src', precious, classes=['person'], overwrite=True)
+    assert (precious / 'thesis.tex').read_text() == 'years of work'
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    """Issue 13.8: jsons 0644 and folders 0755 under umask 022, not owner-only."""
+    _write_voc(tmp_path / 'src', n=4)
+    old = os.umask(0o022)
+    try:
+        convert_voc(tmp_path / 'src', tmp_path / 'out', classes=['person'])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / 'out').stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / 'out' / 'train.json').stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / 'out' / 'images' / '000000.png').stat().st_mode) == 0o644
+
+
+def test_cli_overwrite_flag(tmp_path, capsys):
+    _write_voc(tmp_path / 'src', n=4)
+    spec = importlib.util.spec_from_file_location('voc_cli', TOOLS / 'voc.py')
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    argv = [str(tmp_path / 'src'), '--out', str(tmp_path / 'out'), '--classes', 'person']
+    cli.main(argv)
+    with pytest.raises(FileExistsError, match='--overwrite'):
+        cli.main(argv)
+    cli.main(argv + ['--overwrite'])
+    assert 'train.json' in capsys.readouterr().out

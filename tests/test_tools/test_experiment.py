@@ -168,3 +168,16 @@ def test_report_known_answers():
     # dgan - copy-paste per seed: -0.01, +0.03 -> +0.01 ± 0.028: within the spread.
     assert 'above real + copy-paste' in lines[1] and 'within the seed spread' in lines[1]
     assert len(lines) == 2  # no no-unroll arm, no sentence about it
+
+
+def test_copy_paste_without_a_gan_config_says_so(demo_data, tmp_path):
+    """Issue 13.10: the fallback to a default box sampler used to be silent."""
+    from mmdgan.experiments import ExperimentSettings
+    real, syn = _tiny_configs(tmp_path)
+    with pytest.warns(UserWarning, match=r'copy-paste arm: expected one DetectorGAN config '
+                      r'.*_no-such-tag\.py.*default box sampler'):
+        settings = ExperimentSettings(
+            data='demo', data_root=str(demo_data), seeds=[0], arms=['copy-paste'],
+            work_dir=str(tmp_path / 'w'), results_dir=str(tmp_path / 'r'), det_config=real,
+            det_syn_config=syn, config_tag='no-such-tag')
+    assert 'dgan' not in settings.gan_configs

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 import torch
 
-from mmdgan.apis.inserter import load_generator
+from mmdgan.synthesis.inserter import load_generator
 from tools.synthesize import main
 
 GAN_CONFIG = 'configs/dgan_retinanet-r18_1xb2-20it_demo.py'

@@ -16,8 +16,8 @@ from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from mmdgan.datasets.converters.common import write_json_atomic  # noqa: E402
 from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality  # noqa: E402
+from mmdgan.fileio import write_json_atomic  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -1,8 +1,10 @@
 """Convert mini-MIAS (``Info.txt`` + ``images/``) to the unpaired COCO folder contract."""
 import argparse
+import sys
 
 from mmdgan.datasets.converters.common import add_converter_args
 from mmdgan.datasets.converters.mini_mias import convert_mini_mias, format_counts
+from mmdgan.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -16,10 +18,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    counts, stats = convert_mini_mias(args.src, args.out, seed=args.seed,
+    counts, stats = convert_mini_mias(args.src, args.out, seed=args.seed, overwrite=args.overwrite,
                                       classes=args.classes, size=args.size or None)
     print(format_counts(counts, stats))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -1,8 +1,10 @@
 """Convert NIH ChestX-ray14 (CSV boxes and labels + PNGs) to the unpaired COCO folder contract."""
 import argparse
+import sys
 
 from mmdgan.datasets.converters.common import add_converter_args
 from mmdgan.datasets.converters.nih_chestxray import convert_nih_chestxray, format_counts
+from mmdgan.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -21,9 +23,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     counts, stats = convert_nih_chestxray(args.src, args.out, findings=args.findings,
                                           seed=args.seed, size=args.size or None,
-                                          max_clean=args.max_clean)
+                                          max_clean=args.max_clean, overwrite=args.overwrite)
     print(format_counts(counts, stats))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -1,8 +1,10 @@
 """Convert a Pascal VOC folder to the unpaired COCO folder contract."""
 import argparse
+import sys
 
 from mmdgan.datasets.converters.common import add_converter_args
 from mmdgan.datasets.converters.voc import convert_voc, format_counts
+from mmdgan.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -17,9 +19,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     counts, stats = convert_voc(args.src, args.out, classes=args.classes, seed=args.seed,
-                                size=args.size or None)
+                                size=args.size or None, overwrite=args.overwrite)
     print(format_counts(counts, stats))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -1,18 +1,28 @@
 """Helpers shared by the dataset converters and the demo generator.
 
 Everything a converter writes goes through here, so all of them produce the
-same folder contract (``images/`` + six COCO files), write atomically and
-account for every box they had to clip or drop.
+same folder contract (``images/`` + six COCO files), publish the folder only
+when it is complete (:class:`mmdgan.fileio.OutputDir`) and account for every
+box they had to clip or drop.
 """
-import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from mmdgan.fileio import (
+    ImageRecord,
+    OutputDir,
+    holds_only,
+    make_coco,
+    read_image,
+    write_image_atomic,
+    write_json_atomic,
+)
+from mmdgan.utils.cli import add_debug_arg
 
 #: Y (labelled, with boxes) and X (clean, no annotation) file of each split.
 SPLITS = ('train', 'val', 'test')
@@ -32,16 +42,6 @@ class BoxStats:
     def skip(self, reason: str) -> None:
         """Count one source row that carries no box, under ``reason``."""
         self.skipped_rows[reason] = self.skipped_rows.get(reason, 0) + 1
-
-
-@dataclass
-class ImageRecord:
-    """One image of a COCO file; ``boxes`` are ``(x1, y1, x2, y2, category_id)``."""
-
-    file_name: str
-    width: int
-    height: int
-    boxes: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
 
 
 def clip_box(box: Sequence[float], width: int, height: int,
@@ -67,68 +67,6 @@ def clip_box(box: Sequence[float], width: int, height: int,
         stats.clipped += 1
     stats.kept += 1
     return cx1, cy1, cx2, cy2
-
-
-def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict:
-    """Build a COCO detection dict (category ids start at 1).
-
-    Args:
-        records: Images with their boxes (empty for clean images).
-        categories: Category names, in id order.
-
-    Returns:
-        A dict with ``images``, ``annotations`` and ``categories``.
-    """
-    images, annotations = [], []
-    for img_id, rec in enumerate(records, start=1):
-        images.append(dict(id=img_id, file_name=rec.file_name,
-                           width=int(rec.width), height=int(rec.height)))
-        for x1, y1, x2, y2, cat in rec.boxes:
-            w, h = x2 - x1, y2 - y1
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=img_id, category_id=int(cat),
-                bbox=[round(float(x1), 3), round(float(y1), 3),
-                      round(float(w), 3), round(float(h), 3)],
-                area=round(float(w * h), 3), iscrowd=0))
-    cats = [dict(id=i, name=name, supercategory='none')
-            for i, name in enumerate(categories, start=1)]
-    return dict(images=images, annotations=annotations, categories=cats)
-
-
-def write_json_atomic(obj: dict, path: os.PathLike) -> None:
-    """Write json to a temp file in the target folder, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def write_image_atomic(img: np.ndarray, path: os.PathLike) -> None:
-    """Write an image with cv2 (format from the suffix) atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.stem}.tmp{path.suffix}')
-    if not cv2.imwrite(str(tmp), img):
-        raise OSError(f'could not write image {path}')
-    os.replace(tmp, path)
-
-
-def read_image(path: os.PathLike, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    """Read an image, naming the file if it is missing or unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'image not found: {path}')
-    img = cv2.imread(str(path), flags)
-    if img is None:
-        raise ValueError(f'could not decode image: {path}')
-    return img
 
 
 def resize_to(img: np.ndarray, size: Optional[int]) -> Tuple[np.ndarray, float, float]:
@@ -177,6 +115,22 @@ def split_groups(groups: Iterable[Hashable], seed: int,
             split = 'train' if rank < n_train else 'val' if rank < n_train + n_val else 'test'
             assignment[members[i]] = split
     return assignment
+
+
+def is_dataset_folder(path: Path) -> bool:
+    """Whether ``path`` holds only a dataset of the folder contract (``images/`` + six jsons)."""
+    names = [*LABELLED_FILES.values(), *CLEAN_FILES.values()]
+    return holds_only(path, ['images', *names], names)
+
+
+def dataset_output(out_dir: os.PathLike, overwrite: bool = False) -> OutputDir:
+    """The :class:`OutputDir` a converter or the demo generator writes its dataset through.
+
+    An existing ``out_dir`` is refused unless ``overwrite``, and even then
+    replaced only if it is a dataset folder itself (an empty folder is fine).
+    """
+    return OutputDir(out_dir, overwrite, is_dataset_folder,
+                     what='dataset folder (images/ + six COCO files)')
 
 
 def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
@@ -261,17 +215,18 @@ def _load_one(item: SourceImage, size: Optional[int], read_flags: int,
 def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
                    categories: Sequence[str], stats: BoxStats, seed: int = 0,
                    size: Optional[int] = None, ratios: Sequence[float] = (0.6, 0.2, 0.2),
-                   read_flags: int = cv2.IMREAD_UNCHANGED) -> dict:
+                   read_flags: int = cv2.IMREAD_UNCHANGED, overwrite: bool = False) -> dict:
     """Split by group, write the images (optionally resized to ``size``) and six COCO files.
 
     Groups are stratified by whether they hold any labelled image, so each
     split gets its share of Y. A labelled image whose boxes are all dropped
-    is left out and counted under ``stats.skipped_rows``.
+    is left out and counted under ``stats.skipped_rows``. The folder appears
+    at ``out_dir`` only when complete (see :func:`dataset_output`).
 
     Returns:
         ``{json file name: (images, boxes)}`` as :func:`write_dataset`.
     """
-    out_dir = Path(out_dir)
+    output = dataset_output(out_dir, overwrite)
     if not items:
         raise ValueError('no images to convert: neither clean nor labelled images were found')
     has_y = {}
@@ -280,19 +235,23 @@ def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
     assignment = split_groups(has_y, seed, ratios, strata=has_y)
     labelled: Dict[str, List[ImageRecord]] = {s: [] for s in SPLITS}
     clean: Dict[str, List[ImageRecord]] = {s: [] for s in SPLITS}
-    for item in sorted(items, key=lambda it: it.out_name):
-        img, rec = _load_one(item, size, read_flags, stats)
-        if item.labelled and not rec.boxes:
-            stats.skip('labelled image without a valid box')
-            continue
-        write_image_atomic(img, out_dir / item.out_name)
-        (labelled if item.labelled else clean)[assignment[item.group]].append(rec)
-    return write_dataset(out_dir, labelled, clean, categories)
+    with output as tmp:
+        for item in sorted(items, key=lambda it: it.out_name):
+            img, rec = _load_one(item, size, read_flags, stats)
+            if item.labelled and not rec.boxes:
+                stats.skip('labelled image without a valid box')
+                continue
+            write_image_atomic(img, tmp / item.out_name)
+            (labelled if item.labelled else clean)[assignment[item.group]].append(rec)
+        return write_dataset(tmp, labelled, clean, categories)
 
 
 def add_converter_args(parser, default_size: Optional[int] = None) -> None:
-    """Add the ``--out``, ``--seed`` and ``--size`` options every converter CLI has."""
+    """Add the ``--out``, ``--overwrite``, ``--seed`` and ``--size`` options of every converter."""
     parser.add_argument('--out', required=True, help='output dataset folder')
+    add_debug_arg(parser)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out (only if it is a dataset folder)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the split')
     parser.add_argument('--size', type=int, default=default_size or 0,
                         help='resize images and boxes to SIZE x SIZE (0 keeps them)')

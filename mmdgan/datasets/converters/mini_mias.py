@@ -102,7 +102,7 @@ def circle_to_box(x: float, y: float, r: float,
 
 def convert_mini_mias(src: os.PathLike, out_dir: os.PathLike, seed: int = 0,
                       classes: str = 'lesion', size: Optional[int] = None,
-                      ratios=(0.6, 0.2, 0.2)) -> Tuple[dict, BoxStats]:
+                      ratios=(0.6, 0.2, 0.2), overwrite: bool = False) -> Tuple[dict, BoxStats]:
     """Convert a mini-MIAS folder (``Info.txt`` + ``images/mdbNNN.png``).
 
     Args:
@@ -112,6 +112,7 @@ def convert_mini_mias(src: os.PathLike, out_dir: os.PathLike, seed: int = 0,
         classes: ``'lesion'`` (one class) or ``'all'`` (one per abnormality).
         size: Resize images (and boxes) to ``size x size``; ``None`` keeps them.
         ratios: Train/val/test fractions of patients.
+        overwrite: Replace an existing ``out_dir`` if it is a dataset folder.
 
     Returns:
         Counts per json file and the box statistics.
@@ -145,7 +146,7 @@ def convert_mini_mias(src: os.PathLike, out_dir: os.PathLike, seed: int = 0,
         items.append(SourceImage(image, f'images/{ref}.png', patient, not is_norm, boxes,
                                  ref_size=ORIGINAL_SIZE))
     counts = export_dataset(out_dir, items, categories, stats, seed=seed, size=size,
-                            ratios=ratios)
+                            ratios=ratios, overwrite=overwrite)
     return counts, stats
 
 

@@ -60,7 +60,7 @@ def _find_images(src: Path) -> Dict[str, Path]:
 def convert_nih_chestxray(src: os.PathLike, out_dir: os.PathLike,
                           findings: Sequence[str] = ('Nodule', 'Mass'), seed: int = 0,
                           size: Optional[int] = None, max_clean: Optional[int] = None,
-                          ratios=(0.6, 0.2, 0.2)) -> Tuple[dict, BoxStats]:
+                          ratios=(0.6, 0.2, 0.2), overwrite: bool = False) -> Tuple[dict, BoxStats]:
     """Convert an NIH ChestX-ray14 folder.
 
     Args:
@@ -71,8 +71,9 @@ def convert_nih_chestxray(src: os.PathLike, out_dir: os.PathLike,
         seed: Seed of the patient split (and of the clean subset).
         size: Resize images and boxes to ``size x size``; ``None`` keeps them.
         max_clean: Keep at most this many "No Finding" images (random,
-            seeded); ``None`` keeps all.
+            seeded, among those on disk); ``None`` keeps all.
         ratios: Train/val/test fractions of patients.
+        overwrite: Replace an existing ``out_dir`` if it is a dataset folder.
 
     Returns:
         Counts per json file and the box statistics.
@@ -107,21 +108,33 @@ def convert_nih_chestxray(src: os.PathLike, out_dir: os.PathLike,
             raise ValueError(f'{bbox_csv}:{line}: x, y, w, h are not numbers: '
                              f'{row[2:6]}') from None
         boxes.setdefault(name, []).append((x, y, x + w, y + h, findings.index(label) + 1))
+    # Users often download a few of the twelve image archives: convert the
+    # listed images that are on disk and count the others, rather than failing.
+    index = _find_images(src)
     clean = sorted(n for n, (_, labels, _) in entries.items() if labels == [NO_FINDING])
+    for name in clean:
+        if name not in index:
+            stats.skip(f'"{NO_FINDING}" image listed in {entry_csv.name}, not on disk')
+    clean = [n for n in clean if n in index]
     if max_clean is not None and len(clean) > max_clean:
         keep = np.random.default_rng(seed).choice(len(clean), max_clean, replace=False)
         clean = [clean[i] for i in sorted(keep)]
-    index = _find_images(src)
     items = []
-    for name, labelled in [*((n, True) for n in sorted(boxes)), *((n, False) for n in clean)]:
-        line, _, patient = entries[name]
+    for name in sorted(boxes):
         if name not in index:
-            raise FileNotFoundError(f'{entry_csv}:{line}: image {name} not found below {src}')
-        items.append(SourceImage(index[name], f'images/{name}', patient, labelled,
-                                 boxes.get(name, []), ref_size=ORIGINAL_SIZE))
+            stats.skip(f'image with boxes listed in {bbox_csv.name}, not on disk')
+            continue
+        items.append(SourceImage(index[name], f'images/{name}', entries[name][2], True,
+                                 boxes[name], ref_size=ORIGINAL_SIZE))
+    for name in clean:
+        items.append(SourceImage(index[name], f'images/{name}', entries[name][2], False,
+                                 ref_size=ORIGINAL_SIZE))
+    if not items:
+        raise FileNotFoundError(f'none of the images listed in {entry_csv} and {bbox_csv} '
+                                f'is below {src}')
     # A few release PNGs are RGBA: the dataset is grayscale by contract.
     counts = export_dataset(out_dir, items, findings, stats, seed=seed, size=size,
-                            ratios=ratios, read_flags=cv2.IMREAD_GRAYSCALE)
+                            ratios=ratios, overwrite=overwrite, read_flags=cv2.IMREAD_GRAYSCALE)
     return counts, stats
 
 

@@ -58,7 +58,7 @@ def parse_voc_xml(xml_file: Path, classes: Sequence[str]
 
 def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
                 seed: int = 0, size: Optional[int] = None,
-                ratios=(0.6, 0.2, 0.2)) -> Tuple[dict, BoxStats]:
+                ratios=(0.6, 0.2, 0.2), overwrite: bool = False) -> Tuple[dict, BoxStats]:
     """Convert a VOC-style folder.
 
     Args:
@@ -68,6 +68,7 @@ def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
         seed: Seed of the split.
         size: Resize images and boxes to ``size x size``; ``None`` keeps them.
         ratios: Train/val/test fractions of images.
+        overwrite: Replace an existing ``out_dir`` if it is a dataset folder.
 
     Returns:
         Counts per json file and the box statistics.
@@ -90,7 +91,7 @@ def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
         items.append(SourceImage(image, f'images/{Path(filename).stem}.png', xml_file.stem,
                                  bool(boxes), boxes))
     counts = export_dataset(out_dir, items, classes, stats, seed=seed, size=size,
-                            ratios=ratios)
+                            ratios=ratios, overwrite=overwrite)
     return counts, stats
 
 

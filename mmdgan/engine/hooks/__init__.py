@@ -1,4 +1,5 @@
+from .finite_weights_hook import FiniteWeightsHook
 from .gan_visualization_hook import GANVisualizationHook
 from .insertion_quality_hook import InsertionQualityHook
 
-__all__ = ['GANVisualizationHook', 'InsertionQualityHook']
+__all__ = ['FiniteWeightsHook', 'GANVisualizationHook', 'InsertionQualityHook']

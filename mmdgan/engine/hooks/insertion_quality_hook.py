@@ -13,8 +13,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmdgan.datasets.converters.common import write_json_atomic
 from mmdgan.evaluation.insertion_quality import CropEmbedder, coco_crops, frechet_distance
+from mmdgan.fileio import write_json_atomic
 from mmdgan.registry import DATASETS, HOOKS
 
 

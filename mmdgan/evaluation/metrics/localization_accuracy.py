@@ -8,6 +8,8 @@ found boxes over all ground-truth boxes of the evaluated set, for every
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+import torch
+from mmdet.structures.bbox import bbox_overlaps
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
@@ -17,6 +19,8 @@ from mmdgan.registry import METRICS
 def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     """Pairwise IoU of xyxy boxes in the continuous pixel frame (as COCO does).
 
+    mmdet's ``bbox_overlaps`` in float64, on numpy arrays.
+
     Args:
         boxes_a: ``(N, 4)`` xyxy.
         boxes_b: ``(M, 4)`` xyxy.
@@ -24,18 +28,9 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     Returns:
         ``(N, M)`` IoU matrix.
     """
-    boxes_a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
-    boxes_b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
-    area_a = np.clip(boxes_a[:, 2] - boxes_a[:, 0], 0, None) * np.clip(
-        boxes_a[:, 3] - boxes_a[:, 1], 0, None)
-    area_b = np.clip(boxes_b[:, 2] - boxes_b[:, 0], 0, None) * np.clip(
-        boxes_b[:, 3] - boxes_b[:, 1], 0, None)
-    lt = np.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
-    rb = np.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+    as_tensor = [torch.as_tensor(np.asarray(b, np.float64).reshape(-1, 4))
+                 for b in (boxes_a, boxes_b)]
+    return bbox_overlaps(*as_tensor, mode='iou').numpy()
 
 
 def _to_numpy(value) -> np.ndarray:

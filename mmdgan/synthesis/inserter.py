@@ -8,9 +8,11 @@ from typing import Optional, Union
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
+from mmengine.runner.checkpoint import load_state_dict
 
+from mmdgan.fileio import read_checkpoint
 from mmdgan.registry import MODELS
+from mmdgan.utils import load_config
 
 #: DetectorGAN attribute (and checkpoint key prefix) of each generator.
 GENERATOR_KEYS = {'inserter': 'generator_x', 'remover': 'generator_y'}
@@ -36,7 +38,7 @@ def load_generator(config: Union[str, Config],
     """
     if which not in GENERATOR_KEYS:
         raise ValueError(f"which must be one of {sorted(GENERATOR_KEYS)}, got {which!r}")
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    cfg = load_config(config) if isinstance(config, str) else config
     key = GENERATOR_KEYS[which]
     if key not in cfg.model:
         raise KeyError(f'config has no model.{key}: not a DetectorGAN config')
@@ -46,7 +48,7 @@ def load_generator(config: Union[str, Config],
     if checkpoint is not None:
         # A DetectorGAN checkpoint holds every module: keep this generator's
         # keys only, then load strictly (a missing key is still an error).
-        state = _load_checkpoint(checkpoint, map_location='cpu', logger='silent')
+        state = read_checkpoint(checkpoint)
         state = state.get('state_dict', state)
         prefix = f'{key}.'
         own = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}

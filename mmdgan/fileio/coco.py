@@ -1,0 +1,74 @@
+"""Reading and building COCO detection files, with one error style."""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, List, Sequence, Tuple
+
+from .atomic import PathLike
+
+
+@dataclass
+class ImageRecord:
+    """One image of a COCO file; ``boxes`` are ``(x1, y1, x2, y2, category_id)``."""
+
+    file_name: str
+    width: int
+    height: int
+    boxes: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
+
+
+def load_coco(path: PathLike, what: str = 'COCO file',
+              keys: Sequence[str] = ('images', 'categories')) -> dict:
+    """Read a COCO json, naming the file and the problem on failure.
+
+    Args:
+        path: The json file.
+        what: How the file is called in error messages (``'clean COCO file'``).
+        keys: Top-level lists the file must have.
+
+    Returns:
+        The parsed dict.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        ValueError: ``path`` is not json, or not a COCO detection file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'{what} not found: {path}')
+    try:
+        coco = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'{what} {path} is not valid json: {e}') from None
+    if not isinstance(coco, dict):
+        raise ValueError(f'{what} {path} is not a COCO dict (got {type(coco).__name__})')
+    for key in keys:
+        if not isinstance(coco.get(key), list):
+            raise ValueError(f'{what} {path} has no "{key}" list')
+    return coco
+
+
+def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict:
+    """Build a COCO detection dict (category ids start at 1).
+
+    Args:
+        records: Images with their boxes (empty for clean images).
+        categories: Category names, in id order.
+
+    Returns:
+        A dict with ``images``, ``annotations`` and ``categories``.
+    """
+    images, annotations = [], []
+    for img_id, rec in enumerate(records, start=1):
+        images.append(dict(id=img_id, file_name=rec.file_name,
+                           width=int(rec.width), height=int(rec.height)))
+        for x1, y1, x2, y2, cat in rec.boxes:
+            w, h = x2 - x1, y2 - y1
+            annotations.append(dict(
+                id=len(annotations) + 1, image_id=img_id, category_id=int(cat),
+                bbox=[round(float(x1), 3), round(float(y1), 3),
+                      round(float(w), 3), round(float(h), 3)],
+                area=round(float(w * h), 3), iscrowd=0))
+    cats = [dict(id=i, name=name, supercategory='none')
+            for i, name in enumerate(categories, start=1)]
+    return dict(images=images, annotations=annotations, categories=cats)
