@@ -3,6 +3,7 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from deploy_helpers import REPO, load_cli
 from mmengine.config import Config
@@ -44,3 +45,25 @@ def test_ort_synthesis_matches_pytorch(demo_data, tmp_path):
         # 1e-4 in GAN range can flip a rounding: at most one grey level.
         assert a.shape == b.shape
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+
+
+def test_ort_synthesis_draws_the_exported_mask_shape(demo_data, tmp_path):
+    from mmdgan.deploy import OrtInserter
+
+    cfg = Config.fromfile(str(GAN_CONFIG))
+    cfg.train_dataloader.dataset.data_root = str(demo_data)
+    cfg.model.data_preprocessor.mask_shape = 'ellipse'
+    onnx_path = tmp_path / 'inserter.onnx'
+    export_onnx(cfg, None, onnx_path)
+    assert OrtInserter(onnx_path).mask_shape == 'ellipse'
+    clean = str(demo_data / 'clean_train.json')
+    synthesize(cfg, None, clean, num=1, out_dir=str(tmp_path / 'ort'), backend='onnxruntime',
+               onnx_model=str(onnx_path), progress=False)
+    info = json.loads((tmp_path / 'ort' / 'train.json').read_text())['info']
+    assert info['mask_shape'] == 'ellipse'
+    # A config that trains on box masks cannot use an inserter exported for ellipses.
+    cfg.model.data_preprocessor.mask_shape = 'box'
+    with pytest.raises(ValueError, match="exported for mask_shape='ellipse'.*'box'"):
+        synthesize(cfg, None, clean, num=1, out_dir=str(tmp_path / 'mixed'),
+                   backend='onnxruntime', onnx_model=str(onnx_path), progress=False)
+    assert not (tmp_path / 'mixed').exists()
