@@ -32,9 +32,7 @@ sgemm times the thread count is reported beside it as the unloaded roof
 sgemm suffers more from busy cores than a conv network does, and the
 concurrent fraction can then exceed 100 %.
 """
-import ctypes
 import os
-import re
 import statistics
 import tempfile
 import time
@@ -47,6 +45,8 @@ import onnx
 import torch
 from mmengine.config import Config
 from onnx import TensorProto, helper
+
+from mmdgan.utils.peak_memory import PeakRss
 
 from .export import export_generator
 from .inputs import box_masks, synthetic_images
@@ -75,42 +75,6 @@ class BackendResult:
     speedup_vs_ort_fp32: Optional[float] = None
     fraction_of_peak: Optional[float] = None
     samples: List[float] = field(default_factory=list)
-
-
-def _proc_status_kib(key: str) -> int:
-    match = re.search(rf'^{key}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M)
-    if match is None:
-        raise RuntimeError(f'/proc/self/status has no {key}')
-    return int(match.group(1))
-
-
-class PeakRss:
-    """Rise of the resident-set high-water mark over a block, in MiB.
-
-    ``value`` stays ``None`` where the peak cannot be reset (not Linux, or
-    ``/proc/self/clear_refs`` not writable): an old peak would be meaningless.
-    """
-
-    def __init__(self) -> None:
-        self.value: Optional[float] = None
-
-    def __enter__(self) -> 'PeakRss':
-        try:
-            # Hand freed heap back to the OS first: memory retained by malloc
-            # would be reused without raising the RSS, hiding the backend's need.
-            ctypes.CDLL('libc.so.6').malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
-        try:
-            Path('/proc/self/clear_refs').write_text('5')
-            self._base = _proc_status_kib('VmRSS')
-        except OSError:
-            self._base = None
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._base is not None:
-            self.value = (_proc_status_kib('VmHWM') - self._base) / 1024
 
 
 def time_calls(fn: Callable[[], object], warmup: int, repeats: int) -> List[float]:
