@@ -144,5 +144,7 @@ def test_mask_shape_setting_is_checked():
 def test_mini_mias_configs_train_on_ellipses():
     for name in ('dgan_retinanet-r18_1xb4-2k_mini-mias',
                  'dgan_retinanet-r18_nounroll_1xb4-2k_mini-mias',
-                 'dgan_faster-rcnn-r18_1xb4-2k_mini-mias'):
+                 'dgan_faster-rcnn-r18_1xb4-2k_mini-mias',
+                 'dgan_retinanet-effnet-lite0_1xb4-2k_mini-mias',
+                 'dgan_retinanet-effnet-lite0_nodet_1xb4-2k_mini-mias'):
         assert mask_shape_from_config(Config.fromfile(f'configs/{name}.py')) == 'ellipse'
