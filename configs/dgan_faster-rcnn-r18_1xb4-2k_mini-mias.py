@@ -3,3 +3,5 @@ _base_ = [
     './_base_/models/dgan_faster-rcnn-r18.py', './_base_/datasets/mini-mias_unpaired.py',
     './_base_/schedules/dgan_2k.py', './_base_/default_runtime.py'
 ]
+# mini-MIAS truths are circles: G_X learns (and synthesis draws) masks inscribed in the box.
+model = dict(data_preprocessor=dict(mask_shape='ellipse'))

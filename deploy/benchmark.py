@@ -35,7 +35,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='calibration images for int8 (default: synthetic)')
     parser.add_argument('--num-calib', type=int, default=8)
     parser.add_argument('--peak-gflops', action='store_true',
-                        help="measure the CPU's fp32 peak with a 2048^2 sgemm")
+                        help="report the fraction of the CPU's fp32 roof: the larger of the "
+                             "cores' FMA peak (/proc/cpuinfo) and the best 1-thread sgemm x "
+                             'threads; the yardstick used is printed')
     parser.add_argument('--work-dir', default=None, help='keep the exported models here')
     parser.add_argument('--out', default=None, help='also write the figures as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

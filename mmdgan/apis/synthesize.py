@@ -12,11 +12,11 @@ from typing import List, Optional, Union
 import numpy as np
 from mmengine.config import Config
 
+from mmdgan.structures import mask_shape_from_config, rasterize_boxes
 from mmdgan.synthesis import (
     CleanImageSource,
     SyntheticDatasetWriter,
     box_sampler_cfg,
-    boxes_to_mask,
     build_box_sampler,
     gan_resize,
     labelled_categories,
@@ -29,7 +29,11 @@ BACKENDS = ('pytorch', 'onnxruntime')
 
 def build_inserter(config: Config, checkpoint: Optional[str], backend: str,
                    onnx_model: Optional[str] = None, device: str = 'cpu'):
-    """The inserter of ``backend``; both share the ``TorchInserter`` call signature."""
+    """The inserter of ``backend``; both share the ``TorchInserter`` call signature.
+
+    An exported inserter must have been trained on the config's mask shape
+    (recorded at export), since synthesis draws the config's masks.
+    """
     if backend == 'pytorch':
         from mmdgan.synthesis.inserter import TorchInserter, load_generator
         return TorchInserter(load_generator(config, checkpoint, 'inserter', device), device)
@@ -62,16 +66,25 @@ def check_onnx_inserter(inserter, config: Config, onnx_model: str) -> None:
     if expected is not None and int(expected) != inserter.in_channels:
         raise ValueError(f'{onnx_model}: metadata mmdgan.image_channels={inserter.in_channels}, '
                          f'the config\'s model.generator_x takes {expected}')
+    mask_shape = mask_shape_from_config(config)
+    if inserter.mask_shape != mask_shape:
+        raise ValueError(f'{onnx_model} was exported for mask_shape='
+                         f'{inserter.mask_shape!r}, the config trains with {mask_shape!r} '
+                         '(model.data_preprocessor.mask_shape): export it from this config')
 
 
-def _gan_insert_fn(inserter):
-    """Wrap an inserter (float GAN range, NCHW) as a uint8 image-list insert function."""
+def _gan_insert_fn(inserter, mask_shape: str):
+    """Wrap an inserter (float GAN range, NCHW) as a uint8 image-list insert function.
+
+    The masks are drawn as ``mask_shape``, by the function the training data
+    preprocessor uses.
+    """
 
     def insert(images: List[np.ndarray], boxes: List[np.ndarray]) -> tuple:
         batch = np.stack([img if img.ndim == 3 else img[..., None] for img in images])
         batch = batch.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0
         h, w = batch.shape[2:]
-        masks = np.stack([boxes_to_mask(b, h, w)[None] for b in boxes])
+        masks = np.stack([rasterize_boxes(b, h, w, mask_shape)[None] for b in boxes])
         out = np.asarray(inserter(batch, masks), np.float32)
         if out.shape != batch.shape:
             raise ValueError(f'inserter returned shape {out.shape} for input {batch.shape}')
@@ -122,6 +135,7 @@ def synthesize(config: Union[str, Config],
     cfg = load_config(str(config)) if isinstance(config, (str, Path)) else config
     names, category_id = labelled_categories(cfg)
     sampler = build_box_sampler(box_sampler_cfg(cfg))
+    mask_shape = mask_shape_from_config(cfg)
     inserter = build_inserter(cfg, checkpoint, backend, onnx_model, device)
     source = CleanImageSource(clean_ann_file, resize=gan_resize(cfg),
                               channels=getattr(inserter, 'in_channels', None))
@@ -129,8 +143,9 @@ def synthesize(config: Union[str, Config],
                 method='gan', config=str(config) if isinstance(config, (str, Path))
                 else getattr(cfg, 'filename', None), checkpoint=checkpoint,
                 onnx_model=onnx_model, backend=backend, seed=seed,
-                clean_ann_file=str(clean_ann_file), resize=source.resize)
+                clean_ann_file=str(clean_ann_file), resize=source.resize,
+                mask_shape=mask_shape)
     with SyntheticDatasetWriter(out_dir, names, info, overwrite) as writer:
-        run_synthesis(source, sampler, _gan_insert_fn(inserter), num, writer, category_id,
-                      np.random.default_rng(seed), batch_size, progress)
+        run_synthesis(source, sampler, _gan_insert_fn(inserter, mask_shape), num, writer,
+                      category_id, np.random.default_rng(seed), batch_size, progress)
     return Path(out_dir)

@@ -9,7 +9,9 @@ import numpy as np
 from mmdgan.fileio import load_coco, read_image
 from mmdgan.registry import TASK_UTILS
 
-REGIONS = ('otsu', 'otsu_largest', 'full', 'mask')
+from .regions import breast_region, largest_component, otsu_region
+
+REGIONS = ('otsu', 'otsu_largest', 'breast', 'full', 'mask')
 
 
 def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
@@ -36,30 +38,6 @@ def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
     return np.asarray(rel, np.float64)
 
 
-def otsu_region(img: np.ndarray) -> np.ndarray:
-    """Foreground (tissue) of a radiograph: pixels above the Otsu threshold."""
-    gray = img if img.ndim == 2 else cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2GRAY)
-    if gray.dtype != np.uint8:
-        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    _, fg = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return fg.astype(bool)
-
-
-def largest_component(region: np.ndarray) -> np.ndarray:
-    """The largest 8-connected component of a boolean region.
-
-    On films the Otsu foreground also holds the burnt-in labels and markers
-    ("R MLO", rulers); they are small islands apart from the body, and a lesion
-    inserted on them teaches the detector lesions where none can be.
-    """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8),
-                                                               connectivity=8)
-    if count <= 1:
-        return region.astype(bool)
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    return labels == largest
-
-
 @TASK_UTILS.register_module()
 class BoxPriorSampler:
     """Sample non-overlapping insertion boxes inside a plausibility region.
@@ -74,6 +52,8 @@ class BoxPriorSampler:
         num_boxes: Boxes per image: an int or an inclusive ``(min, max)``.
         region: ``'otsu'`` (foreground of the clean image), ``'otsu_largest'``
             (its largest connected component: the body without film labels),
+            ``'breast'`` (mammograms: the breast without labels and pectoral
+            muscle, :func:`mmdgan.datasets.regions.breast_region`),
             ``'full'`` (whole image) or ``'mask'`` (a mask given to
             :meth:`sample`, or read by :meth:`load_mask` from ``mask_dir``).
         mask_dir: Folder of per-image masks named like the images.
@@ -138,6 +118,8 @@ class BoxPriorSampler:
             return np.ones((h, w), bool)
         if self.region == 'otsu_largest':
             return largest_component(otsu_region(img))
+        if self.region == 'breast':
+            return breast_region(img)
         return otsu_region(img)
 
     def _draw_size(self, rng: np.random.Generator, w: int, h: int) -> Tuple[float, float]:

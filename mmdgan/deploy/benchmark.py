@@ -3,9 +3,8 @@
 Timing follows mmdet's ``benchmark.py``: warm-up iterations, then timed
 iterations, reported by their median (robust on a machine shared with other
 jobs). Backends are timed interleaved, one call each per iteration, and the
-ratios (speed-up over ORT fp32, fraction of the CPU peak) are medians of the
-per-iteration ratios: a load change on a shared machine then hits both sides
-of a ratio alike.
+speed-up over ORT fp32 is the median of the per-iteration ratios: a load
+change on a shared machine then hits both sides of the ratio alike.
 
 Peak memory is the rise of the process's resident-set high-water mark
 (``VmHWM`` in ``/proc/self/status``), reset before each backend is built by
@@ -21,20 +20,12 @@ and activations excluded, as fvcore and mmcv's counters do), from the ONNX
 graph: each Conv's output size is read from one run of the fp32 model with
 the Conv outputs exposed, times ``C_in/groups * kH * kW`` from its weight.
 
-The CPU's fp32 peak (``peak_gflops``) is measured, not taken from a data
-sheet: the median rate of a large square ``torch.matmul`` (MKL/oneDNN sgemm,
-2 n^3 FLOPs) on the same threads. That is the attainable dense-fp32 roof of
-these cores under the current load, which is what a conv network competes
-with. With ``peak_gflops`` one sgemm is timed in every iteration beside the
-backends, so the fraction of peak is taken under the same load; a one-thread
-sgemm times the thread count is reported beside it as the unloaded roof
-(``cpu_peak_gflops_ideal``): on an oversubscribed machine a multi-threaded
-sgemm suffers more from busy cores than a conv network does, and the
-concurrent fraction can then exceed 100 %.
+The CPU's fp32 peak (``peak_gflops``) is a roof the backends cannot exceed:
+the larger of the cores' FMA peak from ``/proc/cpuinfo`` and the best
+single-thread sgemm times the thread count (:mod:`mmdgan.deploy.cpu_peak`);
+the report names the one used.
 """
-import ctypes
 import os
-import re
 import statistics
 import tempfile
 import time
@@ -47,19 +38,20 @@ import onnx
 import torch
 from onnx import TensorProto, helper
 
+from mmdgan.structures import mask_shape_from_config
 from mmdgan.utils import load_config
+from mmdgan.utils.peak_memory import PeakRss
 
+from .cpu_peak import cpu_peak
 from .export import export_generator
 from .inputs import box_masks, synthetic_images
-from .metadata import INPUT_NAMES, read_metadata
+from .metadata import INPUT_NAMES, mask_shape_of, read_metadata
 from .onnx_io import load_onnx
 from .ort_inserter import OrtInserter
 from .quantize import edited_region, psnr, quantize_model
 from .session import cuda_usable, make_session
 
 BACKENDS = ('torch', 'ort-fp32', 'ort-int8', 'ort-fp16')
-#: Side of the square sgemm that measures the CPU's fp32 peak.
-SGEMM_SIZE = 2048
 
 
 @dataclass
@@ -76,42 +68,6 @@ class BackendResult:
     speedup_vs_ort_fp32: Optional[float] = None
     fraction_of_peak: Optional[float] = None
     samples: List[float] = field(default_factory=list)
-
-
-def _proc_status_kib(key: str) -> int:
-    match = re.search(rf'^{key}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M)
-    if match is None:
-        raise RuntimeError(f'/proc/self/status has no {key}')
-    return int(match.group(1))
-
-
-class PeakRss:
-    """Rise of the resident-set high-water mark over a block, in MiB.
-
-    ``value`` stays ``None`` where the peak cannot be reset (not Linux, or
-    ``/proc/self/clear_refs`` not writable): an old peak would be meaningless.
-    """
-
-    def __init__(self) -> None:
-        self.value: Optional[float] = None
-
-    def __enter__(self) -> 'PeakRss':
-        try:
-            # Hand freed heap back to the OS first: memory retained by malloc
-            # would be reused without raising the RSS, hiding the backend's need.
-            ctypes.CDLL('libc.so.6').malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
-        try:
-            Path('/proc/self/clear_refs').write_text('5')
-            self._base = _proc_status_kib('VmRSS')
-        except OSError:
-            self._base = None
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._base is not None:
-            self.value = (_proc_status_kib('VmHWM') - self._base) / 1024
 
 
 def time_calls(fn: Callable[[], object], warmup: int, repeats: int) -> List[float]:
@@ -150,25 +106,6 @@ def conv_macs(model: onnx.ModelProto, images: np.ndarray, masks: np.ndarray) -> 
     return total
 
 
-def _sgemm_runner(threads: int, n: int) -> Callable[[], object]:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-
-    def run() -> torch.Tensor:
-        torch.set_num_threads(threads)
-        return torch.matmul(a, b)
-    return run
-
-
-def cpu_peak_gflops(threads: int, n: int = 2048, repeats: int = 10) -> float:
-    """Attainable fp32 GFLOP/s: median rate of an ``n x n`` sgemm (2 n^3 FLOPs)."""
-    previous = torch.get_num_threads()
-    try:
-        samples = time_calls(_sgemm_runner(threads, n), warmup=2, repeats=repeats)
-    finally:
-        torch.set_num_threads(previous)
-    return 2 * n**3 / statistics.median(samples) / 1e9
-
-
 def _torch_runner(generator: torch.nn.Module, images: np.ndarray, masks: np.ndarray,
                   threads: int) -> Callable[[], object]:
     img, mask = torch.from_numpy(images), torch.from_numpy(masks)
@@ -204,8 +141,8 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             ort-fp32, ort-int8, and ort-fp16 where CUDA is usable.
         threads: Threads for torch and ORT (default: the CPUs this process may
             use).
-        peak_gflops: Also measure the CPU's attainable fp32 peak (a 2048^2
-            sgemm timed in every iteration).
+        peak_gflops: Also report the fraction of the CPU's fp32 roof
+            (:func:`mmdgan.deploy.cpu_peak.cpu_peak`).
         which, exporter: Generator and exporter when exporting a config.
         calib_data: Calibration images for int8 (default: synthetic).
         num_calib: Calibration images for int8.
@@ -245,12 +182,13 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             generator = load_generator(cfg, checkpoint, which=which)
             fp32_path = folder / f'{which}_fp32.onnx'
             export_generator(generator, fp32_path, which=which, exporter=exporter,
-                             real_size=size)
+                             real_size=size, mask_shape=mask_shape_from_config(cfg))
         fp32 = load_onnx(fp32_path)
-        channels = int(read_metadata(fp32, str(fp32_path))['image_channels'])
+        meta = read_metadata(fp32, str(fp32_path))
+        channels = int(meta['image_channels'])
         rng = np.random.default_rng(0)
         images = synthetic_images(rng, batch, channels, size, size)
-        masks = box_masks(rng, batch, size, size)
+        masks = box_masks(rng, batch, size, size, shape=mask_shape_of(meta, str(fp32_path)))
         gflop_per_img = 2 * conv_macs(fp32, images[:1], masks[:1]) / 1e9
 
         paths = {'ort-fp32': fp32_path}
@@ -280,22 +218,12 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             if name == 'ort-fp32':
                 reference = output
             quality[name] = output
-        names = list(backends)
-        per_core = None
-        if peak_gflops:
-            # One thread rarely waits on a busy sibling core: times the thread
-            # count, it is the roof of these cores when nobody else runs.
-            per_core = cpu_peak_gflops(1, SGEMM_SIZE, repeats=5)
-            runners['sgemm'] = _sgemm_runner(threads, SGEMM_SIZE)
-            time_calls(runners['sgemm'], 2, 0)
-            names.append('sgemm')
-        samples: Dict[str, List[float]] = {name: [] for name in names}
+        samples: Dict[str, List[float]] = {name: [] for name in backends}
         for _ in range(repeats):
-            for name in names:
+            for name in backends:
                 samples[name] += time_calls(runners[name], 0, 1)
 
-        sgemm_rates = ([2 * SGEMM_SIZE**3 / t / 1e9 for t in samples['sgemm']]
-                       if peak_gflops else None)
+        roof = cpu_peak(threads) if peak_gflops else None
         results = []
         for name in backends:
             median = statistics.median(samples[name])
@@ -306,19 +234,19 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             speedup = (statistics.median(f / t for f, t in zip(samples['ort-fp32'],
                                                                 samples[name]))
                        if 'ort-fp32' in samples else None)
-            fraction = (statistics.median(gflop_per_img * batch / t / peak for t, peak in
-                                          zip(samples[name], sgemm_rates))
-                        if sgemm_rates else None)
+            fraction = gflop_per_img * batch / median / roof.gflops if roof else None
             results.append(BackendResult(
                 name, memory[name][1], median * 1e3, median * 1e3 / batch, batch / median,
                 gflop_per_img * batch / median, memory[name][0], value, speedup, fraction,
                 [s * 1e3 for s in samples[name]]))
-        peak_value = statistics.median(sgemm_rates) if sgemm_rates else None
     return dict(model=model_or_config, size=size, batch=batch, channels=channels,
                 threads=threads, warmup=warmup, repeats=repeats,
                 optimization=optimization, gflop_per_img=gflop_per_img,
-                cpu_peak_gflops=peak_value,
-                cpu_peak_gflops_ideal=per_core * threads if per_core else None,
+                cpu_peak_gflops=roof.gflops if roof else None,
+                cpu_peak_yardstick=roof.yardstick if roof else None,
+                cpu_peak_description=roof.description if roof else None,
+                cpu_fma_peak_gflops=roof.fma_gflops if roof else None,
+                cpu_sgemm_peak_gflops=roof.sgemm_gflops if roof else None,
                 results=[asdict(r) for r in results])
 
 
@@ -327,10 +255,11 @@ def format_report(report: Dict[str, object]) -> str:
     peak = report['cpu_peak_gflops']
     lines = [f"{report['model']}: {report['batch']}x{report['channels']}x{report['size']}x"
              f"{report['size']}, {report['threads']} threads, "
-             f"{report['gflop_per_img']:.1f} GFLOP/img (conv, 2/MAC)"
-             + (f', CPU fp32 sgemm peak {peak:.0f} GFLOP/s (median, concurrent), '
-                f"{report['cpu_peak_gflops_ideal']:.0f} (1-thread x threads)" if peak else ''),
-             '%peak and x fp32 are medians of per-iteration ratios (interleaved timing)',
+             f"{report['gflop_per_img']:.1f} GFLOP/img (conv, 2/MAC)",
+             (f"%peak: of the CPU fp32 roof {peak:.0f} GFLOP/s, yardstick "
+              f"{report['cpu_peak_yardstick']}: {report['cpu_peak_description']}"
+              if peak else '%peak: not measured (--peak-gflops)'),
+             'x fp32 is the median of per-iteration ratios (interleaved timing)',
              f"{'backend':<10}{'provider':<22}{'ms/img':>9}{'img/s':>8}{'GFLOP/s':>9}"
              f"{'%peak':>7}{'peakRSS MiB':>13}{'PSNR dB':>9}{'x fp32':>8}"]
     for r in report['results']:
@@ -341,4 +270,8 @@ def format_report(report: Dict[str, object]) -> str:
         lines.append(f"{r['backend']:<10}{r['provider']:<22}{r['ms_per_img']:>9.1f}"
                      f"{r['img_per_s']:>8.2f}{r['gflop_per_s']:>9.1f}{frac:>7}{mem:>13}"
                      f"{quality:>9}{ratio:>8}")
+    above = [r['backend'] for r in report['results'] if (r['fraction_of_peak'] or 0) > 1]
+    if above:
+        lines.append(f"warning: {', '.join(above)} ran above the roof: the "
+                     f"{report['cpu_peak_yardstick']} yardstick underestimates these cores")
     return '\n'.join(lines)

@@ -21,6 +21,8 @@ import onnx
 import torch
 from mmengine.config import Config
 
+from mmdgan.structures import mask_shape_from_config
+
 from .float16 import convert_to_fp16
 from .inputs import box_masks, real_or_synthetic
 from .metadata import INPUT_NAMES, OUTPUT_NAME, generator_metadata, write_metadata
@@ -136,7 +138,7 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
                      which: str = 'inserter', exporter: str = 'dynamo',
                      opset: int = DEFAULT_OPSET, fp16: bool = False, atol: float = 1e-4,
                      min_psnr: float = 30.0, real_size: Optional[int] = None,
-                     source: str = '') -> ExportReport:
+                     source: str = '', mask_shape: str = 'box') -> ExportReport:
     """Export, check and atomically write a generator.
 
     The fp32 graph must match PyTorch within ``atol`` on every parity case;
@@ -154,10 +156,12 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
         min_psnr: PSNR gate of the fp16 graph in dB.
         real_size: Resize the real-looking parity images to this side.
         source: Checkpoint name recorded in the metadata.
+        mask_shape: The masks the generator was trained on (``'box'`` or
+            ``'ellipse'``), recorded so that ORT synthesis draws the same.
     """
     generator = generator.eval().float().cpu()
     model = to_onnx_proto(generator, exporter, opset)
-    meta = generator_metadata(generator, which, exporter=exporter, opset=opset,
+    meta = generator_metadata(generator, which, mask_shape, exporter=exporter, opset=opset,
                               source_checkpoint=Path(source).name if source else 'none')
     write_metadata(model, meta)
     onnx.checker.check_model(model)
@@ -170,7 +174,8 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
     if fp16:
         candidate = convert_to_fp16(model)
         write_metadata(candidate, {**meta, 'precision': 'fp16'})
-        images, masks = heldout_inputs(generator.in_channels, None, 4, 64, offset=0)
+        images, masks = heldout_inputs(generator.in_channels, None, 4, 64, offset=0,
+                                       mask_shape=mask_shape)
         report.psnr = gate_candidate(model, candidate, images, masks, min_psnr, 'fp16')[0]
         report.precision, model = 'fp16', candidate
     save_onnx_atomic(model, out)
@@ -197,5 +202,7 @@ def export_onnx(config: Union[str, Config], checkpoint: Optional[str], out: Unio
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     if not isinstance(config, Config) and not Path(config).is_file():
         raise FileNotFoundError(f'config not found: {config}')
-    generator = load_generator(config, checkpoint, which=which, device='cpu')
-    return export_generator(generator, out, which=which, source=checkpoint or '', **kwargs)
+    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    generator = load_generator(cfg, checkpoint, which=which, device='cpu')
+    return export_generator(generator, out, which=which, source=checkpoint or '',
+                            mask_shape=mask_shape_from_config(cfg), **kwargs)

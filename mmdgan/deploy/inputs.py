@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from mmdgan.fileio import load_coco, read_image
+from mmdgan.structures import rasterize_boxes
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.pgm', '.tif', '.tiff')
 #: Default demo dataset of the repository (made by tools/make_demo_data.py).
@@ -14,26 +15,30 @@ DEMO_ROOT = Path(__file__).resolve().parents[2] / 'data' / 'demo'
 
 def box_masks(rng: np.random.Generator, batch: int, height: int, width: int,
               num_boxes: Tuple[int, int] = (1, 3), min_frac: float = 0.08,
-              max_frac: float = 0.3) -> np.ndarray:
-    """Random axis-aligned box masks, like the insertion boxes of synthesis.
+              max_frac: float = 0.3, shape: str = 'box') -> np.ndarray:
+    """Random masks of axis-aligned boxes, like the insertion boxes of synthesis.
 
     Args:
         rng: Random generator.
         batch, height, width: Output size.
         num_boxes: Inclusive range of boxes per image.
         min_frac, max_frac: Box side as a fraction of the image side.
+        shape: ``'box'`` or ``'ellipse'``, drawn as training and synthesis
+            draw them (:func:`mmdgan.structures.rasterize_boxes`).
 
     Returns:
         float32 ``(batch, 1, height, width)``, 1 inside the boxes.
     """
     masks = np.zeros((batch, 1, height, width), np.float32)
     for mask in masks:
+        boxes = []
         for _ in range(rng.integers(num_boxes[0], num_boxes[1] + 1)):
             box_h = max(1, int(height * rng.uniform(min_frac, max_frac)))
             box_w = max(1, int(width * rng.uniform(min_frac, max_frac)))
             top = rng.integers(0, height - box_h + 1)
             left = rng.integers(0, width - box_w + 1)
-            mask[0, top:top + box_h, left:left + box_w] = 1
+            boxes.append((left, top, left + box_w, top + box_h))
+        mask[0] = rasterize_boxes(boxes, height, width, shape)
     return masks
 
 

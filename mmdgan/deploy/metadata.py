@@ -8,6 +8,7 @@ from typing import Dict, Mapping
 
 import onnx
 
+from mmdgan.structures import check_mask_shape
 from mmdgan.version import __version__
 
 #: Every key is stored with this prefix, so foreign metadata is left alone.
@@ -27,13 +28,16 @@ def channel_order(channels: int) -> str:
     return 'gray' if channels == 1 else ('bgr' if channels == 3 else f'{channels}-channel')
 
 
-def generator_metadata(generator, which: str, **extra: object) -> Dict[str, str]:
+def generator_metadata(generator, which: str, mask_shape: str = 'box',
+                       **extra: object) -> Dict[str, str]:
     """Metadata of an exported generator.
 
     Args:
         generator: A ``MaskedResnetGenerator`` (``in_channels``,
             ``size_divisor`` and ``composite`` are read from it).
         which: ``'inserter'`` or ``'remover'``.
+        mask_shape: How the training masks were drawn from boxes (``'box'`` or
+            ``'ellipse'``, :func:`mmdgan.structures.rasterize_boxes`).
         **extra: Further entries (exporter, opset, precision, ...).
 
     Returns:
@@ -46,6 +50,7 @@ def generator_metadata(generator, which: str, **extra: object) -> Dict[str, str]
         'value_range': VALUE_RANGE,
         'channel_order': channel_order(generator.in_channels),
         'mask_convention': MASK_CONVENTION,
+        'mask_shape': check_mask_shape(mask_shape),
         'size_divisor': str(getattr(generator, 'size_divisor', 1)),
         'composite': str(getattr(generator, 'composite', 'hard')),
         'precision': 'fp32',
@@ -92,3 +97,9 @@ def parse_metadata(props: Mapping[str, str], source: str) -> Dict[str, str]:
 def read_metadata(model: onnx.ModelProto, source: str = '<model>') -> Dict[str, str]:
     """mmdgan metadata of a loaded model (see :func:`parse_metadata`)."""
     return parse_metadata({p.key: p.value for p in model.metadata_props}, source)
+
+
+def mask_shape_of(meta: Mapping[str, str], source: str) -> str:
+    """The ``mask_shape`` a model was exported with (``'box'`` for exports that
+    predate the key: every generator was then trained on box masks)."""
+    return check_mask_shape(meta.get('mask_shape', 'box'), f'{source}: mmdgan.mask_shape')

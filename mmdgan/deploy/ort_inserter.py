@@ -6,7 +6,7 @@ import numpy as np
 
 from mmdgan.synthesis.inserter import check_inputs
 
-from .metadata import INPUT_NAMES, OUTPUT_NAME, parse_metadata
+from .metadata import INPUT_NAMES, OUTPUT_NAME, mask_shape_of, parse_metadata
 from .session import CUDA, make_session
 
 #: ORT tensor type strings -> numpy dtypes the graph inputs may have.
@@ -52,6 +52,7 @@ class OrtInserter:
         self.in_channels = int(self.metadata['image_channels'])
         self.which = self.metadata['which']
         self.precision = self.metadata['precision']
+        self.mask_shape = mask_shape_of(self.metadata, str(model_path))
         self.providers = self.session.get_providers()
         self.device = 'cuda' if self.providers[0] == CUDA else 'cpu'
         self.batch_size = batch_size

@@ -28,7 +28,7 @@ from onnxruntime.quantization import (
 
 from .float16 import convert_to_fp16
 from .inputs import box_masks, list_images, load_images, synthetic_images
-from .metadata import INPUT_NAMES, read_metadata, write_metadata
+from .metadata import INPUT_NAMES, mask_shape_of, read_metadata, write_metadata
 from .onnx_io import load_onnx, save_onnx_atomic
 from .session import make_session
 
@@ -102,8 +102,10 @@ def gate_candidate(reference: ModelLike, candidate: ModelLike, images: np.ndarra
 
 
 def heldout_inputs(channels: int, source: Optional[str], num: int, size: int,
-                   offset: int, seed: int = 1) -> Tuple[np.ndarray, np.ndarray]:
-    """Images (from ``source`` after ``offset``, or synthetic) and box masks."""
+                   offset: int, seed: int = 1,
+                   mask_shape: str = 'box') -> Tuple[np.ndarray, np.ndarray]:
+    """Images (from ``source`` after ``offset``, or synthetic) and masks of random
+    boxes drawn as ``mask_shape``."""
     rng = np.random.default_rng(seed + offset)
     if source is None:
         images = synthetic_images(rng, num, channels, size, size)
@@ -113,7 +115,7 @@ def heldout_inputs(channels: int, source: Optional[str], num: int, size: int,
             raise ValueError(f'{source}: no images left for held-out checks after the '
                              f'first {offset}; pass more images or a smaller --num-calib')
         images = load_images(files, channels, size)
-    return images, box_masks(rng, len(images), size, size)
+    return images, box_masks(rng, len(images), size, size, shape=mask_shape)
 
 
 @contextlib.contextmanager
@@ -227,12 +229,15 @@ def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: st
         raise ValueError(f'{fp32_model}: precision is {meta["precision"]}, expected an fp32 '
                          'export')
     channels = int(meta['image_channels'])
+    # Calibrate and gate on the masks the generator was trained on.
+    mask_shape = mask_shape_of(meta, str(fp32_model))
     images, masks = heldout_inputs(channels, calib_data, num_heldout, size,
-                                   offset=num_calib if calib_data else 10_000, seed=seed)
+                                   offset=num_calib if calib_data else 10_000, seed=seed,
+                                   mask_shape=mask_shape)
     extra: Dict[str, str] = {'precision': mode}
     if mode == 'int8':
         calib_images, calib_masks = heldout_inputs(channels, calib_data, num_calib, size,
-                                                   offset=0, seed=seed)
+                                                   offset=0, seed=seed, mask_shape=mask_shape)
         candidate = quantize_int8(model, calib_images, calib_masks, calibration,
                                   keep_fp32_ends)
         extra['quantization'] = (f'QDQ static, Conv only{" but first/last" * keep_fp32_ends}, '

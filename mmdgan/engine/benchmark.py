@@ -1,12 +1,14 @@
 """Cost of DetectorGAN training steps against a plain detector step.
 
 Used by ``tools/analysis_tools/benchmark_train.py``. Every measurement runs on
-the same batch, in a forked child process, so that its peak memory is its own
-(CPU: peak resident set size; CUDA: peak allocated memory).
+the same batch, in this process, from the same model, optimizer and RNG state
+(restored after each), with its own peak memory (CPU: the process's peak
+resident set during the measurement, :class:`~mmdgan.utils.peak_memory.PeakRss`;
+CUDA: peak allocated memory). No child process: a child forked after OpenMP
+threads started (any ``OMP_NUM_THREADS`` > 1) can block forever on a lock held
+by a thread that does not exist in it.
 """
 import copy
-import multiprocessing as mp
-import resource
 import time
 from typing import Callable, Dict, List, Optional
 
@@ -14,13 +16,9 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from mmdgan.utils.peak_memory import PeakRss
+
 UNROLL_MODES = ('none', 'exact', 'finite_diff')
-
-
-def _peak_memory_mib(device: torch.device) -> float:
-    if device.type == 'cuda':
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _timed(fn: Callable[[], None], iters: int, warmup: int, device: torch.device) -> dict:
@@ -29,33 +27,16 @@ def _timed(fn: Callable[[], None], iters: int, warmup: int, device: torch.device
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
-    start = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    return dict(s_per_iter=(time.perf_counter() - start) / iters,
-                peak_mib=_peak_memory_mib(device))
-
-
-def _in_child(fn: Callable[[], dict]) -> dict:
-    """Run ``fn`` in a forked process (its own peak memory) and return its result."""
-    ctx = mp.get_context('fork')
-    queue = ctx.Queue()
-
-    def target():
-        try:
-            queue.put(('ok', fn()))
-        except BaseException as exc:  # report, do not hang the parent
-            queue.put(('error', f'{type(exc).__name__}: {exc}'))
-
-    proc = ctx.Process(target=target)
-    proc.start()
-    status, result = queue.get()
-    proc.join()
-    if status != 'ok':
-        raise RuntimeError(f'benchmark child failed: {result}')
-    return result
+    with PeakRss() as rss:
+        start = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - start
+    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == 'cuda'
+            else rss.peak_mib)
+    return dict(s_per_iter=seconds / iters, peak_mib=peak)
 
 
 class TrainBenchmark:
@@ -103,6 +84,22 @@ class TrainBenchmark:
         loader_cfg.pop('persistent_workers', None)
         self.batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
 
+    def _isolated(self, fn: Callable[[], dict]) -> dict:
+        """Run one measurement, then restore the model, optimizers and RNG.
+
+        Every measurement then starts from the state the others start from,
+        as a forked child did, without a child.
+        """
+        model_state = copy.deepcopy(self.model.state_dict())
+        optim_state = copy.deepcopy(self.optim_wrapper.state_dict())
+        rng_state = torch.get_rng_state()
+        try:
+            return fn()
+        finally:
+            self.model.load_state_dict(model_state)
+            self.optim_wrapper.load_state_dict(optim_state)
+            torch.set_rng_state(rng_state)
+
     def _data(self) -> dict:
         return self.model.data_preprocessor(copy.deepcopy(self.batch), True)
 
@@ -117,7 +114,7 @@ class TrainBenchmark:
                                                         self.optim_wrapper),
                           self.iters, self.warmup, self.device)
 
-        return _in_child(run)
+        return self._isolated(run)
 
     def _real_batch(self):
         labelled = self._data()['labelled']
@@ -134,7 +131,7 @@ class TrainBenchmark:
                     self.model.detector_loss(self.model.det, inputs, samples)),
                 self.iters, self.warmup, self.device)
 
-        return _in_child(run)
+        return self._isolated(run)
 
     def detector_forward_backward(self) -> dict:
         """Time one detector forward + backward (no step), the unroll's yardstick."""
@@ -148,7 +145,7 @@ class TrainBenchmark:
 
             return _timed(step, self.iters, self.warmup, self.device)
 
-        return _in_child(run)
+        return self._isolated(run)
 
     def unroll_overhead(self, mode: str) -> dict:
         """Time the virtual step + hypergradient w.r.t. the synthetic images."""
@@ -172,7 +169,7 @@ class TrainBenchmark:
 
             return _timed(step, self.iters, self.warmup, self.device)
 
-        return _in_child(run)
+        return self._isolated(run)
 
     def run(self, modes: Optional[List[str]] = None) -> Dict[str, dict]:
         """All measurements, keyed ``train_step/<mode>``, ``detector_step``,
@@ -189,16 +186,22 @@ class TrainBenchmark:
 
 
 def format_results(results: Dict[str, dict]) -> str:
-    """A table of s/iter, peak memory and the ratios the design asks for."""
-    lines = [f'{"measurement":<24}{"s/iter":>10}{"peak MiB":>11}{"ratio":>8}  reference']
+    """A table of s/iter, peak memory and the ratios the design asks for.
+
+    ``x det step``: every measurement against the plain detector step (the
+    issue's targets for ``train_step/*``). ``x fwd+bwd``: the unroll overhead
+    against one detector forward + backward (the design's "unroll overhead").
+    """
+    def ratio(name: str, ref: str) -> str:
+        if ref not in results:
+            return '-'
+        return f'{results[name]["s_per_iter"] / results[ref]["s_per_iter"]:.2f}x'
+
+    lines = [f'{"measurement":<24}{"s/iter":>10}{"peak MiB":>11}{"x det step":>12}'
+             f'{"x fwd+bwd":>11}']
     for name, res in results.items():
-        if name.startswith('unroll/'):
-            ref = 'detector_fwd_bwd'
-        elif name == 'detector_fwd_bwd':
-            ref = None
-        else:
-            ref = 'detector_step'
-        ratio = res['s_per_iter'] / results[ref]['s_per_iter'] if ref else 1.0
-        lines.append(f'{name:<24}{res["s_per_iter"]:>10.3f}{res["peak_mib"]:>11.0f}'
-                     f'{ratio:>7.2f}x  {ref or "-"}')
+        peak = '-' if res['peak_mib'] is None else f'{res["peak_mib"]:.0f}'
+        per_fwd_bwd = ratio(name, 'detector_fwd_bwd') if name.startswith('unroll/') else ''
+        lines.append(f'{name:<24}{res["s_per_iter"]:>10.3f}{peak:>11}'
+                     f'{ratio(name, "detector_step"):>12}{per_fwd_bwd:>11}')
     return '\n'.join(lines)

@@ -14,16 +14,6 @@ InsertFn = Callable[[List[np.ndarray], List[np.ndarray]],
                     Tuple[List[np.ndarray], List[np.ndarray]]]
 
 
-def boxes_to_mask(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Rasterise xyxy boxes to a float32 ``(H, W)`` mask (1 on every pixel a box touches)."""
-    mask = np.zeros((height, width), np.float32)
-    for x1, y1, x2, y2 in np.asarray(boxes, np.float64).reshape(-1, 4):
-        c0, r0 = max(int(np.floor(x1)), 0), max(int(np.floor(y1)), 0)
-        c1, r1 = min(int(np.ceil(x2)), width), min(int(np.ceil(y2)), height)
-        mask[r0:r1, c0:c1] = 1.0
-    return mask
-
-
 def run_synthesis(source: CleanImageSource, sampler, insert: InsertFn, num: int,
                   writer: SyntheticDatasetWriter, category_id: int,
                   rng: np.random.Generator, batch_size: int = 8,

@@ -105,8 +105,9 @@ def test_bad_backend_and_missing_onnx(gan_cfg, demo_data, tmp_path):
 
 
 def test_masks_cover_boxes():
-    mask = synth_mod.boxes_to_mask(np.array([[1.5, 2.0, 4.2, 5.0]]), 8, 8)
-    assert mask[2:5, 1:5].all() and mask.sum() == 12
+    # The training rule (pixel centres in the box), not every pixel the box touches.
+    mask = synth_mod.rasterize_boxes(np.array([[1.5, 2.0, 4.2, 5.0]]), 8, 8)
+    assert mask[2:5, 1:4].all() and mask.sum() == 9
 
 
 def test_temp_folder_of_a_killed_run_is_removed_by_the_next(gan_cfg, demo_data, tmp_path):

@@ -6,7 +6,8 @@ import pytest
 import torch
 from deploy_helpers import TINY_CONFIG, load_cli
 
-from mmdgan.deploy.benchmark import PeakRss, benchmark, conv_macs, cpu_peak_gflops
+from mmdgan.deploy.benchmark import PeakRss, benchmark, conv_macs
+from mmdgan.deploy.cpu_peak import cpu_peak, fma_peak_gflops
 
 
 def test_conv_macs_match_torch_hooks(tiny_export, tiny_generator, inputs):
@@ -49,15 +50,39 @@ def test_benchmark_tiny(tmp_path, capsys):
     assert by_name['ort-fp32']['speedup_vs_ort_fp32'] == 1.0
     assert by_name['torch']['psnr_vs_fp32'] > 60  # eager and ORT fp32 agree
     assert report['gflop_per_img'] > 0 and report['cpu_peak_gflops'] > 0
+    assert report['cpu_peak_yardstick'] in ('fma', 'sgemm')
     assert (tmp_path / 'inserter_int8.onnx').is_file()
 
     main = load_cli('benchmark').main
     assert main([str(tmp_path / 'inserter_fp32.onnx'), '--size', '32', '--warmup', '0',
                  '--repeats', '1', '--backends', 'ort-fp32', '--threads', '1']) == 0
-    assert 'ort-fp32' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert 'ort-fp32' in out and '%peak: not measured' in out
     assert main([str(tmp_path / 'inserter_fp32.onnx'), '--backends', 'torch']) == 1
     assert 'backend torch needs a DetectorGAN config' in capsys.readouterr().err
 
 
-def test_cpu_peak_is_positive():
-    assert cpu_peak_gflops(threads=1, n=128, repeats=2) > 0
+CPUINFO = """processor\t: 0
+flags\t\t: fpu sse2 avx fma avx2 {extra}
+cpu MHz\t\t: 2299.998
+processor\t: 1
+flags\t\t: fpu sse2 avx fma avx2 {extra}
+cpu MHz\t\t: 2400.000
+"""
+
+
+def test_fma_peak_from_the_cpu_description():
+    gflops, text = fma_peak_gflops(2, CPUINFO.format(extra='avx512f avx512bw'), max_khz=None)
+    # 16 lanes x 2 FLOP/FMA x 2 units x 2.4 GHz (the fastest core) x 2 threads.
+    assert abs(gflops - 16 * 2 * 2 * 2.4 * 2) < 1e-6 and 'avx512f' in text
+    gflops, text = fma_peak_gflops(1, CPUINFO.format(extra=''), max_khz=3.5e6)
+    assert abs(gflops - 8 * 2 * 2 * 3.5) < 1e-6 and 'cpuinfo_max_freq' in text
+    assert fma_peak_gflops(1, 'flags\t: fpu sse2 avx\ncpu MHz\t: 2000\n') is None
+
+
+def test_cpu_peak_is_the_larger_estimate():
+    peak = cpu_peak(threads=2, n=128, repeats=2)
+    assert peak.sgemm_gflops > 0
+    assert peak.gflops == max(peak.sgemm_gflops, peak.fma_gflops or 0)
+    assert peak.yardstick == ('fma' if peak.gflops == peak.fma_gflops else 'sgemm')
+    assert 'single-thread 128^2 sgemm x 2 threads' in peak.description

@@ -68,3 +68,25 @@ def test_a_remover_export_is_refused(tiny_generator, demo_data, tmp_path):
         synthesize(cfg, None, str(demo_data / 'clean_train.json'), 2, str(tmp_path / 'syn'),
                    backend='onnxruntime', onnx_model=str(rgb), progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['remover.onnx', 'rgb.onnx']
+
+
+def test_ort_synthesis_draws_the_exported_mask_shape(demo_data, tmp_path):
+    from mmdgan.deploy import OrtInserter
+
+    cfg = Config.fromfile(str(GAN_CONFIG))
+    cfg.train_dataloader.dataset.data_root = str(demo_data)
+    cfg.model.data_preprocessor.mask_shape = 'ellipse'
+    onnx_path = tmp_path / 'inserter.onnx'
+    export_onnx(cfg, None, onnx_path)
+    assert OrtInserter(onnx_path).mask_shape == 'ellipse'
+    clean = str(demo_data / 'clean_train.json')
+    synthesize(cfg, None, clean, num=1, out_dir=str(tmp_path / 'ort'), backend='onnxruntime',
+               onnx_model=str(onnx_path), progress=False)
+    info = json.loads((tmp_path / 'ort' / 'train.json').read_text())['info']
+    assert info['mask_shape'] == 'ellipse'
+    # A config that trains on box masks cannot use an inserter exported for ellipses.
+    cfg.model.data_preprocessor.mask_shape = 'box'
+    with pytest.raises(ValueError, match="exported for mask_shape='ellipse'.*'box'"):
+        synthesize(cfg, None, clean, num=1, out_dir=str(tmp_path / 'mixed'),
+                   backend='onnxruntime', onnx_model=str(onnx_path), progress=False)
+    assert not (tmp_path / 'mixed').exists()

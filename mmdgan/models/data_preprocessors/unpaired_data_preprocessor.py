@@ -1,45 +1,15 @@
 """Batch the clean and labelled branches of ``UnpairedDetDataset`` for the GAN."""
 import math
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
 
 from mmdgan.registry import MODELS
+from mmdgan.structures import boxes_to_masks, check_mask_shape
 
 BRANCHES = ('clean', 'labelled')
-
-
-def boxes_to_masks(boxes: Sequence[torch.Tensor], shape: Tuple[int, int]) -> torch.Tensor:
-    """Rasterise xyxy boxes to float masks ``(B, 1, H, W)``.
-
-    A pixel is inside when its centre is inside the box (pixel ``j`` spans
-    ``[j, j + 1)``); a box thinner than one pixel still covers the pixel
-    holding its centre, so no box is lost.
-
-    Args:
-        boxes: Per image, a ``(K, 4)`` tensor or mmdet ``BaseBoxes`` (K may be 0).
-        shape: ``(H, W)`` of the masks.
-    """
-    h, w = shape
-    masks = torch.zeros(len(boxes), 1, h, w)
-    for i, img_boxes in enumerate(boxes):
-        img_boxes = getattr(img_boxes, 'tensor', img_boxes)  # mmdet HorizontalBoxes
-        for x1, y1, x2, y2 in img_boxes.detach().cpu().tolist():
-            c0, c1 = _pixel_span(x1, x2, w)
-            r0, r1 = _pixel_span(y1, y2, h)
-            masks[i, 0, r0:r1, c0:c1] = 1
-    return masks
-
-
-def _pixel_span(lo: float, hi: float, size: int) -> Tuple[int, int]:
-    """Pixels whose centre lies in ``[lo, hi)``, at least the one holding the box centre."""
-    start, stop = math.ceil(lo - 0.5), math.ceil(hi - 0.5)
-    if stop <= start:
-        start = math.floor((lo + hi) / 2)
-        stop = start + 1
-    return min(max(start, 0), size), min(max(stop, 0), size)
 
 
 @MODELS.register_module()
@@ -50,15 +20,19 @@ class UnpairedDataPreprocessor(BaseDataPreprocessor):
         pad_size_divisor: Pad each batch so that H and W are multiples of it.
         pad_value: Pad value in uint8 grey levels (0 = black, i.e. -1 in GAN range).
         non_blocking: Copy to the device without blocking.
+        mask_shape: ``'box'`` or ``'ellipse'`` (inscribed in the box): how
+            boxes become masks (:func:`mmdgan.structures.rasterize_boxes`;
+            synthesis reads this setting from the same config).
     """
 
     def __init__(self, pad_size_divisor: int = 1, pad_value: float = 0.0,
-                 non_blocking: bool = False) -> None:
+                 non_blocking: bool = False, mask_shape: str = 'box') -> None:
         super().__init__(non_blocking=non_blocking)
         if pad_size_divisor < 1:
             raise ValueError(f'pad_size_divisor must be >= 1, got {pad_size_divisor}')
         self.pad_size_divisor = pad_size_divisor
         self.pad_value = pad_value
+        self.mask_shape = check_mask_shape(mask_shape, 'UnpairedDataPreprocessor.mask_shape')
 
     def _branch(self, inputs: List[torch.Tensor], data_samples: list) -> dict:
         if not inputs:
@@ -78,7 +52,8 @@ class UnpairedDataPreprocessor(BaseDataPreprocessor):
                 batch_input_shape=(h, w),
                 pad_shape=(math.ceil(img.shape[1] / div) * div,
                            math.ceil(img.shape[2] / div) * div)))
-        masks = boxes_to_masks([s.gt_instances.bboxes for s in data_samples], (h, w))
+        masks = boxes_to_masks([s.gt_instances.bboxes for s in data_samples], (h, w),
+                               self.mask_shape)
         return dict(inputs=batch / 127.5 - 1.0, masks=masks, data_samples=data_samples)
 
     def forward(self, data: Union[dict, list], training: bool = False) -> Dict[str, dict]:

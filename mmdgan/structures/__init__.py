@@ -1,0 +1,11 @@
+"""Data structures shared by training, synthesis and deployment."""
+from .box_masks import (
+    MASK_SHAPES,
+    boxes_to_masks,
+    check_mask_shape,
+    mask_shape_from_config,
+    rasterize_boxes,
+)
+
+__all__ = ['MASK_SHAPES', 'boxes_to_masks', 'check_mask_shape', 'mask_shape_from_config',
+           'rasterize_boxes']
