@@ -49,7 +49,8 @@ from mmengine.config import Config
 from onnx import TensorProto, helper
 
 from .export import export_generator
-from .inputs import box_masks, synthetic_images
+from .inputs import boxes_to_masks, random_boxes, synthetic_images
+from .local_crop import LOCAL_CROP
 from .metadata import INPUT_NAMES, read_metadata
 from .onnx_io import load_onnx
 from .ort_inserter import OrtInserter
@@ -169,13 +170,14 @@ def cpu_peak_gflops(threads: int, n: int = 2048, repeats: int = 10) -> float:
 
 
 def _torch_runner(generator: torch.nn.Module, images: np.ndarray, masks: np.ndarray,
-                  threads: int) -> Callable[[], object]:
-    img, mask = torch.from_numpy(images), torch.from_numpy(masks)
+                  boxes: List[np.ndarray], threads: int) -> Callable[[], object]:
+    from mmdgan.apis.inserter import TorchInserter
+    inserter = TorchInserter(generator)
 
-    def run() -> torch.Tensor:
+    def run() -> np.ndarray:
         torch.set_num_threads(threads)
         with torch.inference_mode():
-            return generator(img, mask)
+            return inserter(images, masks, boxes)
     return run
 
 
@@ -246,11 +248,19 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
             export_generator(generator, fp32_path, which=which, exporter=exporter,
                              real_size=size)
         fp32 = load_onnx(fp32_path)
-        channels = int(read_metadata(fp32, str(fp32_path))['image_channels'])
+        meta = read_metadata(fp32, str(fp32_path))
+        channels = int(meta['image_channels'])
         rng = np.random.default_rng(0)
         images = synthetic_images(rng, batch, channels, size, size)
-        masks = box_masks(rng, batch, size, size)
-        gflop_per_img = 2 * conv_macs(fp32, images[:1], masks[:1]) / 1e9
+        boxes = random_boxes(rng, batch, size, size)
+        masks = boxes_to_masks(boxes, size, size)
+        if meta.get('mode') == LOCAL_CROP:
+            # The network runs once per box, on a crop_size window.
+            crop = int(meta['crop_size'])
+            per_box = conv_macs(fp32, images[:1, :, :crop, :crop], masks[:1, :, :crop, :crop])
+            gflop_per_img = 2 * per_box * len(boxes[0]) / 1e9
+        else:
+            gflop_per_img = 2 * conv_macs(fp32, images[:1], masks[:1]) / 1e9
 
         paths = {'ort-fp32': fp32_path}
         for mode in ('int8', 'fp16'):
@@ -265,13 +275,13 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
         for name in backends:
             with PeakRss() as peak:
                 if name == 'torch':
-                    runners[name] = _torch_runner(generator, images, masks, threads)
+                    runners[name] = _torch_runner(generator, images, masks, boxes, threads)
                     provider = 'torch-cpu'
                 else:
                     inserter = OrtInserter(paths[name], providers=providers,
                                            intra_op_num_threads=threads,
                                            optimization=optimization)
-                    runners[name] = lambda ins=inserter: ins(images, masks)
+                    runners[name] = lambda ins=inserter: ins(images, masks, boxes)
                     provider = inserter.providers[0]
                 output = np.asarray(runners[name]())
                 time_calls(runners[name], warmup, 0)

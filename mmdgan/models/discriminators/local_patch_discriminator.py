@@ -2,6 +2,7 @@
 from typing import Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from mmdgan.models.layers.roi_crop import crop_and_resize
@@ -71,15 +72,25 @@ class LocalPatchDiscriminator(BaseModule):
         return crops
 
     def forward(self, img: torch.Tensor,
-                boxes: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
-        """Score the box regions.
+                boxes: Union[None, torch.Tensor, Sequence[torch.Tensor]] = None) -> torch.Tensor:
+        """Score the box regions, or crops made elsewhere.
 
         Args:
-            img: ``(B, C, H, W)`` images.
+            img: ``(B, C, H, W)`` images, or with ``boxes=None`` ``(N, C, h,
+                w)`` crops already cut (e.g. ``LocalCropInserter`` windows or
+                pooled fakes), resized here to ``crop_size`` if need be.
             boxes: Per-image ``(K_i, 4)`` xyxy pixel boxes, or ``(N, 5)`` RoIs
                 ``(batch_index, x1, y1, x2, y2)``.
 
         Returns:
             ``(N, 1, h, w)`` patch logits, one map per box.
         """
-        return self.patch(self.crop(img, boxes))
+        if boxes is not None:
+            return self.patch(self.crop(img, boxes))
+        if img.dim() != 4 or img.shape[1] != self.in_channels or len(img) == 0:
+            raise ValueError(f'LocalPatchDiscriminator: crops must be (N>0, {self.in_channels}, '
+                             f'h, w), got {tuple(img.shape)}')
+        if img.shape[-2:] != (self.crop_size, self.crop_size):
+            img = F.interpolate(img, size=(self.crop_size, self.crop_size), mode='bilinear',
+                                align_corners=False, antialias=self.crop_size < img.shape[-1])
+        return self.patch(img)
