@@ -41,8 +41,9 @@ def load_generator(config: Union[str, Config],
     if key not in cfg.model:
         raise KeyError(f'config has no model.{key}: not a DetectorGAN config')
     from mmdgan.utils import mmdgan_scope
+    from mmdgan.models.generators import with_local_crop
     with mmdgan_scope():
-        generator = MODELS.build(cfg.model[key])
+        generator = MODELS.build(with_local_crop(cfg.model[key], cfg.model.get('local_crop')))
     if checkpoint is not None:
         # A DetectorGAN checkpoint holds every module: keep this generator's
         # keys only, then load strictly (a missing key is still an error).

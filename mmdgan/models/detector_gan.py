@@ -97,10 +97,10 @@ class DetectorGAN(BaseModel):
     unroll is on, ``L_det^syn`` is read off the unroll's own first synthetic
     forward and backward instead of a forward of its own.
 
-    With a generator that takes boxes (``LocalCropInserter``), G_X and G_Y
-    work on context windows around the boxes and the local discriminator
-    judges those same windows; the global discriminators and the detector
-    still see whole images.
+    With ``local_crop`` set (or a generator that takes boxes, such as
+    ``LocalCropInserter``), G_X and G_Y work on context windows around the
+    boxes and the local discriminator judges those same windows; the global
+    discriminators and the detector still see whole images.
 
     Args:
         generator_x: Config of the inserter G_X.
@@ -126,6 +126,9 @@ class DetectorGAN(BaseModel):
             real images).
         syn_ratio: Share of synthetic images in the detector's batch, in
             ``[0, 1)``; ``0.5`` adds one synthetic image per real one.
+        local_crop: ``None`` (full-image generators) or the settings of the
+            ``LocalCropInserter`` both generators are wrapped in, e.g.
+            ``dict(crop_size=64, context=3.0, min_window=16)``.
         pool_size: Fakes kept per discriminator in an :class:`ImagePool`
             (global fakes of both domains and local fake crops), from which
             the discriminators are updated; 0 uses the current batch only.
@@ -148,6 +151,7 @@ class DetectorGAN(BaseModel):
                  disc_steps: int = 1,
                  det_warmup_iters: int = 0,
                  syn_ratio: float = 0.5,
+                 local_crop: Optional[dict] = None,
                  pool_size: int = 0,
                  target_label: int = 0,
                  data_preprocessor: Optional[dict] = dict(type='UnpairedDataPreprocessor'),
@@ -166,8 +170,9 @@ class DetectorGAN(BaseModel):
         self.syn_ratio = float(syn_ratio)
         self.target_label = int(target_label)
 
-        self.generator_x = MODELS.build(generator_x)
-        self.generator_y = MODELS.build(generator_y)
+        from mmdgan.models.generators import with_local_crop
+        self.generator_x = MODELS.build(with_local_crop(generator_x, local_crop))
+        self.generator_y = MODELS.build(with_local_crop(generator_y, local_crop))
         self.disc_global_x = MODELS.build(disc_global_x)
         self.disc_global_y = MODELS.build(disc_global_y)
         self.disc_local_x = MODELS.build(disc_local_x)

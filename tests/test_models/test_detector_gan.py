@@ -268,6 +268,17 @@ def test_faster_rcnn_in_the_loop(cfg, mode):
         assert _changed(name, model, before), name
 
 
+def test_local_crop_switch_is_checked(cfg):
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pop('type')
+    model_cfg.generator_x = dict(type='LocalCropInserter', generator=model_cfg.generator_x)
+    with pytest.raises(ValueError, match='one or the other'):
+        DetectorGAN(**model_cfg, local_crop=dict(crop_size=16))
+    model_cfg.generator_x = model_cfg.generator_y
+    with pytest.raises(ValueError, match='LocalCropInserter settings'):
+        DetectorGAN(**model_cfg, local_crop=dict(type='LocalCropInserter'))
+
+
 def test_default_gan_loss_builds_lsgan(cfg):
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.pop('type')
@@ -296,10 +307,8 @@ def test_generator_step_leaves_every_detector_parameter_and_buffer_unchanged(cfg
 
 def _local_crop_cfg(cfg, **model_options):
     cfg = copy.deepcopy(cfg)
-    for name in ('generator_x', 'generator_y'):
-        cfg.model[name] = dict(type='LocalCropInserter', generator=cfg.model[name],
-                               crop_size=16, context=2.0, min_window=8)
-    cfg.merge_from_dict(dict(model=model_options))
+    cfg.merge_from_dict(dict(model=dict(
+        local_crop=dict(crop_size=16, context=2.0, min_window=8), **model_options)))
     return cfg
 
 

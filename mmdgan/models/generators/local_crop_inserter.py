@@ -104,3 +104,27 @@ class LocalCropInserter(BaseModule):
         return insert_in_windows(img, mask, boxes, self.generator.generate,
                                  self.generator.blend_weight, self.crop_size, self.context,
                                  self.min_window, self.margin)
+
+
+def with_local_crop(generator: dict, local_crop: Optional[dict]) -> dict:
+    """``generator``'s config, wrapped in a ``LocalCropInserter`` when ``local_crop`` is set.
+
+    The one switch of local generation (``model.local_crop`` of a DetectorGAN
+    config), read the same way by the model and by the inserters that load
+    a generator from a config.
+
+    Args:
+        generator: Config of a full-image generator.
+        local_crop: ``None`` (full-image generation) or the
+            ``LocalCropInserter`` settings, e.g. ``dict(crop_size=64,
+            context=3.0)``.
+    """
+    if local_crop is None:
+        return generator
+    if not isinstance(local_crop, dict) or 'generator' in local_crop or 'type' in local_crop:
+        raise ValueError('model.local_crop must be a dict of LocalCropInserter settings '
+                         f'(crop_size, context, min_window), got {local_crop!r}')
+    if generator.get('type') in ('LocalCropInserter', LocalCropInserter):
+        raise ValueError('model.local_crop is set and the generator is a LocalCropInserter '
+                         'already: use one or the other')
+    return dict(type='LocalCropInserter', generator=generator, **local_crop)
