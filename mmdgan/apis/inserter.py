@@ -40,8 +40,8 @@ def load_generator(config: Union[str, Config],
     key = GENERATOR_KEYS[which]
     if key not in cfg.model:
         raise KeyError(f'config has no model.{key}: not a DetectorGAN config')
-    from mmdgan.utils import mmdgan_scope
     from mmdgan.models.generators import with_local_crop
+    from mmdgan.utils import mmdgan_scope
     with mmdgan_scope():
         generator = MODELS.build(with_local_crop(cfg.model[key], cfg.model.get('local_crop')))
     if checkpoint is not None:
