@@ -42,9 +42,8 @@ from glob import glob
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.config import Config
-
 from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.utils.config import load_config
 
 from .coco_merge import merge_coco
 from .report import write_report
@@ -191,22 +190,36 @@ def _cfg_options(options: Dict[str, object]) -> List[str]:
     return args
 
 
-def _schedule_options(iters: int, prefix: str = '') -> Dict[str, object]:
-    """Shrink the detector schedule (warm-up, steps at 2/3 and 9/10) to ``iters``."""
-    return {
-        'train_cfg.max_iters': iters,
-        'train_cfg.val_interval': iters,
-        f'{prefix}param_scheduler.0.end': max(1, min(100, iters // 10)),
-        f'{prefix}param_scheduler.1.end': iters,
-        f'{prefix}param_scheduler.1.milestones': [max(1, iters * 2 // 3),
-                                                  max(1, iters * 9 // 10)],
-    }
+def _schedule_options(config: str, iters: int) -> Dict[str, object]:
+    """Stretch the config's schedule to ``iters`` iterations.
+
+    Every iteration-valued field of every parameter scheduler (``begin``,
+    ``end``, ``milestones``, ``T_max``) is scaled by ``iters / max_iters``,
+    so warm-ups, steps and cosine periods keep their share of the run,
+    whatever the scheduler types.
+    """
+    cfg = load_config(config if Path(config).is_file() else str(REPO_ROOT / config))
+    scale = iters / int(cfg.train_cfg.max_iters)
+    schedulers = cfg.param_scheduler
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    options: Dict[str, object] = {'train_cfg.max_iters': iters,
+                                  'train_cfg.val_interval': iters}
+    for i, scheduler in enumerate(schedulers):
+        for key in ('begin', 'end', 'T_max'):
+            if key in scheduler:
+                options[f'param_scheduler.{i}.{key}'] = max(
+                    1 if key != 'begin' else 0, round(scheduler[key] * scale))
+        if 'milestones' in scheduler:
+            options[f'param_scheduler.{i}.milestones'] = [
+                max(1, round(m * scale)) for m in scheduler['milestones']]
+    return options
 
 
 def config_iters(config: str) -> int:
     """``train_cfg.max_iters`` of a config file."""
     path = config if Path(config).is_file() else str(REPO_ROOT / config)
-    return int(Config.fromfile(path).train_cfg.max_iters)
+    return int(load_config(path).train_cfg.max_iters)
 
 
 def last_checkpoint(work_dir: Path) -> Optional[Path]:
@@ -326,7 +339,7 @@ class Experiment:
         opts['val_dataloader.dataset.data_root'] = root
         opts['val_evaluator.0.ann_file'] = f'{root}val.json'
         if self.s.det_iters:
-            opts.update(_schedule_options(self.s.det_iters))
+            opts.update(_schedule_options(self.s.det_config, self.s.det_iters))
         # Validation during training is skipped: tools/test.py scores the last
         # checkpoint on the pooled held-out set (no model selection on val).
         opts['train_cfg.val_begin'] = 10**9
