@@ -511,7 +511,9 @@ class DetectorGAN(BaseModel):
             crops = self.local_crops(fakes['fake_y'], clean['data_samples'])
             fakes['fake_local'] = None if crops is None else crops.detach()
         if pooled and self.pool_size:
-            for key, name in zip(fakes, OPTIM_GROUPS['discriminators']):
+            owners = dict(fake_y='disc_global_x', fake_x='disc_global_y',
+                          fake_local='disc_local_x')
+            for key, name in owners.items():
                 if fakes[key] is not None:
                     fakes[key] = self.pools[name](fakes[key])
         return fakes

@@ -26,7 +26,9 @@ class LocalPatchDiscriminator(BaseModule):
         base_channels: Width of the first convolution.
         num_layers: Stride-2 convolutions of the PatchGAN.
         context: Margin around each box as a fraction of its size, so that the
-            seam between object and background is judged too.
+            seam between object and background is judged too. Unused under
+            local generation: ``DetectorGAN`` then passes the generator's own
+            windows as crops.
         norm: Normalisation of the PatchGAN.
         spectral_norm: Spectral normalisation of the PatchGAN.
         sampling_ratio: Samples per output pixel and axis for the resize (0:
