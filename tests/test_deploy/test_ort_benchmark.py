@@ -54,3 +54,14 @@ def test_benchmark_tiny(tmp_path, capsys):
 
 def test_cpu_peak_is_positive():
     assert cpu_peak_gflops(threads=1, n=128, repeats=2) > 0
+
+
+def test_benchmark_local_crop_inserter(tmp_path):
+    """The crop network is timed with the windows cropped and pasted around it."""
+    report = benchmark(str(TINY_CONFIG), size=48, warmup=0, repeats=1,
+                       backends=['torch', 'ort-fp32'], threads=1, work_dir=str(tmp_path),
+                       cfg_options={'model.local_crop': dict(crop_size=16, context=2.0,
+                                                             min_window=8)})
+    by_name = {r['backend']: r for r in report['results']}
+    assert by_name['torch']['psnr_vs_fp32'] > 60
+    assert report['gflop_per_img'] > 0
