@@ -85,7 +85,9 @@ def _gan_insert_fn(inserter, mask_shape: str):
         batch = batch.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0
         h, w = batch.shape[2:]
         masks = np.stack([rasterize_boxes(b, h, w, mask_shape)[None] for b in boxes])
-        out = np.asarray(inserter(batch, masks), np.float32)
+        # Local-crop inserters paint one window per box: they need the boxes.
+        extra = (boxes, ) if getattr(inserter, 'local_crop', False) else ()
+        out = np.asarray(inserter(batch, masks, *extra), np.float32)
         if out.shape != batch.shape:
             raise ValueError(f'inserter returned shape {out.shape} for input {batch.shape}')
         out = np.clip(np.rint((out + 1.0) * 127.5), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)

@@ -44,7 +44,8 @@ from mmdgan.utils.peak_memory import PeakRss
 
 from .cpu_peak import cpu_peak
 from .export import export_generator
-from .inputs import box_masks, synthetic_images
+from .inputs import boxes_to_masks, random_boxes, synthetic_images
+from .local_crop import LOCAL_CROP
 from .metadata import INPUT_NAMES, mask_shape_of, read_metadata
 from .onnx_io import load_onnx
 from .ort_inserter import OrtInserter
@@ -107,13 +108,14 @@ def conv_macs(model: onnx.ModelProto, images: np.ndarray, masks: np.ndarray) -> 
 
 
 def _torch_runner(generator: torch.nn.Module, images: np.ndarray, masks: np.ndarray,
-                  threads: int) -> Callable[[], object]:
-    img, mask = torch.from_numpy(images), torch.from_numpy(masks)
+                  boxes: List[np.ndarray], threads: int) -> Callable[[], object]:
+    from mmdgan.synthesis.inserter import TorchInserter
+    inserter = TorchInserter(generator)
 
-    def run() -> torch.Tensor:
+    def run() -> np.ndarray:
         torch.set_num_threads(threads)
         with torch.inference_mode():
-            return generator(img, mask)
+            return inserter(images, masks, boxes)
     return run
 
 
@@ -188,8 +190,15 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
         channels = int(meta['image_channels'])
         rng = np.random.default_rng(0)
         images = synthetic_images(rng, batch, channels, size, size)
-        masks = box_masks(rng, batch, size, size, shape=mask_shape_of(meta, str(fp32_path)))
-        gflop_per_img = 2 * conv_macs(fp32, images[:1], masks[:1]) / 1e9
+        boxes = random_boxes(rng, batch, size, size)
+        masks = boxes_to_masks(boxes, size, size, mask_shape_of(meta, str(fp32_path)))
+        if meta.get('mode') == LOCAL_CROP:
+            # The network runs once per box, on a crop_size window.
+            crop = int(meta['crop_size'])
+            per_box = conv_macs(fp32, images[:1, :, :crop, :crop], masks[:1, :, :crop, :crop])
+            gflop_per_img = 2 * per_box * len(boxes[0]) / 1e9
+        else:
+            gflop_per_img = 2 * conv_macs(fp32, images[:1], masks[:1]) / 1e9
 
         paths = {'ort-fp32': fp32_path}
         for mode in ('int8', 'fp16'):
@@ -204,13 +213,13 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
         for name in backends:
             with PeakRss() as peak:
                 if name == 'torch':
-                    runners[name] = _torch_runner(generator, images, masks, threads)
+                    runners[name] = _torch_runner(generator, images, masks, boxes, threads)
                     provider = 'torch-cpu'
                 else:
                     inserter = OrtInserter(paths[name], providers=providers,
                                            intra_op_num_threads=threads,
                                            optimization=optimization)
-                    runners[name] = lambda ins=inserter: ins(images, masks)
+                    runners[name] = lambda ins=inserter: ins(images, masks, boxes)
                     provider = inserter.providers[0]
                 output = np.asarray(runners[name]())
                 time_calls(runners[name], warmup, 0)

@@ -24,7 +24,15 @@ from mmengine.config import Config
 from mmdgan.structures import mask_shape_from_config
 
 from .float16 import convert_to_fp16
-from .inputs import box_masks, real_or_synthetic
+from .inputs import boxes_to_masks, random_boxes, real_or_synthetic
+from .local_crop import (
+    FULL_IMAGE,
+    LOCAL_CROP,
+    CropNetwork,
+    insert_with_crop_runner,
+    is_local_crop,
+    window_settings,
+)
 from .metadata import INPUT_NAMES, OUTPUT_NAME, generator_metadata, write_metadata
 from .onnx_io import save_onnx_atomic
 from .quantize import gate_candidate, heldout_inputs
@@ -50,14 +58,20 @@ def to_onnx_proto(generator: torch.nn.Module, exporter: str = 'dynamo',
                   opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
     """Trace ``generator`` into an ONNX model with dynamic batch, height, width.
 
+    A ``LocalCropInserter`` is exported as its crop network (raw output on a
+    batch of window crops); see :mod:`mmdgan.deploy.local_crop`.
+
     Args:
-        generator: Module with ``forward(img, mask)`` and ``in_channels``.
+        generator: Module with ``forward(img, mask)`` and ``in_channels``, or
+            a ``LocalCropInserter``.
         exporter: ``'dynamo'`` (``torch.export``) or ``'torchscript'``.
         opset: ONNX opset.
     """
     if exporter not in EXPORTERS:
         raise ValueError(f'exporter must be one of {EXPORTERS}, got {exporter!r}')
     generator = generator.eval().float().cpu()
+    if is_local_crop(generator):
+        generator = CropNetwork(generator).eval()
     # Batch 2 and a size that needs padding: an exporter must not
     # specialise on batch 1 or on an already aligned size.
     img = torch.zeros(2, generator.in_channels, 66, 70)
@@ -86,26 +100,37 @@ def to_onnx_proto(generator: torch.nn.Module, exporter: str = 'dynamo',
         return onnx.load_from_string(buffer.getvalue())
 
 
+ParityCase = Tuple[str, np.ndarray, np.ndarray, List[np.ndarray]]
+
+
 def parity_cases(channels: int, seed: int = 0,
-                 real_size: Optional[int] = None) -> Tuple[List[Tuple[str, np.ndarray,
-                                                                   np.ndarray]], str]:
+                 real_size: Optional[int] = None) -> Tuple[List[ParityCase], str]:
     """Inputs on which an export must match PyTorch.
 
     Random images at two batch sizes and two unaligned sizes, and real-looking
-    images (demo images when ``data/demo`` exists, else synthetic film-like).
+    images (demo images when ``data/demo`` exists, else synthetic film-like);
+    the boxes include ones on the image border, the masks are theirs.
 
     Returns:
-        ``[(name, images, masks)]`` and the origin of the real-looking images.
+        ``[(name, images, masks, boxes)]`` and the origin of the real-looking
+        images.
     """
     rng = np.random.default_rng(seed)
     cases = []
+
+    def case(name: str, images: np.ndarray) -> ParityCase:
+        height, width = images.shape[2:]
+        boxes = random_boxes(rng, len(images), height, width)
+        # A corner box: its context window reaches outside the image.
+        boxes[0] = np.concatenate([boxes[0], np.float32([[0, 0, width // 5 + 1,
+                                                          height // 6 + 1]])])
+        return name, images, boxes_to_masks(boxes, height, width), boxes
+
     for batch, height, width in ((1, 64, 64), (3, 45, 38)):
         images = rng.uniform(-1, 1, (batch, channels, height, width)).astype(np.float32)
-        cases.append((f'random {batch}x{channels}x{height}x{width}', images,
-                      box_masks(rng, batch, height, width)))
+        cases.append(case(f'random {batch}x{channels}x{height}x{width}', images))
     real, origin = real_or_synthetic(channels, 2, real_size, seed)
-    cases.append((f'real-looking {"x".join(map(str, real.shape))}', real,
-                  box_masks(rng, real.shape[0], *real.shape[2:])))
+    cases.append(case(f'real-looking {"x".join(map(str, real.shape))}', real))
     return cases, origin
 
 
@@ -120,10 +145,20 @@ def check_parity(generator: torch.nn.Module, model: onnx.ModelProto,
     """
     session = make_session(model, 'cpu')
     cases, origin = parity_cases(generator.in_channels, real_size=real_size)
+    local = is_local_crop(generator)
+
+    def run(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        return session.run(None, dict(zip(INPUT_NAMES, (images, masks))))[0]
+
     diffs = {}
-    for name, images, masks in cases:
-        expected = generator(torch.from_numpy(images), torch.from_numpy(masks)).numpy()
-        got = session.run(None, dict(zip(INPUT_NAMES, (images, masks))))[0]
+    for name, images, masks, boxes in cases:
+        img, mask = torch.from_numpy(images), torch.from_numpy(masks)
+        if local:
+            expected = generator(img, mask, [torch.from_numpy(b) for b in boxes]).numpy()
+            got = insert_with_crop_runner(images, masks, boxes, run, window_settings(generator))
+        else:
+            expected = generator(img, mask).numpy()
+            got = run(images, masks)
         if got.shape != expected.shape:
             raise ValueError(f'parity failed on {name}: ONNX output {got.shape}, '
                              f'PyTorch {expected.shape}; nothing written')
@@ -162,7 +197,12 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
     generator = generator.eval().float().cpu()
     model = to_onnx_proto(generator, exporter, opset)
     meta = generator_metadata(generator, which, mask_shape, exporter=exporter, opset=opset,
-                              source_checkpoint=Path(source).name if source else 'none')
+                              source_checkpoint=Path(source).name if source else 'none',
+                              mode=LOCAL_CROP if is_local_crop(generator) else FULL_IMAGE)
+    if is_local_crop(generator):
+        meta.update({k: str(v) for k, v in window_settings(generator).items()})
+        meta['size_divisor'] = str(getattr(generator.generator, 'size_divisor', 1))
+        meta['outputs'] = 'out (raw network output on window crops, pasted back by mmdgan)'
     write_metadata(model, meta)
     onnx.checker.check_model(model)
     names = [i.name for i in model.graph.input]
@@ -174,7 +214,9 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
     if fp16:
         candidate = convert_to_fp16(model)
         write_metadata(candidate, {**meta, 'precision': 'fp16'})
-        images, masks = heldout_inputs(generator.in_channels, None, 4, 64, offset=0,
+        # A crop network is gated on crops of its own size.
+        size = generator.crop_size if is_local_crop(generator) else 64
+        images, masks = heldout_inputs(generator.in_channels, None, 4, size, offset=0,
                                        mask_shape=mask_shape)
         report.psnr = gate_candidate(model, candidate, images, masks, min_psnr, 'fp16')[0]
         report.precision, model = 'fp16', candidate

@@ -13,33 +13,50 @@ IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.pgm', '.tif', '.tiff')
 DEMO_ROOT = Path(__file__).resolve().parents[2] / 'data' / 'demo'
 
 
-def box_masks(rng: np.random.Generator, batch: int, height: int, width: int,
-              num_boxes: Tuple[int, int] = (1, 3), min_frac: float = 0.08,
-              max_frac: float = 0.3, shape: str = 'box') -> np.ndarray:
-    """Random masks of axis-aligned boxes, like the insertion boxes of synthesis.
+def random_boxes(rng: np.random.Generator, batch: int, height: int, width: int,
+                 num_boxes: Tuple[int, int] = (1, 3), min_frac: float = 0.08,
+                 max_frac: float = 0.3) -> List[np.ndarray]:
+    """Random integer xyxy boxes inside the image, like the insertion boxes of synthesis.
 
     Args:
         rng: Random generator.
-        batch, height, width: Output size.
+        batch, height, width: Image count and size.
         num_boxes: Inclusive range of boxes per image.
         min_frac, max_frac: Box side as a fraction of the image side.
         shape: ``'box'`` or ``'ellipse'``, drawn as training and synthesis
             draw them (:func:`mmdgan.structures.rasterize_boxes`).
 
     Returns:
-        float32 ``(batch, 1, height, width)``, 1 inside the boxes.
+        Per image, a float32 ``(K, 4)`` array.
     """
-    masks = np.zeros((batch, 1, height, width), np.float32)
-    for mask in masks:
-        boxes = []
+    boxes = []
+    for _ in range(batch):
+        img_boxes = []
         for _ in range(rng.integers(num_boxes[0], num_boxes[1] + 1)):
             box_h = max(1, int(height * rng.uniform(min_frac, max_frac)))
             box_w = max(1, int(width * rng.uniform(min_frac, max_frac)))
             top = rng.integers(0, height - box_h + 1)
             left = rng.integers(0, width - box_w + 1)
-            boxes.append((left, top, left + box_w, top + box_h))
-        mask[0] = rasterize_boxes(boxes, height, width, shape)
-    return masks
+            img_boxes.append((left, top, left + box_w, top + box_h))
+        boxes.append(np.asarray(img_boxes, np.float32).reshape(-1, 4))
+    return boxes
+
+
+def boxes_to_masks(boxes: List[np.ndarray], height: int, width: int,
+                   shape: str = 'box') -> np.ndarray:
+    """float32 ``(B, 1, H, W)`` masks of per-image boxes, drawn as training and
+    synthesis draw them (:func:`mmdgan.structures.rasterize_boxes`)."""
+    return np.stack([rasterize_boxes(b, height, width, shape)[None] for b in boxes]
+                    ).astype(np.float32)
+
+
+def box_masks(rng: np.random.Generator, batch: int, height: int, width: int,
+              num_boxes: Tuple[int, int] = (1, 3), min_frac: float = 0.08,
+              max_frac: float = 0.3, shape: str = 'box') -> np.ndarray:
+    """Masks of :func:`random_boxes` (same arguments) drawn as ``shape``:
+    float32 ``(batch, 1, H, W)``."""
+    return boxes_to_masks(random_boxes(rng, batch, height, width, num_boxes, min_frac,
+                                       max_frac), height, width, shape)
 
 
 def synthetic_images(rng: np.random.Generator, batch: int, channels: int, height: int,

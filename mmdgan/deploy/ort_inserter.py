@@ -6,6 +6,7 @@ import numpy as np
 
 from mmdgan.synthesis.inserter import check_inputs
 
+from .local_crop import LOCAL_CROP, insert_with_crop_runner, settings_from_metadata
 from .metadata import INPUT_NAMES, OUTPUT_NAME, mask_shape_of, parse_metadata
 from .session import CUDA, make_session
 
@@ -15,6 +16,10 @@ _ORT_DTYPES = {'tensor(float)': np.float32, 'tensor(float16)': np.float16}
 
 class OrtInserter:
     """An exported generator on ONNX Runtime, called like ``TorchInserter``.
+
+    A local-crop export (``mode=local_crop`` in its metadata) holds the crop
+    network only: the windows are cropped and pasted back by the same code as
+    in PyTorch, and calls must pass the boxes.
 
     Args:
         model_path: ``.onnx`` file written by ``deploy/export_onnx.py`` or
@@ -56,18 +61,30 @@ class OrtInserter:
         self.providers = self.session.get_providers()
         self.device = 'cuda' if self.providers[0] == CUDA else 'cpu'
         self.batch_size = batch_size
+        self.local_crop = self.metadata.get('mode') == LOCAL_CROP
+        self.window_settings = (settings_from_metadata(self.metadata, str(model_path))
+                                if self.local_crop else None)
 
-    def __call__(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def __call__(self, images: np.ndarray, masks: np.ndarray,
+                 boxes: Optional[Sequence[np.ndarray]] = None) -> np.ndarray:
         """Insert objects.
 
         Args:
             images: float32 ``(B, C, H, W)`` in ``[-1, 1]``.
             masks: float32 ``(B, 1, H, W)``, 1 inside the insertion boxes.
+            boxes: Per image, the ``(K, 4)`` xyxy boxes of the masks; needed
+                by local-crop models, ignored by full-image ones.
 
         Returns:
             float32 ``(B, C, H, W)`` in ``[-1, 1]``.
         """
         check_inputs(images, masks, self.in_channels)
+        if self.local_crop:
+            return insert_with_crop_runner(images, masks, boxes, self._run_batched,
+                                           self.window_settings, str(self.model_path))
+        return self._run_batched(images, masks)
+
+    def _run_batched(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         images = np.ascontiguousarray(images, dtype=self._input_dtypes[0])
         masks = np.ascontiguousarray(masks, dtype=self._input_dtypes[1])
         result = np.empty(images.shape, np.float32)

@@ -28,6 +28,7 @@ from onnxruntime.quantization import (
 
 from .float16 import convert_to_fp16
 from .inputs import box_masks, list_images, load_images, synthetic_images
+from .local_crop import LOCAL_CROP
 from .metadata import INPUT_NAMES, mask_shape_of, read_metadata, write_metadata
 from .onnx_io import load_onnx, save_onnx_atomic
 from .session import make_session
@@ -216,7 +217,9 @@ def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: st
         num_calib: Calibration images (int8).
         num_heldout: Held-out images for the PSNR gate.
         min_psnr: Gate in dB (edited region, against fp32).
-        size: Images are resized to ``size x size``.
+        size: Images are resized to ``size x size`` (a local-crop model is
+            calibrated and gated at its own ``crop_size`` instead: its network
+            only ever sees window crops of that size).
         calibration: ``'minmax' | 'entropy' | 'percentile'``.
         keep_fp32_ends: Keep the first and last Conv in fp32 (int8).
         seed: Seed of the box masks (and synthetic images).
@@ -231,6 +234,8 @@ def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: st
     channels = int(meta['image_channels'])
     # Calibrate and gate on the masks the generator was trained on.
     mask_shape = mask_shape_of(meta, str(fp32_model))
+    if meta.get('mode') == LOCAL_CROP:
+        size = int(meta['crop_size'])
     images, masks = heldout_inputs(channels, calib_data, num_heldout, size,
                                    offset=num_calib if calib_data else 10_000, seed=seed,
                                    mask_shape=mask_shape)

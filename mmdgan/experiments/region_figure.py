@@ -11,8 +11,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from mmdgan.fileio import read_image, write_image_atomic
 from mmdgan.datasets.regions import breast_mask, otsu_region, pectoral_muscle, to_gray
+from mmdgan.fileio import read_image, write_image_atomic
 
 #: BGR overlay colours.
 COLOURS = dict(outline=(0, 255, 0), pectoral=(0, 0, 255), fallback=(255, 0, 255),

@@ -81,8 +81,9 @@ ARMS: Dict[str, Arm] = {a.name: a for a in (
 METRIC_KEYS = {'mAP': 'coco/bbox_mAP', 'AP50': 'coco/bbox_mAP_50',
                'loc_acc': 'loc/acc_top1_iou50'}
 
-#: GAN variant tokens that mark an ablation config (``dgan_..._nodet_...``).
-VARIANTS = ('nodet', 'nounroll')
+#: GAN variant tokens that mark an ablation config (``dgan_..._nodet_...``), or
+#: another generator setting the arms do not pick by default (``_local-crop_``).
+VARIANTS = ('nodet', 'nounroll', 'local-crop')
 
 
 def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'configs') -> str:

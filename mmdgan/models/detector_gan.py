@@ -129,6 +129,16 @@ class DetectorGAN(BaseModel):
     and the detector trains on the real labelled batch plus detached synthetic
     images (``syn_ratio`` of its batch).
 
+    ``L_det`` terms of the generator never move the detector: they run in
+    train mode (batch statistics) on clones of its buffers, and when the
+    unroll is on, ``L_det^syn`` is read off the unroll's own first synthetic
+    forward and backward instead of a forward of its own.
+
+    With ``local_crop`` set (or a generator that takes boxes, such as
+    ``LocalCropInserter``), G_X and G_Y work on context windows around the
+    boxes and the local discriminator judges those same windows; the global
+    discriminators and the detector still see whole images.
+
     Args:
         generator_x: Config of the inserter G_X.
         generator_y: Config of the remover G_Y.
@@ -153,6 +163,12 @@ class DetectorGAN(BaseModel):
             real images).
         syn_ratio: Share of synthetic images in the detector's batch, in
             ``[0, 1)``; ``0.5`` adds one synthetic image per real one.
+        local_crop: ``None`` (full-image generators) or the settings of the
+            ``LocalCropInserter`` both generators are wrapped in, e.g.
+            ``dict(crop_size=64, context=3.0, min_window=16)``.
+        pool_size: Fakes kept per discriminator in an :class:`ImagePool`
+            (global fakes of both domains and local fake crops), from which
+            the discriminators are updated; 0 uses the current batch only.
         target_label: Class index of the inserted boxes; the dataset labels
             them (``target_class``) and a mismatch raises.
         detector_checkpoint: A trained detector to start the in-loop detector
@@ -179,6 +195,8 @@ class DetectorGAN(BaseModel):
                  disc_steps: int = 1,
                  det_warmup_iters: int = 0,
                  syn_ratio: float = 0.5,
+                 local_crop: Optional[dict] = None,
+                 pool_size: int = 0,
                  target_label: int = 0,
                  detector_checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[dict] = dict(type='UnpairedDataPreprocessor'),
@@ -198,13 +216,23 @@ class DetectorGAN(BaseModel):
         self.target_label = int(target_label)
         self.detector_checkpoint = detector_checkpoint
 
-        self.generator_x = MODELS.build(generator_x)
-        self.generator_y = MODELS.build(generator_y)
+        from mmdgan.models.generators import with_local_crop
+        self.generator_x = MODELS.build(with_local_crop(generator_x, local_crop))
+        self.generator_y = MODELS.build(with_local_crop(generator_y, local_crop))
         self.disc_global_x = MODELS.build(disc_global_x)
         self.disc_global_y = MODELS.build(disc_global_y)
         self.disc_local_x = MODELS.build(disc_local_x)
         self.detector = MODELS.build(detector)
         self.gan_loss = MODELS.build(gan_loss)
+        if int(pool_size) != pool_size or pool_size < 0:
+            raise ValueError(f'pool_size must be an int >= 0, got {pool_size!r}')
+        self.pool_size = int(pool_size)
+        if self.pool_size:
+            # Only with a pool: checkpoints of pool-less runs keep their keys.
+            from mmdgan.models.layers import ImagePool
+            self.pools = nn.ModuleDict({
+                name: ImagePool(self.pool_size, seed=i)
+                for i, name in enumerate(OPTIM_GROUPS['discriminators'])})
         inner = self.unroll_cfg['inner_modules']
         if inner is not None:
             unknown = set(inner) - {n for n, _ in self.detector.named_children()}
@@ -380,18 +408,39 @@ class DetectorGAN(BaseModel):
         weight = weight.expand_as(a)
         return ((a - b).abs() * weight).sum() / weight.sum().clamp(min=1.0)
 
-    def _local_terms(self, disc: ModuleOrWrapper, img: torch.Tensor,
-                     boxes: List[torch.Tensor]) -> Optional[torch.Tensor]:
+    @property
+    def local_generation(self) -> bool:
+        """Whether the generators work on box windows (``LocalCropInserter``)."""
+        return bool(getattr(unwrap(self.generator_x), 'uses_boxes', False))
+
+    def local_crops(self, img: torch.Tensor,
+                    samples: Sequence[BaseDataElement]) -> Optional[torch.Tensor]:
+        """What the local discriminator judges: the generator's windows in
+        local generation, else the discriminator's own box crops; ``None``
+        when the batch has no box."""
+        boxes = self._boxes(samples)
         if sum(len(b) for b in boxes) == 0:
             return None
-        return disc(img, boxes)
+        if self.local_generation:
+            return unwrap(self.generator_x).window_crops(img, boxes)
+        return unwrap(self.disc_local_x).crop(img, boxes)
 
-    def _generate(self, x: torch.Tensor, m: torch.Tensor, y: torch.Tensor,
-                  m_y: torch.Tensor, cycle: bool) -> Dict[str, torch.Tensor]:
-        out = dict(fake_y=self.generator_x(x, m), fake_x=self.generator_y(y, m_y))
+    @staticmethod
+    def _run_generator(generator: ModuleOrWrapper, img: torch.Tensor, mask: torch.Tensor,
+                       samples: Sequence[BaseDataElement]) -> torch.Tensor:
+        if getattr(unwrap(generator), 'uses_boxes', False):
+            return generator(img, mask, DetectorGAN._boxes(samples))
+        return generator(img, mask)
+
+    def _generate(self, clean: dict, labelled: dict, cycle: bool) -> Dict[str, torch.Tensor]:
+        x, m, x_samples = clean['inputs'], clean['masks'], clean['data_samples']
+        y, m_y, y_samples = labelled['inputs'], labelled['masks'], labelled['data_samples']
+        run = self._run_generator
+        out = dict(fake_y=run(self.generator_x, x, m, x_samples),
+                   fake_x=run(self.generator_y, y, m_y, y_samples))
         if cycle:
-            out['rec_x'] = self.generator_y(out['fake_y'], m)
-            out['rec_y'] = self.generator_x(out['fake_x'], m_y)
+            out['rec_x'] = run(self.generator_y, out['fake_y'], m, x_samples)
+            out['rec_y'] = run(self.generator_x, out['fake_x'], m_y, y_samples)
         return out
 
     # ------------------------------------------------------------- the losses
@@ -408,7 +457,7 @@ class DetectorGAN(BaseModel):
         w = self.loss_weights
         x, m, x_samples = clean['inputs'], clean['masks'], clean['data_samples']
         y, m_y, y_samples = labelled['inputs'], labelled['masks'], labelled['data_samples']
-        imgs = self._generate(x, m, y, m_y, cycle=w['cycle'] > 0)
+        imgs = self._generate(clean, labelled, cycle=w['cycle'] > 0)
         fake_y, fake_x = imgs['fake_y'], imgs['fake_x']
         terms: Dict[str, torch.Tensor] = {}
         discs = [unwrap(getattr(self, n)) for n in OPTIM_GROUPS['discriminators']]
@@ -419,10 +468,10 @@ class DetectorGAN(BaseModel):
                 terms['loss_g_adv_global_y'] = w['adv_global'] * self.gan_loss(
                     discs[1](fake_x), True, is_disc=False)
             if w['adv_local'] > 0:
-                pred = self._local_terms(discs[2], fake_y, self._boxes(x_samples))
-                if pred is not None:
+                crops = self.local_crops(fake_y, x_samples)
+                if crops is not None:
                     terms['loss_g_adv_local_x'] = w['adv_local'] * self.gan_loss(
-                        pred, True, is_disc=False)
+                        discs[2](crops), True, is_disc=False)
         if w['cycle'] > 0:
             terms['loss_g_cycle_x'] = w['cycle'] * F.l1_loss(imgs['rec_x'], x)
             terms['loss_g_cycle_y'] = w['cycle'] * F.l1_loss(imgs['rec_y'], y)
@@ -434,11 +483,6 @@ class DetectorGAN(BaseModel):
         need_syn = w['det_syn'] > 0 or self.unroll_active
         if need_syn:
             syn_det, syn_samples = self.to_detector_batch([fake_y], x_samples)
-        if w['det_syn'] > 0:
-            with frozen(self.det):
-                terms['loss_det_syn'] = w['det_syn'] * self.detector_loss(
-                    self.det, syn_det, syn_samples)
-            total = total + terms['loss_det_syn']
         if self.unroll_active:
             from mmdgan.models.unroll import unroll
             real_det, real_samples = self.to_detector_batch([y], y_samples)
@@ -449,17 +493,52 @@ class DetectorGAN(BaseModel):
                     self.inner_step_scope():
                 result = unroll(self.det, syn_det.float(), syn_samples, real_det.float(),
                                 real_samples, inner_lr=self.unroll_cfg['inner_lr'],
-                                mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'])
+                                mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'],
+                                syn_grad=w['det_syn'] > 0)
+            if w['det_syn'] > 0:
+                terms['loss_det_syn'] = w['det_syn'] * result.syn_surrogate
+                total = total + terms['loss_det_syn']
             weight = self.unroll_cfg['weight']
             terms['loss_unroll'] = weight * result.loss.detach()
             check_finite({'loss_unroll (surrogate)': result.surrogate}, int(self.iteration))
             total = total + weight * result.surrogate
+        elif w['det_syn'] > 0:
+            from mmdgan.models.unroll import functional_loss
+            with frozen(self.det):
+                terms['loss_det_syn'] = w['det_syn'] * functional_loss(
+                    self.det, syn_det, syn_samples)
+            total = total + terms['loss_det_syn']
         return terms, total, imgs
 
+    def discriminator_fakes(self, clean: dict, fake_y: torch.Tensor, fake_x: torch.Tensor,
+                            pooled: bool = False) -> Dict[str, Optional[torch.Tensor]]:
+        """Detached fakes of each discriminator (``fake_local``: inserted
+        crops, ``None`` without boxes), drawn through the pools when
+        ``pooled`` and the model has them."""
+        fakes = dict(fake_y=fake_y.detach(), fake_x=fake_x.detach(), fake_local=None)
+        if self.loss_weights['adv_local'] > 0:
+            crops = self.local_crops(fakes['fake_y'], clean['data_samples'])
+            fakes['fake_local'] = None if crops is None else crops.detach()
+        if pooled and self.pool_size:
+            owners = dict(fake_y='disc_global_x', fake_x='disc_global_y',
+                          fake_local='disc_local_x')
+            for key, name in owners.items():
+                if fakes[key] is not None:
+                    fakes[key] = self.pools[name](fakes[key])
+        return fakes
+
     def discriminator_losses(self, clean: dict, labelled: dict, fake_y: torch.Tensor,
-                             fake_x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Discriminator loss terms (fakes are detached here)."""
+                             fake_x: torch.Tensor,
+                             fake_local: Optional[torch.Tensor] = None
+                             ) -> Dict[str, torch.Tensor]:
+        """Discriminator loss terms (fakes are detached here).
+
+        ``fake_local`` are the fake crops of the local discriminator (e.g.
+        from its pool); ``None`` takes them from ``fake_y``.
+        """
         fake_y, fake_x = fake_y.detach(), fake_x.detach()
+        if fake_local is None and self.loss_weights['adv_local'] > 0:
+            fake_local = self.local_crops(fake_y, clean['data_samples'])
         x, y = clean['inputs'], labelled['inputs']
         terms = dict(
             loss_d_global_x=0.5 * (self.gan_loss(self.disc_global_x(y), True, is_disc=True)
@@ -469,13 +548,12 @@ class DetectorGAN(BaseModel):
                                    + self.gan_loss(self.disc_global_y(fake_x), False,
                                                    is_disc=True)))
         if self.loss_weights['adv_local'] > 0:
-            real = self._local_terms(self.disc_local_x, y, self._boxes(labelled['data_samples']))
-            fake = self._local_terms(self.disc_local_x, fake_y,
-                                     self._boxes(clean['data_samples']))
-            if real is not None and fake is not None:
+            real = self.local_crops(y, labelled['data_samples'])
+            if real is not None and fake_local is not None:
                 terms['loss_d_local_x'] = 0.5 * (
-                    self.gan_loss(real, True, is_disc=True)
-                    + self.gan_loss(fake, False, is_disc=True))
+                    self.gan_loss(self.disc_local_x(real), True, is_disc=True)
+                    + self.gan_loss(self.disc_local_x(fake_local.detach()), False,
+                                    is_disc=True))
         return terms
 
     def _syn_count(self, num_real: int, num_clean: int) -> int:
@@ -538,9 +616,10 @@ class DetectorGAN(BaseModel):
         if not warmup:
             with g_ow.optim_context(self.generator_x):
                 g_terms, g_total, imgs = self.generator_losses(clean, labelled)
+            # Drawn once per iteration: extra discriminator steps reuse them.
+            fakes = self.discriminator_fakes(clean, imgs['fake_y'], imgs['fake_x'], pooled=True)
             with d_ow.optim_context(self.disc_global_x):
-                d_terms = self.discriminator_losses(clean, labelled, imgs['fake_y'],
-                                                    imgs['fake_x'])
+                d_terms = self.discriminator_losses(clean, labelled, **fakes)
         with det_ow.optim_context(self.detector):
             det_inputs, det_samples = self.detector_batch(clean, labelled, imgs.get('fake_y'))
             det_loss = self.detector_loss(self.detector, det_inputs, det_samples)
@@ -553,8 +632,7 @@ class DetectorGAN(BaseModel):
             d_ow.update_params(sum(d_terms.values()))
             for _ in range(self.disc_steps - 1):
                 with d_ow.optim_context(self.disc_global_x):
-                    d_terms = self.discriminator_losses(clean, labelled, imgs['fake_y'],
-                                                        imgs['fake_x'])
+                    d_terms = self.discriminator_losses(clean, labelled, **fakes)
                 check_finite(d_terms, iteration, note='raised before this extra '
                              'discriminator step (the generators have stepped)')
                 d_ow.update_params(sum(d_terms.values()))
@@ -618,8 +696,11 @@ class DetectorGAN(BaseModel):
         """
         data = self.data_preprocessor(data, False)
         clean, labelled = data['clean'], data['labelled']
+        run = self._run_generator
         return dict(
             clean=clean['inputs'], mask=clean['masks'],
-            inserted=unwrap(self.generator_x)(clean['inputs'], clean['masks']),
+            inserted=run(unwrap(self.generator_x), clean['inputs'], clean['masks'],
+                         clean['data_samples']),
             labelled=labelled['inputs'], labelled_mask=labelled['masks'],
-            removed=unwrap(self.generator_y)(labelled['inputs'], labelled['masks']))
+            removed=run(unwrap(self.generator_y), labelled['inputs'], labelled['masks'],
+                        labelled['data_samples']))

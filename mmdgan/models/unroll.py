@@ -5,11 +5,13 @@
 
 ``unroll`` returns ``loss`` and a ``surrogate`` scalar whose gradient w.r.t.
 ``syn_inputs`` is ``d loss / d syn_inputs`` (exactly, or by DARTS' central
-difference). See ``docs/unroll.md``.
+difference). With ``syn_grad=True`` it also returns ``L_syn(theta)`` and its
+input gradient from the same first forward (the generator's ``L_det^syn``
+term), so that term costs no forward of its own. See ``docs/unroll.md``.
 """
 import random
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -30,10 +32,17 @@ class UnrollResult(NamedTuple):
         surrogate: Scalar equal to ``loss`` whose gradient w.r.t.
             ``syn_inputs`` is the hypergradient; add ``weight * surrogate`` to
             the generator's loss. It carries no gradient to the detector.
+
+    Attributes (``syn_grad=True`` only, else ``None``):
+        syn_loss: ``L_syn(theta)`` on the synthetic batch, detached.
+        syn_surrogate: Scalar equal to ``syn_loss`` whose gradient w.r.t.
+            ``syn_inputs`` is ``d L_syn(theta) / d syn_inputs``.
     """
 
     loss: torch.Tensor
     surrogate: torch.Tensor
+    syn_loss: Optional[torch.Tensor] = None
+    syn_surrogate: Optional[torch.Tensor] = None
 
 
 def _detached(samples: Any) -> Any:
@@ -103,12 +112,35 @@ class _LossAt:
         return loss
 
 
-def _grads(loss: torch.Tensor, params: Params, create_graph: bool = False) -> Params:
-    """``d loss / d params``; parameters outside the loss path get zeros."""
-    grads = torch.autograd.grad(loss, list(params.values()), create_graph=create_graph,
-                                allow_unused=True)
-    return {n: torch.zeros_like(p) if g is None else g
-            for (n, p), g in zip(params.items(), grads)}
+def functional_loss(detector: nn.Module, inputs: torch.Tensor, samples: Any,
+                    loss_fn: Optional[Callable[[dict], torch.Tensor]] = None) -> torch.Tensor:
+    """The detector's training loss at its current weights, leaving its buffers alone.
+
+    Train-mode semantics (BatchNorm normalises with the batch's statistics),
+    but the running statistics are updated in clones, so a loss that only the
+    generator steps on never moves the detector's buffers. Gradients reach
+    ``inputs`` and any parameter with ``requires_grad``.
+    """
+    model = detector.module if is_model_wrapper(detector) else detector
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    return _LossAt(model, loss_fn, inputs.device)(params, inputs, samples)
+
+
+def _grads(loss: torch.Tensor, params: Params, create_graph: bool = False,
+           inputs: Optional[torch.Tensor] = None) -> Tuple[Params, Optional[torch.Tensor]]:
+    """``d loss / d params`` (zeros outside the loss path) and, if given, ``d loss / d inputs``.
+
+    One backward pass for both: the input gradient of the first synthetic
+    forward is what the generator's ``L_det^syn`` term needs.
+    """
+    wrt = list(params.values()) + ([] if inputs is None else [inputs])
+    grads = torch.autograd.grad(loss, wrt, create_graph=create_graph, allow_unused=True)
+    named = {n: torch.zeros_like(p) if g is None else g
+             for (n, p), g in zip(params.items(), grads)}
+    if inputs is None:
+        return named, None
+    grad = grads[-1]
+    return named, torch.zeros_like(inputs) if grad is None else grad.detach()
 
 
 def _as_fp32(x: torch.Tensor) -> torch.Tensor:
@@ -124,7 +156,8 @@ def unroll(detector: nn.Module,
            inner_lr: float,
            mode: str = 'exact',
            fd_eps: float = 0.01,
-           loss_fn: Optional[Callable[[dict], torch.Tensor]] = None) -> UnrollResult:
+           loss_fn: Optional[Callable[[dict], torch.Tensor]] = None,
+           syn_grad: bool = False) -> UnrollResult:
     """Real-data loss after one virtual SGD step on synthetic data, and its hypergradient.
 
     Args:
@@ -144,6 +177,9 @@ def unroll(detector: nn.Module,
         fd_eps: Finite-difference radius ``eps * ||v||`` in parameter space.
         loss_fn: Turns the detector's loss dict into a scalar; default
             ``detector.parse_losses(losses)[0]``.
+        syn_grad: Also return ``L_syn(theta)`` and its gradient w.r.t.
+            ``syn_inputs`` (``syn_loss``, ``syn_surrogate``), taken from the
+            inner step's own forward and backward.
 
     Returns:
         :class:`UnrollResult`. The detector's parameters, buffers and
@@ -173,16 +209,23 @@ def unroll(detector: nn.Module,
         real_inputs = _as_fp32(real_inputs)
         if mode == 'exact':
             return _exact(loss_at, theta, syn_inputs, syn_samples, real_inputs, real_samples,
-                          inner_lr, seed)
+                          inner_lr, seed, syn_grad)
         return _finite_diff(loss_at, theta, syn_inputs, syn_samples, real_inputs, real_samples,
-                            inner_lr, fd_eps, seed)
+                            inner_lr, fd_eps, seed, syn_grad)
 
 
-def _surrogate(loss_real: torch.Tensor, syn_inputs: torch.Tensor,
-               hyper: torch.Tensor) -> UnrollResult:
-    """Value ``loss_real``, gradient ``hyper`` w.r.t. ``syn_inputs`` (and on to G)."""
-    linear = (syn_inputs * hyper).sum()
-    return UnrollResult(loss_real.detach(), loss_real.detach() + linear - linear.detach())
+def _linearised(value: torch.Tensor, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """Scalar equal to ``value`` whose gradient w.r.t. ``x`` (and on to G) is ``grad``."""
+    linear = (x * grad).sum()
+    return value.detach() + linear - linear.detach()
+
+
+def _result(loss_real: torch.Tensor, syn_inputs: torch.Tensor, hyper: torch.Tensor,
+            loss_syn: torch.Tensor, syn_input_grad: Optional[torch.Tensor]) -> UnrollResult:
+    if syn_input_grad is None:
+        return UnrollResult(loss_real.detach(), _linearised(loss_real, syn_inputs, hyper))
+    return UnrollResult(loss_real.detach(), _linearised(loss_real, syn_inputs, hyper),
+                        loss_syn.detach(), _linearised(loss_syn, syn_inputs, syn_input_grad))
 
 
 def _input_grad(loss: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -202,15 +245,17 @@ def _input_grad(loss: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def _exact(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_samples: Any,
            real_inputs: torch.Tensor, real_samples: Any, inner_lr: float,
-           seed: int) -> UnrollResult:
+           seed: int, syn_grad: bool = False) -> UnrollResult:
     # The hypergradient is taken here, w.r.t. a leaf copy of the inputs only:
     # autograd then skips the Hessian terms of theta, and the second-order
     # graph is freed before the generator's backward.
     x = syn_inputs.detach().requires_grad_(True)
-    grads = _grads(loss_at(theta, x, syn_samples, seed), theta, create_graph=True)
+    loss_syn = loss_at(theta, x, syn_samples, seed)
+    grads, syn_input_grad = _grads(loss_syn, theta, create_graph=True,
+                                   inputs=x if syn_grad else None)
     theta_new = {n: p - inner_lr * grads[n] for n, p in theta.items()}
     loss_real = loss_at(theta_new, real_inputs, real_samples)
-    return _surrogate(loss_real, syn_inputs, _input_grad(loss_real, x))
+    return _result(loss_real, syn_inputs, _input_grad(loss_real, x), loss_syn, syn_input_grad)
 
 
 def _axpy(params: Params, direction: Params, alpha: float) -> Params:
@@ -224,12 +269,14 @@ def _axpy(params: Params, direction: Params, alpha: float) -> Params:
 
 def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_samples: Any,
                  real_inputs: torch.Tensor, real_samples: Any, inner_lr: float, fd_eps: float,
-                 seed: int) -> UnrollResult:
+                 seed: int, syn_grad: bool = False) -> UnrollResult:
     inputs = syn_inputs.detach()
-    grads = _grads(loss_at(theta, inputs, syn_samples, seed), theta)
+    x = inputs.clone().requires_grad_(True) if syn_grad else inputs
+    loss_syn = loss_at(theta, x, syn_samples, seed)
+    grads, syn_input_grad = _grads(loss_syn, theta, inputs=x if syn_grad else None)
     theta_new = {n: p.requires_grad_(True) for n, p in _axpy(theta, grads, -inner_lr).items()}
     loss_real = loss_at(theta_new, real_inputs, real_samples)
-    v = _grads(loss_real, theta_new)
+    v, _ = _grads(loss_real, theta_new)
     norm = torch.linalg.vector_norm(
         torch.stack(torch._foreach_norm(list(v.values()))).double())
     if not torch.isfinite(norm):
@@ -244,4 +291,4 @@ def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_
             return _input_grad(loss_at(_axpy(theta, v, sign * eps), x, syn_samples, seed), x)
 
         hyper = -inner_lr * (input_grad(1.0) - input_grad(-1.0)) / (2 * eps)
-    return _surrogate(loss_real, syn_inputs, hyper)
+    return _result(loss_real, syn_inputs, hyper, loss_syn, syn_input_grad)

@@ -3,7 +3,7 @@
 ``TorchInserter`` and ``mmdgan.deploy.OrtInserter`` share one call signature,
 so synthesis code does not care which backend runs the generator.
 """
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -42,9 +42,10 @@ def load_generator(config: Union[str, Config],
     key = GENERATOR_KEYS[which]
     if key not in cfg.model:
         raise KeyError(f'config has no model.{key}: not a DetectorGAN config')
+    from mmdgan.models.generators import with_local_crop
     from mmdgan.utils import mmdgan_scope
     with mmdgan_scope():
-        generator = MODELS.build(cfg.model[key])
+        generator = MODELS.build(with_local_crop(cfg.model[key], cfg.model.get('local_crop')))
     if checkpoint is not None:
         # A DetectorGAN checkpoint holds every module: keep this generator's
         # keys only, then load strictly (a missing key is still an error).
@@ -86,21 +87,31 @@ class TorchInserter:
         self.generator = generator.to(device).eval()
         self.device = device
         self.in_channels = getattr(generator, 'in_channels', None)
+        self.local_crop = bool(getattr(generator, 'uses_boxes', False))
 
     @torch.no_grad()
-    def __call__(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def __call__(self, images: np.ndarray, masks: np.ndarray,
+                 boxes: Optional[Sequence[np.ndarray]] = None) -> np.ndarray:
         """Insert objects.
 
         Args:
             images: float32 ``(B, C, H, W)`` in ``[-1, 1]``.
             masks: float32 ``(B, 1, H, W)``, 1 inside the insertion boxes.
+            boxes: Per image, the ``(K, 4)`` xyxy boxes of the masks; needed
+                by local-crop generators, ignored by full-image ones.
 
         Returns:
             float32 ``(B, C, H, W)`` in ``[-1, 1]``.
         """
         if self.in_channels is not None:
             check_inputs(images, masks, self.in_channels)
-        img = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-        mask = torch.from_numpy(np.ascontiguousarray(masks, dtype=np.float32))
-        out = self.generator(img.to(self.device), mask.to(self.device))
+        img = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(self.device)
+        mask = torch.from_numpy(np.ascontiguousarray(masks, dtype=np.float32)).to(self.device)
+        if self.local_crop:
+            from mmdgan.models.layers.context_window import as_box_tensors
+            box_tensors = [b.to(self.device) for b in as_box_tensors(boxes, len(images),
+                                                                     'the generator')]
+            out = self.generator(img, mask, box_tensors)
+        else:
+            out = self.generator(img, mask)
         return out.float().cpu().numpy()

@@ -10,6 +10,14 @@ import mmdgan.apis.synthesize as synth_mod
 from mmdgan.apis.synthesize import synthesize
 
 GAN_CONFIG = 'configs/dgan_retinanet-r18_1xb2-20it_demo.py'
+LOCAL_CROP_CONFIG = 'configs/dgan_retinanet-r18_local-crop_1xb2-20it_demo.py'
+
+
+@pytest.fixture(params=[GAN_CONFIG, LOCAL_CROP_CONFIG], ids=['full', 'local-crop'])
+def any_gan_cfg(demo_data, request):
+    cfg = Config.fromfile(request.param)
+    cfg.train_dataloader.dataset.data_root = str(demo_data)
+    return cfg
 
 
 @pytest.fixture
@@ -19,9 +27,9 @@ def gan_cfg(demo_data):
     return cfg
 
 
-def test_synthesize_writes_coco_folder(gan_cfg, demo_data, tmp_path):
+def test_synthesize_writes_coco_folder(any_gan_cfg, demo_data, tmp_path):
     out = tmp_path / 'syn'
-    synthesize(gan_cfg, None, str(demo_data / 'clean_train.json'), num=5, out_dir=str(out),
+    synthesize(any_gan_cfg, None, str(demo_data / 'clean_train.json'), num=5, out_dir=str(out),
                seed=3, batch_size=2, progress=False)
     coco = json.loads((out / 'train.json').read_text())
     y = json.loads((demo_data / 'train.json').read_text())

@@ -5,7 +5,7 @@ from types import ModuleType
 
 import torch
 
-from mmdgan.models.generators.masked_resnet_generator import MaskedResnetGenerator
+from mmdgan.models.generators import LocalCropInserter, MaskedResnetGenerator
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = Path(__file__).parent / 'configs' / 'dgan_tiny-gen_test.py'
@@ -30,3 +30,12 @@ def load_cli(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def make_tiny_crop_inserter(seed: int = 0) -> LocalCropInserter:
+    """:func:`make_tiny_generator`'s network inside a ``LocalCropInserter`` (32 px crops)."""
+    inserter = LocalCropInserter(
+        dict(type='MaskedResnetGenerator', in_channels=1, base_channels=8, num_blocks=2,
+             composite='feather', feather_radius=2), crop_size=32, context=2.5, min_window=8)
+    inserter.generator.load_state_dict(make_tiny_generator(seed=seed).state_dict())
+    return inserter.eval()

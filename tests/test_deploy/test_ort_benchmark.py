@@ -86,3 +86,14 @@ def test_cpu_peak_is_the_larger_estimate():
     assert peak.gflops == max(peak.sgemm_gflops, peak.fma_gflops or 0)
     assert peak.yardstick == ('fma' if peak.gflops == peak.fma_gflops else 'sgemm')
     assert 'single-thread 128^2 sgemm x 2 threads' in peak.description
+
+
+def test_benchmark_local_crop_inserter(tmp_path):
+    """The crop network is timed with the windows cropped and pasted around it."""
+    report = benchmark(str(TINY_CONFIG), size=48, warmup=0, repeats=1,
+                       backends=['torch', 'ort-fp32'], threads=1, work_dir=str(tmp_path),
+                       cfg_options={'model.local_crop': dict(crop_size=16, context=2.0,
+                                                             min_window=8)})
+    by_name = {r['backend']: r for r in report['results']}
+    assert by_name['torch']['psnr_vs_fp32'] > 60
+    assert report['gflop_per_img'] > 0

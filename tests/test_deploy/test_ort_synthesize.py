@@ -13,10 +13,12 @@ from mmdgan.deploy import export_generator, export_onnx
 from mmdgan.synthesis.inserter import load_generator
 
 GAN_CONFIG = REPO / 'configs' / 'dgan_retinanet-r18_1xb2-20it_demo.py'
+LOCAL_CROP_CONFIG = REPO / 'configs' / 'dgan_retinanet-r18_local-crop_1xb2-20it_demo.py'
 
 
-def test_ort_synthesis_matches_pytorch(demo_data, tmp_path):
-    cfg = Config.fromfile(str(GAN_CONFIG))
+@pytest.mark.parametrize('config', [GAN_CONFIG, LOCAL_CROP_CONFIG], ids=['full', 'local-crop'])
+def test_ort_synthesis_matches_pytorch(demo_data, tmp_path, config):
+    cfg = Config.fromfile(str(config))
     cfg.train_dataloader.dataset.data_root = str(demo_data)
     torch.manual_seed(0)
     generator = load_generator(cfg, None)
@@ -30,7 +32,7 @@ def test_ort_synthesis_matches_pytorch(demo_data, tmp_path):
     synthesize(cfg, str(ckpt), clean, num=3, out_dir=str(tmp_path / 'torch'), seed=5,
                batch_size=2, progress=False)
     main = load_cli('ort_synthesize').main
-    assert main([str(GAN_CONFIG), str(onnx_path), '--clean', clean, '--num', '3',
+    assert main([str(config), str(onnx_path), '--clean', clean, '--num', '3',
                  '--out', str(tmp_path / 'ort'), '--seed', '5', '--batch-size', '2',
                  '--cfg-options', f'train_dataloader.dataset.data_root={demo_data}']) == 0
 

@@ -1,4 +1,4 @@
-"""Resume: 4 iterations straight == 2 + resume + 2, weights and optimizer state."""
+"""Resume: 4 iterations straight == 2 + resume + 2, weights, optimizer state and image pools."""
 import copy
 
 import torch
@@ -35,6 +35,9 @@ def _load(path):
 
 
 def test_resume_continues_exactly(tiny_cfg, tmp_path):
+    # A pool smaller than the fakes of 4 iterations: after the resume it swaps
+    # stored fakes, which only matches the straight run if its state came back.
+    tiny_cfg.model.pool_size = 3
     straight = _no_val(copy.deepcopy(tiny_cfg), 4)
     straight.work_dir = str(tmp_path / 'straight')
     train(straight)
@@ -53,6 +56,8 @@ def test_resume_continues_exactly(tiny_cfg, tmp_path):
     assert ref['meta']['iter'] == out['meta']['iter'] == 4
     assert int(out['state_dict']['iteration']) == 4
     _assert_same(ref['state_dict'], out['state_dict'], 'state_dict')
+    pools = [k for k in ref['state_dict'] if k.startswith('pools.') and 'extra_state' in k]
+    assert len(pools) == 3 and all(len(ref['state_dict'][k]) == 3 for k in pools)
     assert set(ref['optimizer']) == {'generators', 'discriminators', 'detector'}
     assert all(ref['optimizer'][g]['state'] for g in ref['optimizer'])
     _assert_same(ref['optimizer'], out['optimizer'], 'optimizer')

@@ -268,9 +268,93 @@ def test_faster_rcnn_in_the_loop(cfg, mode):
         assert _changed(name, model, before), name
 
 
+def test_local_crop_switch_is_checked(cfg):
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pop('type')
+    model_cfg.generator_x = dict(type='LocalCropInserter', generator=model_cfg.generator_x)
+    with pytest.raises(ValueError, match='one or the other'):
+        DetectorGAN(**model_cfg, local_crop=dict(crop_size=16))
+    model_cfg.generator_x = model_cfg.generator_y
+    with pytest.raises(ValueError, match='LocalCropInserter settings'):
+        DetectorGAN(**model_cfg, local_crop=dict(type='LocalCropInserter'))
+
+
 def test_default_gan_loss_builds_lsgan(cfg):
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.pop('type')
     model_cfg.pop('gan_loss', None)
     model = DetectorGAN(**model_cfg)
     assert model.gan_loss.gan_type == 'lsgan'
+
+
+@pytest.mark.parametrize('mode', ['none', 'exact', 'finite_diff'])
+def test_generator_step_leaves_every_detector_parameter_and_buffer_unchanged(cfg, mode):
+    """L_det^syn (shared with the unroll or on its own) uses batch statistics
+    but must not move BatchNorm running statistics of the real detector."""
+    cfg = copy.deepcopy(cfg)
+    cfg.model.unroll.mode = mode
+    model, optim_wrapper, batch = build_tiny(cfg)
+    bns = [m for m in model.detector.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and all(m.training and m.track_running_stats for m in bns)
+    before = {k: v.clone() for k, v in model.detector.state_dict().items()}
+    data = model.data_preprocessor(batch, True)
+    terms, total, _ = model.generator_losses(data['clean'], data['labelled'])
+    assert terms['loss_det_syn'] > 0
+    optim_wrapper['generators'].update_params(total)
+    for key, value in model.detector.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def _local_crop_cfg(cfg, **model_options):
+    cfg = copy.deepcopy(cfg)
+    cfg.merge_from_dict(dict(model=dict(
+        local_crop=dict(crop_size=16, context=2.0, min_window=8), **model_options)))
+    return cfg
+
+
+def test_local_crop_generation_trains_every_group_and_keeps_outside_pixels(cfg):
+    cfg = _local_crop_cfg(cfg, disc_global_x=dict(downsample=2))
+    model, optim_wrapper, batch = build_tiny(cfg)
+    assert model.local_generation
+    data = model.data_preprocessor(batch, True)
+    clean = data['clean']
+    boxes = model._boxes(clean['data_samples'])
+    assert sum(len(b) for b in boxes) > 0
+    with torch.no_grad():
+        fake_y = model.generator_x(clean['inputs'], clean['masks'], boxes)
+        crops = model.local_crops(fake_y, clean['data_samples'])
+    inside = torch.zeros_like(clean['masks'], dtype=torch.bool)
+    for index, x0, y0, side, _ in model.generator_x.windows(boxes):
+        inside[index, :, max(y0, 0):y0 + side, max(x0, 0):x0 + side] = True
+    assert torch.equal(fake_y[~inside], clean['inputs'][~inside])
+    assert not torch.equal(fake_y, clean['inputs'])
+    # The local discriminator judges the generator's windows.
+    assert crops.shape == (sum(len(b) for b in boxes), 1, 16, 16)
+    torch.testing.assert_close(crops, model.generator_x.window_crops(fake_y, boxes))
+
+    before = _params(model)
+    log = model.train_step(batch, optim_wrapper)
+    assert set(log) == GAN_TERMS | {'loss_unroll'}
+    assert all(torch.isfinite(v) for v in log.values())
+    for group, names in OPTIM_GROUPS.items():
+        for name in names:
+            assert _changed(name, model, before), f'{group}: {name} did not change'
+    images = model.sample_images(batch)
+    assert images['inserted'].shape == clean['inputs'].shape
+
+
+def test_image_pool_feeds_the_discriminators_and_is_in_the_state_dict(cfg):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.pool_size = 3
+    model, optim_wrapper, batch = build_tiny(cfg)
+    for _ in range(2):
+        model.train_step(batch, optim_wrapper)
+    state = model.state_dict()
+    for name in OPTIM_GROUPS['discriminators']:
+        stored = state[f'pools.{name}._extra_state']
+        assert len(stored) == 3 and torch.isfinite(stored).all(), name
+        assert int(state[f'pools.{name}.queries']) == 2, name
+    assert state['pools.disc_local_x._extra_state'].shape[-1] == 16  # crops, not images
+    # Without a pool the state dict keeps its old keys.
+    cfg.model.pool_size = 0
+    assert not any(k.startswith('pools.') for k in build_tiny(cfg)[0].state_dict())

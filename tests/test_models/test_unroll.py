@@ -9,9 +9,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 
+from mmdgan.models.detector_gan import frozen
 from mmdgan.models.generators import MaskedResnetGenerator
 from mmdgan.models.layers import make_twice_differentiable
-from mmdgan.models.unroll import unroll
+from mmdgan.models.unroll import functional_loss, unroll
 
 INNER_LR = 0.1
 
@@ -369,3 +370,48 @@ def test_exact_mode_refuses_a_disconnected_second_order_graph():
                     INNER_LR, mode='finite_diff')
     result.surrogate.backward()
     assert gen.conv.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('mode', ['exact', 'finite_diff'])
+def test_shared_syn_forward_gives_the_same_generator_gradient(mmdet_case, mode):
+    """``syn_grad=True`` reads L_det^syn off the unroll's first forward: the
+    generator's gradient of ``L_syn + unroll`` is the one of a separate
+    ``L_syn`` forward plus the unshared unroll (float64, tiny RetinaNet)."""
+    det, gen, batch = mmdet_case('retinanet', torch.float64)
+    before = _state(det)
+
+    def generator_grads(shared: bool) -> list:
+        gen.zero_grad()
+        syn = _gan_to_detector(gen(batch['clean'], batch['mask']))
+        result = unroll(det, syn, batch['syn_samples'], batch['real'], batch['real_samples'],
+                        inner_lr=0.01, mode=mode, syn_grad=shared)
+        if shared:
+            syn_loss, syn_term = result.syn_loss, result.syn_surrogate
+        else:
+            assert result.syn_loss is None and result.syn_surrogate is None
+            with frozen(det):  # as DetectorGAN runs it: no gradient for the detector
+                syn_term = functional_loss(det, syn, batch['syn_samples'])
+            syn_loss = syn_term.detach()
+        (syn_term + result.surrogate).backward()
+        return [syn_loss, result.loss] + [p.grad.clone() for p in gen.parameters()]
+
+    shared, separate = generator_grads(True), generator_grads(False)
+    _assert_untouched(det, before)
+    assert all(g.abs().sum() > 0 for g in shared[2:])
+    for a, b in zip(shared, separate):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_functional_loss_leaves_batchnorm_statistics_alone(tiny_detector, det_samples):
+    det = tiny_detector('retinanet')
+    buffers = {n: b.clone() for n, b in det.named_buffers()}
+    inputs = torch.rand(2, 3, IMG, IMG, requires_grad=True)
+    samples = det_samples(SYN_BOXES, IMG)
+    loss = functional_loss(det, inputs, samples)
+    loss.backward()
+    assert inputs.grad.abs().sum() > 0
+    for name, buffer in det.named_buffers():
+        assert torch.equal(buffer, buffers[name]), name
+    # Same value as the detector's own train-mode loss (batch statistics).
+    reference = det.parse_losses(det.loss(inputs.detach(), samples))[0]
+    torch.testing.assert_close(loss.detach(), reference)

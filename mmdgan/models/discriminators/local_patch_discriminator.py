@@ -2,6 +2,7 @@
 from typing import Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from mmdgan.models.layers.roi_crop import crop_and_resize
@@ -25,7 +26,9 @@ class LocalPatchDiscriminator(BaseModule):
         base_channels: Width of the first convolution.
         num_layers: Stride-2 convolutions of the PatchGAN.
         context: Margin around each box as a fraction of its size, so that the
-            seam between object and background is judged too.
+            seam between object and background is judged too. Unused under
+            local generation: ``DetectorGAN`` then passes the generator's own
+            windows as crops.
         norm: Normalisation of the PatchGAN.
         spectral_norm: Spectral normalisation of the PatchGAN.
         sampling_ratio: Samples per output pixel and axis for the resize (0:
@@ -71,15 +74,25 @@ class LocalPatchDiscriminator(BaseModule):
         return crops
 
     def forward(self, img: torch.Tensor,
-                boxes: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
-        """Score the box regions.
+                boxes: Union[None, torch.Tensor, Sequence[torch.Tensor]] = None) -> torch.Tensor:
+        """Score the box regions, or crops made elsewhere.
 
         Args:
-            img: ``(B, C, H, W)`` images.
+            img: ``(B, C, H, W)`` images, or with ``boxes=None`` ``(N, C, h,
+                w)`` crops already cut (e.g. ``LocalCropInserter`` windows or
+                pooled fakes), resized here to ``crop_size`` if need be.
             boxes: Per-image ``(K_i, 4)`` xyxy pixel boxes, or ``(N, 5)`` RoIs
                 ``(batch_index, x1, y1, x2, y2)``.
 
         Returns:
             ``(N, 1, h, w)`` patch logits, one map per box.
         """
-        return self.patch(self.crop(img, boxes))
+        if boxes is not None:
+            return self.patch(self.crop(img, boxes))
+        if img.dim() != 4 or img.shape[1] != self.in_channels or len(img) == 0:
+            raise ValueError(f'LocalPatchDiscriminator: crops must be (N>0, {self.in_channels}, '
+                             f'h, w), got {tuple(img.shape)}')
+        if img.shape[-2:] != (self.crop_size, self.crop_size):
+            img = F.interpolate(img, size=(self.crop_size, self.crop_size), mode='bilinear',
+                                align_corners=False, antialias=self.crop_size < img.shape[-1])
+        return self.patch(img)

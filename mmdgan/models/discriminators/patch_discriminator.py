@@ -3,6 +3,7 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
@@ -29,6 +30,8 @@ class PatchDiscriminator(BaseModule):
         num_layers: Number of stride-2 convolutions (>= 1).
         norm: ``'instance'``, ``'batch'`` or ``'none'``.
         spectral_norm: Wrap every convolution in spectral normalisation.
+        downsample: Average-pool the input by this factor first (a global
+            discriminator on a large image at a fraction of the cost).
         init_cfg: mmengine initialisation config.
     """
 
@@ -38,6 +41,7 @@ class PatchDiscriminator(BaseModule):
                  num_layers: int = 3,
                  norm: str = 'instance',
                  spectral_norm: bool = False,
+                 downsample: int = 1,
                  init_cfg: Optional[dict] = dict(type='Normal', layer='Conv2d', std=0.02)) -> None:
         super().__init__(init_cfg=init_cfg)
         if norm not in _NORMS:
@@ -45,7 +49,10 @@ class PatchDiscriminator(BaseModule):
         if in_channels < 1 or base_channels < 1 or num_layers < 1:
             raise ValueError('in_channels, base_channels and num_layers must be >= 1, got '
                              f'{in_channels}, {base_channels}, {num_layers}')
+        if int(downsample) != downsample or downsample < 1:
+            raise ValueError(f'downsample must be an int >= 1, got {downsample!r}')
         self.in_channels = in_channels
+        self.downsample = int(downsample)
         make_norm = _NORMS[norm]
 
         def conv(cin: int, cout: int, stride: int, bias: bool) -> nn.Module:
@@ -73,4 +80,6 @@ class PatchDiscriminator(BaseModule):
         if img.dim() != 4 or img.shape[1] != self.in_channels:
             raise ValueError(f'PatchDiscriminator: img must be (B, {self.in_channels}, H, W), '
                              f'got {tuple(img.shape)}')
+        if self.downsample > 1:
+            img = F.avg_pool2d(img, self.downsample, ceil_mode=True)
         return self.net(img)

@@ -28,6 +28,31 @@ class _ResnetBlock(nn.Module):
         return x + self.body(x)
 
 
+COMPOSITES = ('hard', 'feather')
+
+
+def blend_weight(mask: torch.Tensor, composite: str = 'hard',
+                 feather_radius: int = 3) -> torch.Tensor:
+    """Per-pixel weight of generated pixels in the composite with the input.
+
+    Args:
+        mask: ``(B, 1, H, W)`` float masks, 1 inside the boxes.
+        composite: ``'hard'`` (the mask itself) or ``'feather'`` (the mask
+            widened by a box blur of half-width ``feather_radius``).
+        feather_radius: Half-width in pixels of the blur.
+    """
+    if composite == 'hard':
+        return mask
+    if composite != 'feather':
+        raise ValueError(f'composite must be one of {COMPOSITES}, got {composite!r}')
+    size = 2 * feather_radius + 1
+    blurred = F.avg_pool2d(mask, size, stride=1, padding=feather_radius,
+                           count_include_pad=False)
+    # Only ever widen the mask: inside the box the generator has full
+    # control, and the soft edge lies just outside it.
+    return torch.maximum(mask, blurred.clamp(0, 1) * 2).clamp(0, 1)
+
+
 @MODELS.register_module()
 class MaskedResnetGenerator(BaseModule):
     """Generator conditioned on an image and a box mask.
@@ -62,9 +87,8 @@ class MaskedResnetGenerator(BaseModule):
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Conv2d', std=0.02)) -> None:
         super().__init__(init_cfg=init_cfg)
-        if composite not in ('hard', 'feather'):
-            raise ValueError(
-                f"composite must be 'hard' or 'feather', got {composite!r}")
+        if composite not in COMPOSITES:
+            raise ValueError(f'composite must be one of {COMPOSITES}, got {composite!r}')
         if in_channels < 1 or base_channels < 1 or num_blocks < 0:
             raise ValueError('in_channels and base_channels must be >= 1 and '
                              'num_blocks >= 0')
@@ -104,15 +128,26 @@ class MaskedResnetGenerator(BaseModule):
 
     def blend_weight(self, mask: torch.Tensor) -> torch.Tensor:
         """Per-pixel weight of the generated image in the composite."""
-        if self.composite == 'hard':
-            return mask
-        size = 2 * self.feather_radius + 1
-        blurred = F.avg_pool2d(
-            mask, size, stride=1, padding=self.feather_radius,
-            count_include_pad=False)
-        # Only ever widen the mask: inside the box the generator has full
-        # control, and the soft edge lies just outside it.
-        return torch.maximum(mask, blurred.clamp(0, 1) * 2).clamp(0, 1)
+        return blend_weight(mask, self.composite, self.feather_radius)
+
+    def _check(self, img: torch.Tensor, mask: torch.Tensor) -> None:
+        if img.dim() != 4 or img.shape[1] != self.in_channels:
+            raise ValueError(f'img must be (B, {self.in_channels}, H, W), '
+                             f'got {tuple(img.shape)}')
+        if mask.dim() != 4 or mask.shape[1] != 1:
+            raise ValueError(f'mask must be (B, 1, H, W), got {tuple(mask.shape)}')
+
+    def generate(self, img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The network's own ``(B, C, H, W)`` output, before compositing."""
+        self._check(img, mask)
+        height, width = img.shape[-2:]
+        pad_h = (-height) % self.size_divisor
+        pad_w = (-width) % self.size_divisor
+        net_in = torch.cat([img, mask.to(img.dtype)], dim=1)
+        # Pad unconditionally (a zero pad is a no-op): a Python ``if`` on the
+        # size would be frozen by the ONNX exporters at the example's shape.
+        net_in = F.pad(net_in, (0, pad_w, 0, pad_h), mode='reflect')
+        return self.net(net_in)[..., :height, :width]
 
     def forward(self, img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Edit ``img`` inside ``mask``.
@@ -124,18 +159,6 @@ class MaskedResnetGenerator(BaseModule):
         Returns:
             ``(B, C, H, W)`` images in ``[-1, 1]``.
         """
-        if img.dim() != 4 or img.shape[1] != self.in_channels:
-            raise ValueError(f'img must be (B, {self.in_channels}, H, W), '
-                             f'got {tuple(img.shape)}')
-        if mask.dim() != 4 or mask.shape[1] != 1:
-            raise ValueError(f'mask must be (B, 1, H, W), got {tuple(mask.shape)}')
-        height, width = img.shape[-2:]
-        pad_h = (-height) % self.size_divisor
-        pad_w = (-width) % self.size_divisor
-        net_in = torch.cat([img, mask.to(img.dtype)], dim=1)
-        # Pad unconditionally (a zero pad is a no-op): a Python ``if`` on the
-        # size would be frozen by the ONNX exporters at the example's shape.
-        net_in = F.pad(net_in, (0, pad_w, 0, pad_h), mode='reflect')
-        generated = self.net(net_in)[..., :height, :width]
+        generated = self.generate(img, mask)
         weight = self.blend_weight(mask.to(img.dtype))
         return weight * generated + (1 - weight) * img

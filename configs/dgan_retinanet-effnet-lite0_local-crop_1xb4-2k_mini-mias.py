@@ -1,0 +1,6 @@
+# The Lite0 DetectorGAN on mini-MIAS with local generation (see the R18 local-crop
+# config for what model.local_crop and the other switches change).
+_base_ = ['./dgan_retinanet-effnet-lite0_1xb4-2k_mini-mias.py']
+
+model = dict(local_crop=dict(crop_size=64, context=3.0, min_window=16), pool_size=50,
+             disc_global_x=dict(downsample=2), disc_global_y=dict(downsample=2))
