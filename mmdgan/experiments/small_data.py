@@ -31,10 +31,7 @@ with 1 thread on the same loaded machine (see results/README.md).
 """
 import json
 import os
-import shlex
-import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -42,14 +39,11 @@ from glob import glob
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.config import Config
-
 from mmdgan.datasets.converters.common import write_json_atomic
 
 from .coco_merge import merge_coco
 from .report import write_report
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from .steps import REPO_ROOT, ToolRunner, cfg_options, config_iters, schedule_options
 
 
 @dataclass(frozen=True)
@@ -180,97 +174,21 @@ class ExperimentSettings:
                 pass  # copy-paste then uses a default box sampler on Y train
 
 
-def _cfg_options(options: Dict[str, object]) -> List[str]:
-    """``--cfg-options`` arguments; values must not contain spaces or commas."""
-    if not options:
-        return []
-    args = ['--cfg-options']
-    for key, value in options.items():
-        text = str(value).replace(' ', '')
-        args.append(f'{key}={text}')
-    return args
-
-
-def _schedule_options(iters: int, prefix: str = '') -> Dict[str, object]:
-    """Shrink the detector schedule (warm-up, steps at 2/3 and 9/10) to ``iters``."""
-    return {
-        'train_cfg.max_iters': iters,
-        'train_cfg.val_interval': iters,
-        f'{prefix}param_scheduler.0.end': max(1, min(100, iters // 10)),
-        f'{prefix}param_scheduler.1.end': iters,
-        f'{prefix}param_scheduler.1.milestones': [max(1, iters * 2 // 3),
-                                                  max(1, iters * 9 // 10)],
-    }
-
-
-def config_iters(config: str) -> int:
-    """``train_cfg.max_iters`` of a config file."""
-    path = config if Path(config).is_file() else str(REPO_ROOT / config)
-    return int(Config.fromfile(path).train_cfg.max_iters)
-
-
-def last_checkpoint(work_dir: Path) -> Optional[Path]:
-    """The checkpoint mmengine recorded as the latest in ``work_dir``."""
-    marker = work_dir / 'last_checkpoint'
-    if not marker.is_file():
-        return None
-    path = Path(marker.read_text().strip())
-    path = path if path.is_absolute() else REPO_ROOT / path
-    return path if path.is_file() else None
-
-
-class Experiment:
+class Experiment(ToolRunner):
     """Runs the units of an :class:`ExperimentSettings`."""
 
     def __init__(self, settings: ExperimentSettings, log=print) -> None:
+        super().__init__(settings.threads, settings.python, log)
         self.s = settings
         self.work_dir = Path(settings.work_dir).resolve()
         self.results_dir = Path(settings.results_dir).resolve()
         self.root = Path(settings.data_root).resolve()
-        self._log = log
-        self._lock = threading.Lock()
         self.eval_file = self.work_dir / f'eval_{"+".join(settings.eval_splits)}.json'
         # The iterations actually run, for the checkpoint names and the report.
         self.det_iters = settings.det_iters or config_iters(settings.det_config)
         self.gan_iters = {arm: settings.gan_iters or config_iters(cfg)
                           for arm, cfg in settings.gan_configs.items()
                           if arm in settings.arms}
-
-    def log(self, msg: str) -> None:
-        with self._lock:
-            self._log(msg)
-
-    # --- steps ---------------------------------------------------------
-    def _run(self, cmd: List[str], log_file: Path, commands: List[str]) -> None:
-        """Run one tool; its output goes to ``log_file``; a failure names it."""
-        commands.append(shlex.join(cmd))
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.log(f'  $ {shlex.join(cmd)}')
-        threads = str(self.s.threads)
-        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-        with open(log_file, 'w') as f:
-            proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=f, stderr=subprocess.STDOUT,
-                                  env=env)
-        if proc.returncode != 0:
-            tail = ''.join(log_file.read_text().splitlines(keepends=True)[-25:])
-            raise RuntimeError(f'step failed (exit {proc.returncode}), log: {log_file}\n{tail}')
-
-    def _tool(self, name: str) -> List[str]:
-        return [self.s.python, str(REPO_ROOT / 'tools' / name)]
-
-    def _train(self, config: str, work_dir: Path, iters: int,
-               options: Dict[str, object], commands: List[str]) -> Path:
-        """Train (or resume) until the final checkpoint exists; returns it."""
-        ckpt = last_checkpoint(work_dir)
-        if ckpt is not None and ckpt.name == f'iter_{iters}.pth':
-            return ckpt
-        cmd = [*self._tool('train.py'), config, '--work-dir', str(work_dir), '--resume',
-               *_cfg_options(options)]
-        self._run(cmd, work_dir / 'train.log', commands)
-        ckpt = last_checkpoint(work_dir)
-        if ckpt is None or ckpt.name != f'iter_{iters}.pth':
-            raise RuntimeError(f'training finished without iter_{iters}.pth in {work_dir}')
-        return ckpt
 
     def _num_synthetic(self) -> int:
         num_real = len(json.loads((self.root / 'train.json').read_text())['images'])
@@ -291,7 +209,7 @@ class Experiment:
             cfg = self.s.gan_configs.get('dgan')
             cmd = [*self._tool('synthesize.py'), *([cfg] if cfg else []),
                    '--method', 'copy-paste', '--labelled', str(self.root / 'train.json'),
-                   *common, *(_cfg_options(self._gan_data_options()) if cfg else [])]
+                   *common, *(cfg_options(self._gan_data_options()) if cfg else [])]
         else:
             config = self.s.gan_configs[arm.name]
             gan_dir = unit_dir / 'gan'
@@ -303,7 +221,7 @@ class Experiment:
             ckpt = self._train(config, gan_dir, self.gan_iters[arm.name], opts, commands)
             # The same overrides as training, so synthesis sees the GAN's resolution.
             cmd = [*self._tool('synthesize.py'), config, str(ckpt), *common,
-                   *_cfg_options(opts)]
+                   *cfg_options(opts)]
         self._run(cmd, unit_dir / 'synthesize.log', commands)
         return out
 
@@ -326,7 +244,7 @@ class Experiment:
         opts['val_dataloader.dataset.data_root'] = root
         opts['val_evaluator.0.ann_file'] = f'{root}val.json'
         if self.s.det_iters:
-            opts.update(_schedule_options(self.s.det_iters))
+            opts.update(schedule_options(self.s.det_iters))
         # Validation during training is skipped: tools/test.py scores the last
         # checkpoint on the pooled held-out set (no model selection on val).
         opts['train_cfg.val_begin'] = 10**9
@@ -395,7 +313,7 @@ class Experiment:
                            self._det_options(seed, synthetic), commands)
         metrics_file = unit_dir / 'metrics.json'
         cmd = [*self._tool('test.py'), config, str(ckpt), '--work-dir', str(det_dir),
-               '--metrics-out', str(metrics_file), *_cfg_options(self._test_options())]
+               '--metrics-out', str(metrics_file), *cfg_options(self._test_options())]
         self._run(cmd, unit_dir / 'test.log', commands)
         raw = json.loads(metrics_file.read_text())
         missing = [k for k in METRIC_KEYS.values() if k not in raw]

@@ -1,0 +1,115 @@
+"""Running the repository's tools as recorded subprocess steps (shared by the runners).
+
+Every step of a comparison runs ``tools/train.py``, ``tools/synthesize.py``
+or a scoring tool in a subprocess with a fixed number of OpenMP threads; its
+exact command is recorded and its output goes to a log file that a failure
+names. Training always passes ``--resume``, so an interrupted step restarts
+from its last checkpoint.
+"""
+import os
+import shlex
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+from mmengine.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cfg_options(options: Dict[str, object]) -> List[str]:
+    """``--cfg-options`` arguments; values must not contain spaces or commas."""
+    if not options:
+        return []
+    args = ['--cfg-options']
+    for key, value in options.items():
+        text = str(value).replace(' ', '')
+        args.append(f'{key}={text}')
+    return args
+
+
+def schedule_options(iters: int, prefix: str = '') -> Dict[str, object]:
+    """Shrink the detector schedule (warm-up, steps at 2/3 and 9/10) to ``iters``."""
+    return {
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': iters,
+        f'{prefix}param_scheduler.0.end': max(1, min(100, iters // 10)),
+        f'{prefix}param_scheduler.1.end': iters,
+        f'{prefix}param_scheduler.1.milestones': [max(1, iters * 2 // 3),
+                                                  max(1, iters * 9 // 10)],
+    }
+
+
+def load_cfg(config: str) -> Config:
+    """A config file given relative to the repository or as a path."""
+    path = config if Path(config).is_file() else str(REPO_ROOT / config)
+    return Config.fromfile(path)
+
+
+def config_iters(config: str) -> int:
+    """``train_cfg.max_iters`` of a config file."""
+    return int(load_cfg(config).train_cfg.max_iters)
+
+
+def last_checkpoint(work_dir: Path) -> Optional[Path]:
+    """The checkpoint mmengine recorded as the latest in ``work_dir``."""
+    marker = work_dir / 'last_checkpoint'
+    if not marker.is_file():
+        return None
+    path = Path(marker.read_text().strip())
+    path = path if path.is_absolute() else REPO_ROOT / path
+    return path if path.is_file() else None
+
+
+class ToolRunner:
+    """Runs tools with ``threads`` OpenMP threads, logging every command.
+
+    Args:
+        threads: OpenMP / MKL threads of every tool process.
+        python: Interpreter running the tools.
+        log: Where progress lines go (called under a lock: units run in threads).
+    """
+
+    def __init__(self, threads: int = 1, python: str = sys.executable,
+                 log: Callable[[str], None] = print) -> None:
+        self.threads = threads
+        self.python = python
+        self._log = log
+        self._lock = threading.Lock()
+
+    def log(self, msg: str) -> None:
+        with self._lock:
+            self._log(msg)
+
+    def _run(self, cmd: List[str], log_file: Path, commands: List[str]) -> None:
+        """Run one tool; its output goes to ``log_file``; a failure names it."""
+        commands.append(shlex.join(cmd))
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log(f'  $ {shlex.join(cmd)}')
+        threads = str(self.threads)
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        with open(log_file, 'w') as f:
+            proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=f, stderr=subprocess.STDOUT,
+                                  env=env)
+        if proc.returncode != 0:
+            tail = ''.join(log_file.read_text().splitlines(keepends=True)[-25:])
+            raise RuntimeError(f'step failed (exit {proc.returncode}), log: {log_file}\n{tail}')
+
+    def _tool(self, name: str) -> List[str]:
+        return [self.python, str(REPO_ROOT / 'tools' / name)]
+
+    def _train(self, config: str, work_dir: Path, iters: int,
+               options: Dict[str, object], commands: List[str]) -> Path:
+        """Train (or resume) until the final checkpoint exists; returns it."""
+        ckpt = last_checkpoint(work_dir)
+        if ckpt is not None and ckpt.name == f'iter_{iters}.pth':
+            return ckpt
+        cmd = [*self._tool('train.py'), config, '--work-dir', str(work_dir), '--resume',
+               *cfg_options(options)]
+        self._run(cmd, work_dir / 'train.log', commands)
+        ckpt = last_checkpoint(work_dir)
+        if ckpt is None or ckpt.name != f'iter_{iters}.pth':
+            raise RuntimeError(f'training finished without iter_{iters}.pth in {work_dir}')
+        return ckpt
