@@ -1,3 +1,4 @@
+from .backbones import EfficientNetLite, EfficientNetLiteClassifier
 from .data_preprocessors import *  # noqa: F401,F403
 from .generators import MaskedResnetGenerator
 from .discriminators import LocalPatchDiscriminator, PatchDiscriminator

@@ -5,6 +5,7 @@ After Liu et al., "Generative Modeling for Small-Data Object Detection"
 """
 import contextlib
 import math
+import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -67,6 +68,41 @@ def check_finite(losses: Dict[str, torch.Tensor], iteration: int,
                 f'iteration {iteration}; {note}')
 
 
+def load_detector_checkpoint(detector: nn.Module, path: str) -> None:
+    """Load a trained detector's weights into ``detector`` (strict).
+
+    Accepts a checkpoint of the detector itself (``backbone.*``, ``neck.*``
+    ...) or of a whole DetectorGAN (``detector.*``).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: The weights do not fit the detector (names the file and
+            the first mismatching keys).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'model.detector_checkpoint: {path} does not exist')
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from mmdgan.utils.checkpoint_compat import allow_mmengine_checkpoints
+    allow_mmengine_checkpoints()
+    checkpoint = _load_checkpoint(path, map_location='cpu')
+    state = checkpoint.get('state_dict', checkpoint)
+    if any(k.startswith('detector.') for k in state):
+        state = {k[len('detector.'):]: v for k, v in state.items() if k.startswith('detector.')}
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    try:
+        result = detector.load_state_dict(state, strict=False)
+    except RuntimeError as err:  # shape mismatches raise even when not strict
+        first = str(err).strip().splitlines()[-1].strip()
+        raise ValueError(f'model.detector_checkpoint: {path} does not fit the detector '
+                         f'config: {first}') from None
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(
+            f'model.detector_checkpoint: {path} does not fit the detector config '
+            f'(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]}, '
+            f'{len(result.missing_keys)} + {len(result.unexpected_keys)} in all)')
+
+
 @MODELS.register_module()
 class DetectorGAN(BaseModel):
     """Inserter/remover CycleGAN with a detector in the loop.
@@ -118,6 +154,13 @@ class DetectorGAN(BaseModel):
             ``[0, 1)``; ``0.5`` adds one synthetic image per real one.
         target_label: Class index of the inserted boxes; the dataset labels
             them (``target_class``) and a mismatch raises.
+        detector_checkpoint: A trained detector to start the in-loop detector
+            from (e.g. the real-only detector of the same data and seed), so
+            that ``L_det^syn`` and the unroll come from a detector that
+            already detects. Loaded into ``detector`` only, after every other
+            initialisation (it overrides the backbone's ImageNet weights).
+            Either a plain mmdet checkpoint of the same detector config or a
+            DetectorGAN checkpoint (its ``detector.`` weights are taken).
         data_preprocessor: Config of the unpaired preprocessor.
         init_cfg: mmengine initialisation config.
     """
@@ -136,6 +179,7 @@ class DetectorGAN(BaseModel):
                  det_warmup_iters: int = 0,
                  syn_ratio: float = 0.5,
                  target_label: int = 0,
+                 detector_checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[dict] = dict(type='UnpairedDataPreprocessor'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -151,6 +195,7 @@ class DetectorGAN(BaseModel):
         self.det_warmup_iters = int(det_warmup_iters)
         self.syn_ratio = float(syn_ratio)
         self.target_label = int(target_label)
+        self.detector_checkpoint = detector_checkpoint
 
         self.generator_x = MODELS.build(generator_x)
         self.generator_y = MODELS.build(generator_y)
@@ -170,6 +215,12 @@ class DetectorGAN(BaseModel):
             make_twice_differentiable(self.detector)
         # Persistent, so that a resumed run knows whether warm-up is over.
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+
+    def init_weights(self) -> None:
+        """Initialise every module, then load ``detector_checkpoint`` if set."""
+        super().init_weights()
+        if self.detector_checkpoint:
+            load_detector_checkpoint(self.det, self.detector_checkpoint)
 
     # ------------------------------------------------------------------ config
     @staticmethod
