@@ -40,11 +40,25 @@ from mmdgan.datasets.converters.common import write_json_atomic
 
 from .cv_report import write_cv_report
 from .exposure import detector_iters, num_synthetic, real_passes
-from .folds import DatasetPool, assign_folds, folds_record, mias_patient, mias_strata, nested_subset
-from .folds import pool_films
+from .folds import (
+    DatasetPool,
+    assign_folds,
+    folds_record,
+    mias_patient,
+    mias_strata,
+    nested_subset,
+    pool_films,
+)
 from .scoring import OP_SENSITIVITY
 from .small_data import ARMS, find_gan_config
-from .steps import REPO_ROOT, ToolRunner, cfg_options, config_iters, load_cfg, schedule_options
+from .steps import (
+    REPO_ROOT,
+    ToolRunner,
+    cfg_options,
+    config_iters,
+    load_cfg,
+    scaled_schedule_options,
+)
 
 #: Reported metric -> key in the scoring tool's metrics.
 CV_METRICS = {'AP50': 'coco/bbox_mAP_50', 'mAP': 'coco/bbox_mAP',
@@ -52,8 +66,8 @@ CV_METRICS = {'AP50': 'coco/bbox_mAP_50', 'mAP': 'coco/bbox_mAP',
               'det_per_normal': 'det_per_normal', 'sens_at_op': 'sens_at_op',
               'op_threshold': 'op_threshold'}
 
-#: Config key that warm-starts DetectorGAN's in-loop detector from a checkpoint.
-DETECTOR_INIT_KEY = 'model.detector_init'
+#: DetectorGAN config key that warm-starts its in-loop detector from a checkpoint.
+DETECTOR_INIT_KEY = 'model.detector_checkpoint'
 
 #: Documented default costs, seconds on one core of the 2-core machine (see
 #: results/README.md "Speed"): detector / GAN step, per process start-up,
@@ -68,7 +82,7 @@ def detector_init_options(checkpoint: Path) -> Dict[str, object]:
     The one place that knows the config key of the warm start; point it at
     whatever the model accepts.
     """
-    return {f'{DETECTOR_INIT_KEY}.checkpoint': str(checkpoint)}
+    return {DETECTOR_INIT_KEY: str(checkpoint)}
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,8 @@ class CVSettings:
         det_syn_config: Same detector with ``ConcatDataset(real, synthetic)``.
         gan_configs: Arm -> DetectorGAN config; missing ones are found from ``config_tag``.
         config_tag: File-name suffix of the GAN configs.
+        gan_family: Detector family of the GAN configs (``retinanet-r18``, ...)
+            where a tag has several.
         folds: Number of folds k.
         fold_seed: Seed of the fold assignment.
         info_file: mini-MIAS ``Info.txt`` (strata by abnormality class and
@@ -169,6 +185,7 @@ class CVSettings:
     det_syn_config: str
     gan_configs: Dict[str, str] = field(default_factory=dict)
     config_tag: str = ''
+    gan_family: str = ''
     folds: int = 5
     fold_seed: int = 0
     info_file: Optional[str] = None
@@ -219,7 +236,8 @@ class CVSettings:
             needed.add('dgan')  # copy-paste takes the full DetectorGAN's box sampler and size
         for arm in sorted(needed):
             if arm not in self.gan_configs:
-                self.gan_configs[arm] = find_gan_config(self.config_tag, ARMS[arm].variant)
+                self.gan_configs[arm] = find_gan_config(self.config_tag, ARMS[arm].variant,
+                                                        family=self.gan_family)
 
 
 @dataclass
@@ -419,7 +437,7 @@ class CVExperiment(ToolRunner):
         opts.update({'val_dataloader.dataset.data_root': root,
                      'val_dataloader.dataset.ann_file': str(fold.eval_file),
                      'val_evaluator.0.ann_file': str(fold.eval_file),
-                     **schedule_options(self.iters(unit)),
+                     **scaled_schedule_options(self.det_config(unit), self.iters(unit)),
                      # No validation during training: the last checkpoint is scored.
                      'train_cfg.val_begin': 10**9, **self.s.det_options})
         return opts
@@ -442,11 +460,10 @@ class CVExperiment(ToolRunner):
         return json.loads(json.dumps(fp))
 
     def unit_fingerprint(self, unit: DetUnit) -> dict:
-        arm = ARMS[unit.arm]
         fp = dict(data=self.s.data, folds=self.folds_digest, fold=unit.fold, arm=unit.arm,
                   seed=unit.seed, fraction=unit.fraction, ratio=unit.ratio,
                   gan_seed=unit.gan_seed,
-                  det_config=self.s.det_syn_config if arm.synthetic else self.s.det_config,
+                  det_config=self.det_config(unit),
                   det_options=dict(self.s.det_options), real_epochs=self.s.real_epochs,
                   batch_size=self.batch_size, iters=self.iters(unit),
                   num_real=self.folds[unit.fold].num_real[unit.fraction],
@@ -480,10 +497,12 @@ class CVExperiment(ToolRunner):
         return self._unit_dir(unit.fold, unit.fraction, unit.arm) / unit.name(
             self.s.syn_per_real)
 
+    def det_config(self, unit: DetUnit) -> str:
+        return self.s.det_syn_config if unit.source else self.s.det_config
+
     def train_detector(self, unit: DetUnit, synthetic: Optional[Path],
                        commands: List[str]) -> Path:
-        config = self.s.det_syn_config if synthetic else self.s.det_config
-        return self._train(config, self._det_dir(unit) / 'detector', self.iters(unit),
+        return self._train(self.det_config(unit), self._det_dir(unit) / 'detector', self.iters(unit),
                            self.det_options(unit, synthetic), commands)
 
     def train_gan(self, source: Source) -> Path:
@@ -545,7 +564,7 @@ class CVExperiment(ToolRunner):
         synthetic = (self.synthesize(unit.source, self.num_syn(unit), commands)
                      if unit.source else None)
         ckpt = self.train_detector(unit, synthetic, commands)
-        config = self.s.det_syn_config if synthetic else self.s.det_config
+        config = self.det_config(unit)
         fold = self.folds[unit.fold]
         score_dir = self._det_dir(unit) / 'score'
         metrics_file = score_dir / 'metrics.json'

@@ -228,7 +228,8 @@ def markdown(results: dict) -> str:
     rec = s.get('folds_record', {})
     plan = s.get('plan', {})
     lines = [
-        f'# Cross-validated small-data comparison on {s["data"]}', '', f'Command: `{results["command"]}`',
+        f'# Cross-validated small-data comparison on {s["data"]}', '',
+        f'Command: `{results["command"]}`',
         '',
         f'{s["folds"]}-fold cross-validation by {rec.get("grouping", "?")}, stratified by '
         f'{rec.get("stratification", "?")} (fold seed {s["fold_seed"]}, `folds.json`); every '

@@ -27,8 +27,7 @@ from typing import Callable, Dict, Hashable, List, Optional, Sequence
 
 import numpy as np
 
-from mmdgan.datasets.converters.common import CLEAN_FILES, LABELLED_FILES, SPLITS
-from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.datasets.converters.common import CLEAN_FILES, LABELLED_FILES, SPLITS, write_json_atomic
 from mmdgan.synthesis.clean_source import load_coco
 
 #: The image field that names a patient in a converted COCO file.

@@ -79,13 +79,16 @@ METRIC_KEYS = {'mAP': 'coco/bbox_mAP', 'AP50': 'coco/bbox_mAP_50',
 VARIANTS = ('nodet', 'nounroll')
 
 
-def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'configs') -> str:
+def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'configs',
+                    family: str = '') -> str:
     """The DetectorGAN config ``configs/dgan_*[_variant]*_<tag>.py`` (RetinaNet preferred).
 
     Every arm has its own config file: the ablations are defined once per
     dataset (and schedule tag, e.g. ``demo-128px``), never derived in code.
+    ``family`` (e.g. ``retinanet-effnet-lite0``) picks one detector family
+    where a tag has several.
     """
-    candidates = sorted(glob(str(config_dir / f'dgan_*_{tag}.py')))
+    candidates = sorted(glob(str(config_dir / f'dgan_{family}*_{tag}.py')))
     if variant:
         candidates = [c for c in candidates if f'_{variant}' in Path(c).name]
     else:
@@ -95,7 +98,8 @@ def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'conf
     candidates = retina or candidates
     if len(candidates) != 1:
         raise FileNotFoundError(
-            f'expected one DetectorGAN config configs/dgan_*{"_" + variant if variant else ""}'
+            f'expected one DetectorGAN config configs/dgan_{family}*'
+            f'{"_" + variant if variant else ""}'
             f'*_{tag}.py, found {[Path(c).name for c in candidates]}; pass it explicitly')
     return os.path.relpath(candidates[0], REPO_ROOT)
 

@@ -42,6 +42,34 @@ def schedule_options(iters: int, prefix: str = '') -> Dict[str, object]:
     }
 
 
+def scaled_schedule_options(config: str, iters: int) -> Dict[str, object]:
+    """Stretch the config's iteration schedule (every ``param_scheduler``) to ``iters``.
+
+    Every ``begin`` / ``end`` / ``milestones`` / ``T_max`` is scaled by
+    ``iters / max_iters``, so warm-up, steps and decay keep their shape
+    whatever the schedule (step or cosine).
+    """
+    cfg = load_cfg(config)
+    scale = iters / int(cfg.train_cfg.max_iters)
+    opts: Dict[str, object] = {'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters}
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        raise ValueError(f'{config}: per-optimizer param_scheduler dicts are not scaled; '
+                         f'give the detector one scheduler list')
+    for i, sched in enumerate(schedulers):
+        if sched.get('by_epoch', True):
+            raise ValueError(f'{config}: param_scheduler {i} ({sched["type"]}) is by epoch; '
+                             f'the comparison schedules by iteration')
+        for key in ('begin', 'end', 'T_max'):
+            if key in sched:
+                opts[f'param_scheduler.{i}.{key}'] = max(1, round(sched[key] * scale)) \
+                    if sched[key] else 0
+        if 'milestones' in sched:
+            opts[f'param_scheduler.{i}.milestones'] = [max(1, round(m * scale))
+                                                       for m in sched['milestones']]
+    return opts
+
+
 def load_cfg(config: str) -> Config:
     """A config file given relative to the repository or as a path."""
     path = config if Path(config).is_file() else str(REPO_ROOT / config)

@@ -47,7 +47,8 @@ PRESETS = {
     # 256 px, 5 folds x 3 seeds; GAN length from the inserter issue (override
     # with --gan-iters); checkpoints every few minutes so a killed run resumes.
     ('mini-mias', False): dict(
-        tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py', folds=5, seeds=3,
+        tag='mini-mias', family='retinanet-effnet-lite0',
+        det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py', folds=5, seeds=3,
         real_epochs=30, gan_iters=300, fractions=(0.25, 0.5, 1.0), sweep_ratios=(0.5, 2.0),
         extra_gan_seeds=1,
         info_file=str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt'),
@@ -55,7 +56,8 @@ PRESETS = {
         gan_options={**_GAN_256PX, 'default_hooks.checkpoint.interval': 25,
                      'default_hooks.checkpoint.max_keep_ckpts': 1}),
     ('mini-mias', True): dict(
-        tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py', folds=5, seeds=1,
+        tag='mini-mias', family='retinanet-effnet-lite0',
+        det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py', folds=5, seeds=1,
         real_epochs=3, gan_iters=10,
         info_file=str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt'),
         gan_options=_GAN_256PX),
@@ -106,6 +108,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--det-config', help='detector config (default: the preset\'s)')
     parser.add_argument('--det-syn-config', help='default: the _real-syn variant')
     parser.add_argument('--config-tag', help='suffix of the GAN configs configs/dgan_*_<tag>.py')
+    parser.add_argument('--gan-family', help='detector family of the GAN configs, e.g. '
+                        'retinanet-r18 (default: the preset\'s)')
     parser.add_argument('--det-options', nargs='+', action=DictAction, default={},
                         help='extra --cfg-options of every detector run')
     parser.add_argument('--gan-options', nargs='+', action=DictAction, default={},
@@ -148,6 +152,7 @@ def settings_from_args(args: argparse.Namespace) -> CVSettings:
         det_syn_config=args.det_syn_config or det_config.replace('.py', '_real-syn.py'),
         gan_configs={a: c for a, c in gan_configs.items() if c},
         config_tag=args.config_tag or preset['tag'],
+        gan_family=args.gan_family if args.gan_family is not None else preset.get('family', ''),
         folds=pick(args.folds, 'folds'), fold_seed=args.fold_seed, info_file=info_file,
         real_epochs=pick(args.real_epochs, 'real_epochs'),
         gan_iters=pick(args.gan_iters, 'gan_iters'), syn_per_real=args.syn_per_real,
