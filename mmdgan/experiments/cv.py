@@ -173,6 +173,7 @@ class CVSettings:
         threads: OpenMP threads per tool process.
         jobs: Units run side by side.
         python: Interpreter running the tools.
+        in_process: Run the tools inside this process (tests; needs ``jobs=1``).
     """
 
     data: str
@@ -207,6 +208,7 @@ class CVSettings:
     threads: int = 1
     jobs: int = 1
     python: str = sys.executable
+    in_process: bool = False
 
     def __post_init__(self) -> None:
         unknown = [a for a in (*self.arms, *self.lc_arms, *self.sweep_arms, *self.gan_var_arms)
@@ -217,6 +219,8 @@ class CVSettings:
             raise ValueError('at least one detector seed is needed')
         if self.threads < 1 or self.jobs < 1:
             raise ValueError(f'threads ({self.threads}) and jobs ({self.jobs}) must be >= 1')
+        if self.in_process and self.jobs != 1:
+            raise ValueError(f'in-process steps run one at a time: jobs must be 1, got {self.jobs}')
         if not 0 <= self.special_fold < self.folds:
             raise ValueError(f'special_fold {self.special_fold} is not a fold of {self.folds}')
         if self.syn_per_real <= 0 or any(r <= 0 for r in self.sweep_ratios):
@@ -270,7 +274,7 @@ class CVExperiment(ToolRunner):
     """Plans, runs and reports a :class:`CVSettings` comparison."""
 
     def __init__(self, settings: CVSettings, log: Callable[[str], None] = print) -> None:
-        super().__init__(settings.threads, settings.python, log)
+        super().__init__(settings.threads, settings.python, log, settings.in_process)
         self.s = settings
         self.root = Path(settings.data_root).resolve()
         self.work_dir = Path(settings.work_dir).resolve()
@@ -502,8 +506,8 @@ class CVExperiment(ToolRunner):
 
     def train_detector(self, unit: DetUnit, synthetic: Optional[Path],
                        commands: List[str]) -> Path:
-        return self._train(self.det_config(unit), self._det_dir(unit) / 'detector', self.iters(unit),
-                           self.det_options(unit, synthetic), commands)
+        return self._train(self.det_config(unit), self._det_dir(unit) / 'detector',
+                           self.iters(unit), self.det_options(unit, synthetic), commands)
 
     def train_gan(self, source: Source) -> Path:
         """Train (or load) the GAN of ``source``; its unit file records the run."""

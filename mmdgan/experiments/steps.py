@@ -7,6 +7,7 @@ names. Training always passes ``--resume``, so an interrupted step restarts
 from its last checkpoint.
 """
 import os
+import runpy
 import shlex
 import subprocess
 import sys
@@ -98,12 +99,16 @@ class ToolRunner:
         threads: OpenMP / MKL threads of every tool process.
         python: Interpreter running the tools.
         log: Where progress lines go (called under a lock: units run in threads).
+        in_process: Run each tool's ``__main__`` in this process instead (no
+            interpreter start-up and imports per step: the CI-sized tests use
+            it). No isolation and no thread setting, so only one step at a time.
     """
 
     def __init__(self, threads: int = 1, python: str = sys.executable,
-                 log: Callable[[str], None] = print) -> None:
+                 log: Callable[[str], None] = print, in_process: bool = False) -> None:
         self.threads = threads
         self.python = python
+        self.in_process = in_process
         self._log = log
         self._lock = threading.Lock()
 
@@ -116,6 +121,9 @@ class ToolRunner:
         commands.append(shlex.join(cmd))
         log_file.parent.mkdir(parents=True, exist_ok=True)
         self.log(f'  $ {shlex.join(cmd)}')
+        if self.in_process:
+            self._run_here(cmd, log_file)
+            return
         threads = str(self.threads)
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         with open(log_file, 'w') as f:
@@ -124,6 +132,24 @@ class ToolRunner:
         if proc.returncode != 0:
             tail = ''.join(log_file.read_text().splitlines(keepends=True)[-25:])
             raise RuntimeError(f'step failed (exit {proc.returncode}), log: {log_file}\n{tail}')
+
+    @staticmethod
+    def _run_here(cmd: List[str], log_file: Path) -> None:
+        """Run ``python TOOL ARGS...`` as ``__main__`` of this process, from the repository."""
+        log_file.write_text(f'{shlex.join(cmd)}\nran in process: its output went to stdout\n')
+        argv, cwd = sys.argv, os.getcwd()
+        sys.argv = cmd[1:]
+        try:
+            os.chdir(REPO_ROOT)
+            runpy.run_path(cmd[1], run_name='__main__')
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise RuntimeError(f'step failed (exit {exc.code}): {shlex.join(cmd)}') from None
+        except Exception as exc:
+            raise RuntimeError(f'step failed ({exc!r}): {shlex.join(cmd)}') from exc
+        finally:
+            sys.argv = argv
+            os.chdir(cwd)
 
     def _tool(self, name: str) -> List[str]:
         return [self.python, str(REPO_ROOT / 'tools' / name)]

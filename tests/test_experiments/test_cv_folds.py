@@ -5,8 +5,16 @@ from collections import Counter
 import pytest
 
 from mmdgan.datasets.converters.common import ImageRecord, make_coco
-from mmdgan.experiments.folds import (DatasetPool, Film, assign_folds, folds_record,
-                                      mias_patient, mias_strata, nested_subset, pool_films)
+from mmdgan.experiments.folds import (
+    DatasetPool,
+    Film,
+    assign_folds,
+    folds_record,
+    mias_patient,
+    mias_strata,
+    nested_subset,
+    pool_films,
+)
 
 
 def _write_folder(root, labelled, clean):

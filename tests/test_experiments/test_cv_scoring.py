@@ -4,8 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from mmdgan.experiments.scoring import (best_hit_scores, operating_point_metrics,
-                                        operating_threshold)
+from mmdgan.experiments.scoring import best_hit_scores, operating_point_metrics, operating_threshold
 
 #: Two lesion films (boxes 1, 2 on image 1; box 3 on image 2) and two normal films (3, 4).
 COCO = dict(

@@ -103,6 +103,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='training lesion sensitivity that fixes the operating point')
     parser.add_argument('--jobs', type=int, default=2, help='units run side by side')
     parser.add_argument('--threads', type=int, default=1, help='OpenMP threads per process')
+    parser.add_argument('--in-process', action='store_true',
+                        help='run the tools inside this process, one at a time (tests)')
     parser.add_argument('--work-dir', help='default: work_dirs/cv/<name>')
     parser.add_argument('--results-dir', help='default: results/<name>')
     parser.add_argument('--det-config', help='detector config (default: the preset\'s)')
@@ -164,7 +166,7 @@ def settings_from_args(args: argparse.Namespace) -> CVSettings:
         det_options={**preset.get('det_options', {}), **args.det_options},
         gan_options={**preset.get('gan_options', {}), **args.gan_options},
         costs={**preset.get('costs', {}), **args.costs},
-        threads=args.threads, jobs=args.jobs)
+        threads=args.threads, jobs=args.jobs, in_process=args.in_process)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
