@@ -64,7 +64,7 @@ from .steps import (
 CV_METRICS = {'AP50': 'coco/bbox_mAP_50', 'mAP': 'coco/bbox_mAP',
               'loc_top1': 'loc/acc_top1_iou50', 'loc_top2': 'loc/acc_top2_iou50',
               'det_per_normal': 'det_per_normal', 'sens_at_op': 'sens_at_op',
-              'op_threshold': 'op_threshold'}
+              'op_threshold': 'op_threshold', 'op_reached': 'op_reached'}
 
 #: DetectorGAN config key that warm-starts its in-loop detector from a checkpoint.
 DETECTOR_INIT_KEY = 'model.detector_checkpoint'

@@ -1,5 +1,8 @@
 """The small-data comparison: does synthetic data make the real-data detector better?
 
+The first protocol (one split, a GAN per seed, a fixed iteration count); the
+cross-validated protocol of issue 12 is :mod:`.cv`, which reuses the arms.
+
 On one split and one detector schedule, every arm trains the same downstream
 detector (same config, schedule, image size, augmentations and real images)
 and differs only in the synthetic set concatenated to the real one:

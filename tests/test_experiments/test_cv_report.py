@@ -76,6 +76,10 @@ def test_goal_sentences():
     lines = goal_sentences(summarize(worse, SETTINGS))
     assert 'NOT met' in lines[0] and lines[4].endswith('NOT met.')
     assert 'NOT shown above real + DetectorGAN w/o unroll' in lines[3]
+    # A real-only arm that finds nothing gives no ratio, and no goal.
+    floor = [dict(u, metrics=dict(u['metrics'], AP50=0.0)) for u in _units()]
+    lines = goal_sentences(summarize(floor, SETTINGS))
+    assert 'undefined' in lines[0] and lines[4].endswith('NOT met.')
 
 
 def test_written_report(tmp_path):
@@ -93,5 +97,10 @@ def test_written_report(tmp_path):
     table = (tmp_path / 'table.md').read_text()
     assert 'Command: `python run.py`' in table and '## Learning curve' in table
     assert '| real + DetectorGAN | 0.128 ± ' in table and 'p=0.031' in table
+    assert 'Operating point not reached' not in table
+    missed = [dict(u, metrics=dict(u['metrics'], op_reached=u['unit']['seed'] != 0))
+              for u in _units()]
+    write_cv_report(missed, SETTINGS, tmp_path, 'python run.py')
+    assert 'real + DetectorGAN: 2 of 6' in (tmp_path / 'table.md').read_text()
     assert (tmp_path / 'ap50.png').stat().st_size > 0
     assert (tmp_path / 'learning_curve.png').stat().st_size > 0
