@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 DATA=${DEMO_DATA:-data/demo}
 WORK_DIR=${DEMO_WORK_DIR:-work_dirs/demo}
-CONFIG=configs/dgan_retinanet-r18_1xb2-20it_demo.py
+CONFIG=configs/dgan_retinanet-effnet-lite0_1xb2-20it_demo.py
 
 if [ ! -f "$DATA/train.json" ]; then
   echo "==> generating demo data in $DATA"

@@ -3,10 +3,13 @@
 Each image is a breast-like foreground (textured tissue with dense glandular
 patches, fibrous strands, bright lesion-like distractor blobs and quantum
 noise) on a dark background. Labelled images (Y) additionally carry 1-3
-lesions of varied size (4-15 % of the image side), contrast (some faint),
-shape (round, lobulated, spiculated) and blur. The distractors share the
-lesions' size and brightness, so a detector trained on a few dozen images is
-clearly imperfect.
+lesions drawn from documented distributions (:data:`LESION_DIAMETER`,
+:data:`LESION_CONTRAST`, :data:`DISTRACTOR_CONTRAST`): a dense, round to
+lobulated or spiculated mass with a soft edge, 6-16 % of the image side,
+log-uniform contrast from clearly visible down to the brightness of the
+distractors (the hard cases). The distractors share the lesions' size
+but are fuzzier and mostly fainter, so a detector trained on a few dozen
+images learns them but stays clearly imperfect.
 
 Everything is drawn from ``numpy.random.Generator`` streams keyed by
 ``(seed, split, index)``, so a dataset is byte-identical for the same seed.
@@ -29,6 +32,13 @@ from .converters.common import (
 
 CATEGORY = 'lesion'
 SHAPES = ('round', 'lobulated', 'spiculated')
+#: Lesion diameter as a fraction of the image side, log-uniform (small ones common).
+LESION_DIAMETER = (0.06, 0.16)
+#: Lesion peak contrast in grey levels over the tissue, log-uniform; the low end
+#: is as faint as the brighter distractors.
+LESION_CONTRAST = (35.0, 120.0)
+#: Distractor (lesion-sized Gaussian bump, not a lesion) peak contrast, uniform.
+DISTRACTOR_CONTRAST = (10.0, 30.0)
 #: Stream id of each split, so that splits never share random numbers.
 _SPLIT_KEYS = {name: i for i, name in enumerate(
     [*LABELLED_FILES, *(f'clean_{s}' for s in CLEAN_FILES)])}
@@ -115,7 +125,8 @@ def _background(rng: np.random.Generator, size: int,
     for _ in range(rng.poisson(4)):
         x, y = _random_point(rng, fg)
         s = size * rng.uniform(0.012, 0.04)
-        distract += rng.uniform(10, 40) * _blob(size, x, y, s, s * rng.uniform(0.5, 1.5), grid)
+        contrast = rng.uniform(*DISTRACTOR_CONTRAST)
+        distract += contrast * _blob(size, x, y, s, s * rng.uniform(0.5, 1.5), grid)
     tissue = (base + tex + dense + distract) * thick
     dark = rng.uniform(4, 18)
     img = np.where(fg, np.maximum(tissue, dark), dark).astype(np.float32)
@@ -147,7 +158,8 @@ def _lesion_patch(rng: np.random.Generator, diameter: float,
         edge /= edge.max()
     rho = np.sqrt(u * u + v * v) / (core_r * edge)
     footprint = rho < 1.0
-    profile = np.where(footprint, np.sqrt(np.clip(1 - rho * rho, 0, 1)), 0.0)
+    # A dense mass: flat core, soft rim (clipped paraboloid).
+    profile = np.where(footprint, np.clip(1.6 * (1 - rho * rho), 0, 1), 0.0)
     if shape == 'spiculated':
         spikes = np.zeros((p, p), np.uint8)
         for ang in rng.uniform(0, 2 * np.pi, size=rng.integers(6, 13)):
@@ -166,7 +178,7 @@ def _add_lesions(rng: np.random.Generator, img: np.ndarray, fg: np.ndarray,
     boxes: List[Tuple[float, float, float, float]] = []
     for _ in range(num):
         # Log-uniform size: small lesions are common, large ones rare.
-        diameter = size * float(np.exp(rng.uniform(np.log(0.04), np.log(0.15))))
+        diameter = size * float(np.exp(rng.uniform(*np.log(LESION_DIAMETER))))
         shape = SHAPES[rng.integers(len(SHAPES))]
         profile, footprint = _lesion_patch(rng, diameter, shape)
         ys, xs = np.nonzero(footprint)
@@ -183,7 +195,7 @@ def _add_lesions(rng: np.random.Generator, img: np.ndarray, fg: np.ndarray,
         else:
             continue
         # Faint lesions are frequent: contrast log-uniform in grey levels.
-        contrast = float(np.exp(rng.uniform(np.log(18), np.log(80))))
+        contrast = float(np.exp(rng.uniform(*np.log(LESION_CONTRAST))))
         blur = rng.uniform(0.3, 2.0) * size / 256
         bump = cv2.GaussianBlur(contrast * profile, (0, 0), blur)
         img[y0:y0 + p, x0:x0 + p] += bump

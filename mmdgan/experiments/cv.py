@@ -50,14 +50,14 @@ from .folds import (
     pool_films,
 )
 from .scoring import OP_SENSITIVITY
-from .small_data import ARMS, find_gan_config
+from .small_data import ARMS, detector_family, find_gan_config
 from .steps import (
     REPO_ROOT,
     ToolRunner,
     cfg_options,
     config_iters,
     load_cfg,
-    scaled_schedule_options,
+    schedule_options,
 )
 
 #: Reported metric -> key in the scoring tool's metrics.
@@ -147,8 +147,8 @@ class CVSettings:
         det_syn_config: Same detector with ``ConcatDataset(real, synthetic)``.
         gan_configs: Arm -> DetectorGAN config; missing ones are found from ``config_tag``.
         config_tag: File-name suffix of the GAN configs.
-        gan_family: Detector family of the GAN configs (``retinanet-r18``, ...)
-            where a tag has several.
+        gan_family: Detector family of the GAN configs (``retinanet-r18``, ...);
+            default: the downstream detector's (:func:`.small_data.detector_family`).
         folds: Number of folds k.
         fold_seed: Seed of the fold assignment.
         info_file: mini-MIAS ``Info.txt`` (strata by abnormality class and
@@ -230,6 +230,7 @@ class CVSettings:
         self.fractions = sorted(set(self.fractions) | {1.0})
         self.costs = {**DEFAULT_COSTS, **self.costs}
         self.config_tag = self.config_tag or self.data
+        self.gan_family = self.gan_family or detector_family(self.det_config)
         for name in (self.det_config, self.det_syn_config, *self.gan_configs.values()):
             if not (REPO_ROOT / name).is_file() and not Path(name).is_file():
                 raise FileNotFoundError(f'config file not found: {name}')
@@ -441,7 +442,7 @@ class CVExperiment(ToolRunner):
         opts.update({'val_dataloader.dataset.data_root': root,
                      'val_dataloader.dataset.ann_file': str(fold.eval_file),
                      'val_evaluator.0.ann_file': str(fold.eval_file),
-                     **scaled_schedule_options(self.det_config(unit), self.iters(unit)),
+                     **schedule_options(self.det_config(unit), self.iters(unit)),
                      # No validation during training: the last checkpoint is scored.
                      'train_cfg.val_begin': 10**9, **self.s.det_options})
         return opts

@@ -107,6 +107,15 @@ def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'conf
     return os.path.relpath(candidates[0], REPO_ROOT)
 
 
+def detector_family(det_config: str) -> str:
+    """The detector family of a downstream config, as the GAN configs spell it.
+
+    ``retinanet_effnet-lite0_1xb4-1000it_mini-mias.py`` -> ``retinanet-effnet-lite0``:
+    the GAN arms then put the downstream detector's architecture in the loop.
+    """
+    return '-'.join(Path(det_config).stem.split('_')[:2])
+
+
 @dataclass
 class ExperimentSettings:
     """Everything that defines one comparison run.
@@ -173,10 +182,12 @@ class ExperimentSettings:
                 raise FileNotFoundError(f'{root / name} not found (convert the data first)')
         for arm in self.arms:
             if ARMS[arm].synthetic == 'gan' and arm not in self.gan_configs:
-                self.gan_configs[arm] = find_gan_config(self.config_tag, ARMS[arm].variant)
+                self.gan_configs[arm] = find_gan_config(self.config_tag, ARMS[arm].variant,
+                                                        family=detector_family(self.det_config))
         if 'copy-paste' in self.arms and 'dgan' not in self.gan_configs:
             try:
-                self.gan_configs['dgan'] = find_gan_config(self.config_tag, '')
+                self.gan_configs['dgan'] = find_gan_config(
+                    self.config_tag, '', family=detector_family(self.det_config))
             except FileNotFoundError:
                 pass  # copy-paste then uses a default box sampler on Y train
 
@@ -251,7 +262,7 @@ class Experiment(ToolRunner):
         opts['val_dataloader.dataset.data_root'] = root
         opts['val_evaluator.0.ann_file'] = f'{root}val.json'
         if self.s.det_iters:
-            opts.update(schedule_options(self.s.det_iters))
+            opts.update(schedule_options(self.s.det_config, self.s.det_iters))
         # Validation during training is skipped: tools/test.py scores the last
         # checkpoint on the pooled held-out set (no model selection on val).
         opts['train_cfg.val_begin'] = 10**9

@@ -17,6 +17,8 @@ from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
 
+from mmdgan.utils.config import load_config
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,50 +33,35 @@ def cfg_options(options: Dict[str, object]) -> List[str]:
     return args
 
 
-def schedule_options(iters: int, prefix: str = '') -> Dict[str, object]:
-    """Shrink the detector schedule (warm-up, steps at 2/3 and 9/10) to ``iters``."""
-    return {
-        'train_cfg.max_iters': iters,
-        'train_cfg.val_interval': iters,
-        f'{prefix}param_scheduler.0.end': max(1, min(100, iters // 10)),
-        f'{prefix}param_scheduler.1.end': iters,
-        f'{prefix}param_scheduler.1.milestones': [max(1, iters * 2 // 3),
-                                                  max(1, iters * 9 // 10)],
-    }
+def schedule_options(config: str, iters: int) -> Dict[str, object]:
+    """Stretch the config's schedule to ``iters`` iterations.
 
-
-def scaled_schedule_options(config: str, iters: int) -> Dict[str, object]:
-    """Stretch the config's iteration schedule (every ``param_scheduler``) to ``iters``.
-
-    Every ``begin`` / ``end`` / ``milestones`` / ``T_max`` is scaled by
-    ``iters / max_iters``, so warm-up, steps and decay keep their shape
-    whatever the schedule (step or cosine).
+    Every iteration-valued field of every parameter scheduler (``begin``,
+    ``end``, ``milestones``, ``T_max``) is scaled by ``iters / max_iters``,
+    so warm-ups, steps and cosine periods keep their share of the run,
+    whatever the scheduler types.
     """
     cfg = load_cfg(config)
     scale = iters / int(cfg.train_cfg.max_iters)
-    opts: Dict[str, object] = {'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters}
-    schedulers = cfg.get('param_scheduler') or []
+    schedulers = cfg.param_scheduler
     if isinstance(schedulers, dict):
-        raise ValueError(f'{config}: per-optimizer param_scheduler dicts are not scaled; '
-                         f'give the detector one scheduler list')
-    for i, sched in enumerate(schedulers):
-        if sched.get('by_epoch', True):
-            raise ValueError(f'{config}: param_scheduler {i} ({sched["type"]}) is by epoch; '
-                             f'the comparison schedules by iteration')
+        schedulers = [schedulers]
+    options: Dict[str, object] = {'train_cfg.max_iters': iters,
+                                  'train_cfg.val_interval': iters}
+    for i, scheduler in enumerate(schedulers):
         for key in ('begin', 'end', 'T_max'):
-            if key in sched:
-                opts[f'param_scheduler.{i}.{key}'] = max(1, round(sched[key] * scale)) \
-                    if sched[key] else 0
-        if 'milestones' in sched:
-            opts[f'param_scheduler.{i}.milestones'] = [max(1, round(m * scale))
-                                                       for m in sched['milestones']]
-    return opts
+            if key in scheduler:
+                options[f'param_scheduler.{i}.{key}'] = max(
+                    1 if key != 'begin' else 0, round(scheduler[key] * scale))
+        if 'milestones' in scheduler:
+            options[f'param_scheduler.{i}.milestones'] = [
+                max(1, round(m * scale)) for m in scheduler['milestones']]
+    return options
 
 
 def load_cfg(config: str) -> Config:
     """A config file given relative to the repository or as a path."""
-    path = config if Path(config).is_file() else str(REPO_ROOT / config)
-    return Config.fromfile(path)
+    return load_config(config if Path(config).is_file() else str(REPO_ROOT / config))
 
 
 def config_iters(config: str) -> int:

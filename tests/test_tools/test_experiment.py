@@ -1,4 +1,5 @@
 """The small-data comparison end to end, CI-sized (tiny detector, 2 iterations)."""
+import itertools
 import json
 
 import pytest
@@ -107,11 +108,17 @@ def test_ablations_have_config_files():
     """Each dataset / schedule defines its ablations in config files, found by tag."""
     from mmengine.config import Config
 
-    from mmdgan.experiments.small_data import find_gan_config
-    for tag in ('demo', 'demo-128px', 'mini-mias'):
-        full = Config.fromfile(_abs(find_gan_config(tag, '')))
-        nounroll = Config.fromfile(_abs(find_gan_config(tag, 'nounroll')))
-        nodet = Config.fromfile(_abs(find_gan_config(tag, 'nodet')))
+    from mmdgan.experiments.small_data import detector_family, find_gan_config
+    assert detector_family('configs/detector/retinanet_r18_1xb4-1500it_demo.py') == \
+        'retinanet-r18'
+    assert detector_family('retinanet_effnet-lite0_1xb4-1000it_mini-mias.py') == \
+        'retinanet-effnet-lite0'
+    for tag, family in itertools.product(('demo', 'demo-128px', 'mini-mias'),
+                                         ('retinanet-r18', 'retinanet-effnet-lite0')):
+        full = Config.fromfile(_abs(find_gan_config(tag, '', family=family)))
+        nounroll = Config.fromfile(_abs(find_gan_config(tag, 'nounroll', family=family)))
+        nodet = Config.fromfile(_abs(find_gan_config(tag, 'nodet', family=family)))
+        assert family in find_gan_config(tag, '', family=family)
         assert full.model.unroll.mode == 'exact' and full.model.loss_weights.det_syn > 0
         assert nounroll.model.unroll.mode == 'none'
         assert nounroll.model.loss_weights == full.model.loss_weights

