@@ -23,13 +23,14 @@ _test = [dict(t, scale=img_scale) if t['type'] == 'mmdet.Resize' else t
 
 def _tiny_configs(tmp_path):
     repo = 'configs/detector/retinanet_r18_1xb4-1500it_demo'
-    real = tmp_path / 'tiny_det.py'
+    # Named like the repository's configs: the GAN arms pick the family retinanet-r18.
+    real = tmp_path / 'retinanet_r18_tiny.py'
     real.write_text(TINY.format(base=f'{_abs(repo)}.py') + TINY_PIPELINES + """
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=_train))
 test_dataloader = dict(dataset=dict(pipeline=_test))
 val_dataloader = dict(dataset=dict(pipeline=_test))
 """)
-    syn = tmp_path / 'tiny_det_syn.py'
+    syn = tmp_path / 'retinanet_r18_tiny_real-syn.py'
     syn.write_text(TINY.format(base=f'{_abs(repo)}_real-syn.py') + """
 _d = _base_.train_dataloader.dataset.datasets
 _train = [dict(t, scale=img_scale) if t['type'] == 'mmdet.Resize' else t
