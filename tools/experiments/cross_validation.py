@@ -22,6 +22,7 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
+from mmdgan.experiments.cli import add_config_args, gan_configs_from_args  # noqa: E402
 from mmdgan.experiments.cv import CVExperiment, CVSettings  # noqa: E402
 from mmdgan.experiments.small_data import ARMS  # noqa: E402
 from mmdgan.experiments.steps import REPO_ROOT  # noqa: E402
@@ -112,21 +113,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='run the tools inside this process, one at a time (tests)')
     parser.add_argument('--work-dir', help='default: work_dirs/cv/<name>')
     parser.add_argument('--results-dir', help='default: results/<name>')
-    parser.add_argument('--det-config', help='detector config (default: the preset\'s)')
-    parser.add_argument('--det-syn-config', help='default: the _real-syn variant')
     parser.add_argument('--config-tag', help='suffix of the GAN configs configs/dgan_*_<tag>.py')
     parser.add_argument('--gan-family', help='detector family of the GAN configs, e.g. '
                         'retinanet-r18 (default: the preset\'s)')
-    parser.add_argument('--det-options', nargs='+', action=DictAction, default={},
-                        help='extra --cfg-options of every detector run')
-    parser.add_argument('--gan-options', nargs='+', action=DictAction, default={},
-                        help='extra --cfg-options of every GAN run')
     parser.add_argument('--costs', nargs='+', action=DictAction, default={},
                         help='per-step seconds of the plan, e.g. det_step=0.5 gan_step=3')
-    for arm in ARMS.values():
-        if arm.synthetic == 'gan':
-            parser.add_argument(f'--{arm.name}-config',
-                                help=f'GAN config of arm {arm.name} (default: found by tag)')
+    add_config_args(parser)
     return parser.parse_args(argv)
 
 
@@ -141,8 +133,6 @@ def settings_from_args(args: argparse.Namespace) -> CVSettings:
         name, data_root = Path(args.data).resolve().name, args.data
     name += '-cv' + ('-quick' if args.quick else '')
     det_config = args.det_config or f'configs/detector/{preset["det_config"]}'
-    gan_configs = {a: getattr(args, f'{a.replace("-", "_")}_config') for a in ARMS
-                   if ARMS[a].synthetic == 'gan'}
 
     def pick(arg, key, default=None):
         return arg if arg is not None else preset.get(key, default)
@@ -157,7 +147,7 @@ def settings_from_args(args: argparse.Namespace) -> CVSettings:
         results_dir=args.results_dir or f'results/{name}',
         det_config=det_config,
         det_syn_config=args.det_syn_config or det_config.replace('.py', '_real-syn.py'),
-        gan_configs={a: c for a, c in gan_configs.items() if c},
+        gan_configs=gan_configs_from_args(args),
         config_tag=args.config_tag or preset['tag'],
         gan_family=args.gan_family if args.gan_family is not None else preset.get('family', ''),
         folds=pick(args.folds, 'folds'), fold_seed=args.fold_seed, info_file=info_file,
