@@ -294,6 +294,31 @@ def markdown(results: dict) -> str:
     return '\n'.join(lines)
 
 
+def update_markdown_block(path: Path, name: str, text: str) -> None:
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``path``.
+
+    How a README keeps the table of the units: rewritten, never edited by hand.
+    """
+    start, end = f'<!-- {name}:start -->', f'<!-- {name}:end -->'
+    doc = Path(path).read_text()
+    if doc.count(start) != 1 or doc.count(end) != 1 or doc.index(start) > doc.index(end):
+        raise ValueError(f'{path}: needs exactly one "{start}" ... "{end}" block')
+    head, rest = doc.split(start)
+    tail = rest.split(end)[1]
+    tmp = Path(path).with_name(f'.{Path(path).name}.tmp')
+    tmp.write_text(f'{head}{start}\n{text.strip()}\n{end}{tail}')
+    tmp.replace(path)
+
+
+def readme_table(results: dict) -> str:
+    """The part of the report a README shows: command, main table, goal sentences."""
+    table = [line for line in markdown(results).split('\n') if line.startswith('| ')]
+    main = table[:len(results['arms']) + 2]
+    return '\n'.join([f'Command: `{results["command"]}` (units finished: '
+                      f'{results["units_done"]} / {results["settings"].get("units_total", "?")})',
+                      '', *main, '', *[f'- {g}' for g in results['goal']]])
+
+
 def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
     """AP50 against the fraction of labelled training films, one line per arm."""
     import matplotlib

@@ -3,7 +3,13 @@ import json
 
 import pytest
 
-from mmdgan.experiments.cv_report import goal_sentences, summarize, write_cv_report
+from mmdgan.experiments.cv_report import (
+    goal_sentences,
+    readme_table,
+    summarize,
+    update_markdown_block,
+    write_cv_report,
+)
 
 SETTINGS = dict(
     data='toy', arms=['real', 'copy-paste', 'dgan-nounroll', 'dgan'], seeds=[0, 1, 2],
@@ -104,3 +110,19 @@ def test_written_report(tmp_path):
     assert 'real + DetectorGAN: 2 of 6' in (tmp_path / 'table.md').read_text()
     assert (tmp_path / 'ap50.png').stat().st_size > 0
     assert (tmp_path / 'learning_curve.png').stat().st_size > 0
+
+
+def test_readme_block(tmp_path):
+    results = write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py')
+    readme = tmp_path / 'README.md'
+    readme.write_text('# Results\n<!-- cv-table:start -->\nOLD TABLE\n<!-- cv-table:end -->\nafter\n')
+    update_markdown_block(readme, 'cv-table', readme_table(results))
+    text = readme.read_text()
+    assert text.startswith('# Results\n<!-- cv-table:start -->\nCommand: `python run.py`')
+    assert 'OLD TABLE' not in text and text.endswith('<!-- cv-table:end -->\nafter\n')
+    assert text.count('| real + DetectorGAN |') == 1 and 'Goal (ratio' in text
+    update_markdown_block(readme, 'cv-table', readme_table(results))
+    assert readme.read_text() == text  # idempotent
+    readme.write_text('no block here\n')
+    with pytest.raises(ValueError, match='cv-table:start'):
+        update_markdown_block(readme, 'cv-table', 'x')

@@ -229,7 +229,10 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert '$ ' not in capsys.readouterr().out
     # The report is rebuilt from the unit files alone.
     (out / 'table.md').unlink()
-    assert cv_main([*args, '--report-only'])['goal'] == results['goal']
+    readme = tmp_path / 'README.md'
+    readme.write_text('<!-- cv-table:start -->\n<!-- cv-table:end -->\n')
+    assert cv_main([*args, '--report-only', '--readme', str(readme)])['goal'] == results['goal']
+    assert f'Command: `{results["command"]}`' in readme.read_text()
     assert (out / 'table.md').read_text().count('| real + DetectorGAN |') == 1
     # Other settings are refused, not mixed in.
     with pytest.raises(ValueError, match='real_fold0_seed0.json was made with other settings'):

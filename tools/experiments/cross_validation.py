@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from mmdgan.experiments.cli import add_config_args, gan_configs_from_args  # noqa: E402
 from mmdgan.experiments.cv import CVExperiment, CVSettings  # noqa: E402
+from mmdgan.experiments.cv_report import readme_table, update_markdown_block  # noqa: E402
 from mmdgan.experiments.small_data import ARMS  # noqa: E402
 from mmdgan.experiments.steps import REPO_ROOT  # noqa: E402
 
@@ -86,6 +87,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='write the folds, print the plan and its cost, train nothing')
     parser.add_argument('--report-only', action='store_true',
                         help='rebuild table.md / results.json / figures from the units')
+    parser.add_argument('--readme', help='with --report-only: also rewrite the "cv-table" '
+                        'block of this markdown file (e.g. results/README.md)')
     parser.add_argument('--folds', type=int, help='k of the k-fold cross-validation')
     parser.add_argument('--fold-seed', type=int, default=0)
     parser.add_argument('--seeds', type=int, help='detector seeds per fold (0, 1, ...)')
@@ -168,14 +171,20 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     if args.dry_run and args.report_only:
         raise SystemExit('--dry-run and --report-only exclude each other')
+    if args.readme and not args.report_only:
+        raise SystemExit('--readme goes with --report-only')
     given = sys.argv[1:] if argv is None else argv
     # The report names the command that runs the comparison, not the one rebuilding it.
     command = shlex.join(['python', 'tools/experiments/cross_validation.py',
-                          *(a for a in given if a != '--report-only')])
+                          *(a for i, a in enumerate(given) if a not in ('--report-only', '--readme')
+                            and given[i - 1:i] != ['--readme'])])
     experiment = CVExperiment(settings_from_args(args))
     if args.report_only:
         experiment.prepare_folds()
-        return experiment.report(command)
+        results = experiment.report(command)
+        if args.readme:
+            update_markdown_block(Path(args.readme), 'cv-table', readme_table(results))
+        return results
     return experiment.run(command, dry_run=args.dry_run)
 
 
