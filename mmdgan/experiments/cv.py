@@ -41,6 +41,7 @@ from mmdgan.datasets.converters.common import write_json_atomic
 from .cv_report import write_cv_report
 from .exposure import detector_iters, num_synthetic, real_passes
 from .folds import (
+    PATIENT_FIELD,
     DatasetPool,
     assign_folds,
     folds_record,
@@ -299,8 +300,9 @@ class CVExperiment(ToolRunner):
             stratification = 'abnormality class from Info.txt (NORM for normal films)'
         else:
             films = pool_films(pool)
-            has_patient = any('patient_id' in img for img in pool.images.values())
-            grouping = 'image patient_id field' if has_patient else 'image (no patient_id field)'
+            has_patient = any(PATIENT_FIELD in img for img in pool.images.values())
+            grouping = (f'image {PATIENT_FIELD} field' if has_patient
+                        else f'image (no {PATIENT_FIELD} field)')
             stratification = 'box category names (normal for clean films)'
         assignment = assign_folds(films, self.s.folds, self.s.fold_seed)
         record = folds_record(films, assignment, self.s.folds, self.s.fold_seed, grouping,
