@@ -128,7 +128,8 @@ def markdown_table(summary: Dict[str, dict], settings: dict, command: str) -> st
         *rows, '', *goal_check(summary), ''])
 
 
-def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> None:
+def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50',
+              title: str = '{metric} per arm (mean ± std over seeds; dots: seeds)') -> None:
     """Bars of the mean with std error bars and the per-seed values as dots."""
     import matplotlib
     matplotlib.use('Agg')
@@ -146,7 +147,7 @@ def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> Non
     ax.set_xticks(x)
     ax.set_xticklabels(labels, rotation=20, ha='right', fontsize=8)
     ax.set_ylabel(metric)
-    ax.set_title(f'{metric} per arm (mean ± std over seeds; dots: seeds)')
+    ax.set_title(title.format(metric=metric))
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120)

@@ -1,5 +1,8 @@
 """The small-data comparison: does synthetic data make the real-data detector better?
 
+The first protocol (one split, a GAN per seed, a fixed iteration count); the
+cross-validated protocol of issue 12 is :mod:`.cv`, which reuses the arms.
+
 On one split and one detector schedule, every arm trains the same downstream
 detector (same config, schedule, image size, augmentations and real images)
 and differs only in the synthetic set concatenated to the real one:
@@ -31,10 +34,7 @@ with 1 thread on the same loaded machine (see results/README.md).
 """
 import json
 import os
-import shlex
-import subprocess
 import sys
-import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -44,12 +44,10 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from mmdgan.fileio import write_json_atomic
-from mmdgan.utils.config import load_config
 
 from .coco_merge import merge_coco
 from .report import write_report
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from .steps import REPO_ROOT, ToolRunner, cfg_options, config_iters, schedule_options
 
 
 @dataclass(frozen=True)
@@ -86,13 +84,16 @@ METRIC_KEYS = {'mAP': 'coco/bbox_mAP', 'AP50': 'coco/bbox_mAP_50',
 VARIANTS = ('nodet', 'nounroll', 'local-crop')
 
 
-def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'configs') -> str:
+def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'configs',
+                    family: str = '') -> str:
     """The DetectorGAN config ``configs/dgan_*[_variant]*_<tag>.py`` (RetinaNet preferred).
 
     Every arm has its own config file: the ablations are defined once per
     dataset (and schedule tag, e.g. ``demo-128px``), never derived in code.
+    ``family`` (e.g. ``retinanet-effnet-lite0``) picks one detector family
+    where a tag has several.
     """
-    candidates = sorted(glob(str(config_dir / f'dgan_*_{tag}.py')))
+    candidates = sorted(glob(str(config_dir / f'dgan_{family}*_{tag}.py')))
     if variant:
         candidates = [c for c in candidates if f'_{variant}' in Path(c).name]
     else:
@@ -102,9 +103,19 @@ def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'conf
     candidates = retina or candidates
     if len(candidates) != 1:
         raise FileNotFoundError(
-            f'expected one DetectorGAN config configs/dgan_*{"_" + variant if variant else ""}'
+            f'expected one DetectorGAN config configs/dgan_{family}*'
+            f'{"_" + variant if variant else ""}'
             f'*_{tag}.py, found {[Path(c).name for c in candidates]}; pass it explicitly')
     return os.path.relpath(candidates[0], REPO_ROOT)
+
+
+def detector_family(det_config: str) -> str:
+    """The detector family of a downstream config, as the GAN configs spell it.
+
+    ``retinanet_effnet-lite0_1xb4-1000it_mini-mias.py`` -> ``retinanet-effnet-lite0``:
+    the GAN arms then put the downstream detector's architecture in the loop.
+    """
+    return '-'.join(Path(det_config).stem.split('_')[:2])
 
 
 @dataclass
@@ -173,121 +184,33 @@ class ExperimentSettings:
                 raise FileNotFoundError(f'{root / name} not found (convert the data first)')
         for arm in self.arms:
             if ARMS[arm].synthetic == 'gan' and arm not in self.gan_configs:
-                self.gan_configs[arm] = find_gan_config(self.config_tag, ARMS[arm].variant)
+                self.gan_configs[arm] = find_gan_config(self.config_tag, ARMS[arm].variant,
+                                                        family=detector_family(self.det_config))
         if 'copy-paste' in self.arms and 'dgan' not in self.gan_configs:
             try:
-                self.gan_configs['dgan'] = find_gan_config(self.config_tag, '')
+                self.gan_configs['dgan'] = find_gan_config(
+                    self.config_tag, '', family=detector_family(self.det_config))
             except FileNotFoundError as e:
                 warnings.warn(f'copy-paste arm: {e}. It samples its boxes with the default '
                               'box sampler on Y train, not the GAN arms\' sampler, target '
                               'class and resolution', stacklevel=2)
 
 
-def _cfg_options(options: Dict[str, object]) -> List[str]:
-    """``--cfg-options`` arguments; values must not contain spaces or commas."""
-    if not options:
-        return []
-    args = ['--cfg-options']
-    for key, value in options.items():
-        text = str(value).replace(' ', '')
-        args.append(f'{key}={text}')
-    return args
-
-
-def _schedule_options(config: str, iters: int) -> Dict[str, object]:
-    """Stretch the config's schedule to ``iters`` iterations.
-
-    Every iteration-valued field of every parameter scheduler (``begin``,
-    ``end``, ``milestones``, ``T_max``) is scaled by ``iters / max_iters``,
-    so warm-ups, steps and cosine periods keep their share of the run,
-    whatever the scheduler types.
-    """
-    cfg = load_config(config if Path(config).is_file() else str(REPO_ROOT / config))
-    scale = iters / int(cfg.train_cfg.max_iters)
-    schedulers = cfg.param_scheduler
-    if isinstance(schedulers, dict):
-        schedulers = [schedulers]
-    options: Dict[str, object] = {'train_cfg.max_iters': iters,
-                                  'train_cfg.val_interval': iters}
-    for i, scheduler in enumerate(schedulers):
-        for key in ('begin', 'end', 'T_max'):
-            if key in scheduler:
-                options[f'param_scheduler.{i}.{key}'] = max(
-                    1 if key != 'begin' else 0, round(scheduler[key] * scale))
-        if 'milestones' in scheduler:
-            options[f'param_scheduler.{i}.milestones'] = [
-                max(1, round(m * scale)) for m in scheduler['milestones']]
-    return options
-
-
-def config_iters(config: str) -> int:
-    """``train_cfg.max_iters`` of a config file."""
-    path = config if Path(config).is_file() else str(REPO_ROOT / config)
-    return int(load_config(path).train_cfg.max_iters)
-
-
-def last_checkpoint(work_dir: Path) -> Optional[Path]:
-    """The checkpoint mmengine recorded as the latest in ``work_dir``."""
-    marker = work_dir / 'last_checkpoint'
-    if not marker.is_file():
-        return None
-    path = Path(marker.read_text().strip())
-    path = path if path.is_absolute() else REPO_ROOT / path
-    return path if path.is_file() else None
-
-
-class Experiment:
+class Experiment(ToolRunner):
     """Runs the units of an :class:`ExperimentSettings`."""
 
     def __init__(self, settings: ExperimentSettings, log=print) -> None:
+        super().__init__(settings.threads, settings.python, log)
         self.s = settings
         self.work_dir = Path(settings.work_dir).resolve()
         self.results_dir = Path(settings.results_dir).resolve()
         self.root = Path(settings.data_root).resolve()
-        self._log = log
-        self._lock = threading.Lock()
         self.eval_file = self.work_dir / f'eval_{"+".join(settings.eval_splits)}.json'
         # The iterations actually run, for the checkpoint names and the report.
         self.det_iters = settings.det_iters or config_iters(settings.det_config)
         self.gan_iters = {arm: settings.gan_iters or config_iters(cfg)
                           for arm, cfg in settings.gan_configs.items()
                           if arm in settings.arms}
-
-    def log(self, msg: str) -> None:
-        with self._lock:
-            self._log(msg)
-
-    # --- steps ---------------------------------------------------------
-    def _run(self, cmd: List[str], log_file: Path, commands: List[str]) -> None:
-        """Run one tool; its output goes to ``log_file``; a failure names it."""
-        commands.append(shlex.join(cmd))
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.log(f'  $ {shlex.join(cmd)}')
-        threads = str(self.s.threads)
-        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-        with open(log_file, 'w') as f:
-            proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=f, stderr=subprocess.STDOUT,
-                                  env=env)
-        if proc.returncode != 0:
-            tail = ''.join(log_file.read_text().splitlines(keepends=True)[-25:])
-            raise RuntimeError(f'step failed (exit {proc.returncode}), log: {log_file}\n{tail}')
-
-    def _tool(self, name: str) -> List[str]:
-        return [self.s.python, str(REPO_ROOT / 'tools' / name)]
-
-    def _train(self, config: str, work_dir: Path, iters: int,
-               options: Dict[str, object], commands: List[str]) -> Path:
-        """Train (or resume) until the final checkpoint exists; returns it."""
-        ckpt = last_checkpoint(work_dir)
-        if ckpt is not None and ckpt.name == f'iter_{iters}.pth':
-            return ckpt
-        cmd = [*self._tool('train.py'), config, '--work-dir', str(work_dir), '--resume',
-               *_cfg_options(options)]
-        self._run(cmd, work_dir / 'train.log', commands)
-        ckpt = last_checkpoint(work_dir)
-        if ckpt is None or ckpt.name != f'iter_{iters}.pth':
-            raise RuntimeError(f'training finished without iter_{iters}.pth in {work_dir}')
-        return ckpt
 
     def _num_synthetic(self) -> int:
         num_real = len(json.loads((self.root / 'train.json').read_text())['images'])
@@ -308,7 +231,7 @@ class Experiment:
             cfg = self.s.gan_configs.get('dgan')
             cmd = [*self._tool('synthesize.py'), *([cfg] if cfg else []),
                    '--method', 'copy-paste', '--labelled', str(self.root / 'train.json'),
-                   *common, *(_cfg_options(self._gan_data_options()) if cfg else [])]
+                   *common, *(cfg_options(self._gan_data_options()) if cfg else [])]
         else:
             config = self.s.gan_configs[arm.name]
             gan_dir = unit_dir / 'gan'
@@ -320,7 +243,7 @@ class Experiment:
             ckpt = self._train(config, gan_dir, self.gan_iters[arm.name], opts, commands)
             # The same overrides as training, so synthesis sees the GAN's resolution.
             cmd = [*self._tool('synthesize.py'), config, str(ckpt), *common,
-                   *_cfg_options(opts)]
+                   *cfg_options(opts)]
         self._run(cmd, unit_dir / 'synthesize.log', commands)
         return out
 
@@ -343,7 +266,7 @@ class Experiment:
         opts['val_dataloader.dataset.data_root'] = root
         opts['val_evaluator.0.ann_file'] = f'{root}val.json'
         if self.s.det_iters:
-            opts.update(_schedule_options(self.s.det_config, self.s.det_iters))
+            opts.update(schedule_options(self.s.det_config, self.s.det_iters))
         # Validation during training is skipped: tools/test.py scores the last
         # checkpoint on the pooled held-out set (no model selection on val).
         opts['train_cfg.val_begin'] = 10**9
@@ -412,7 +335,7 @@ class Experiment:
                            self._det_options(seed, synthetic), commands)
         metrics_file = unit_dir / 'metrics.json'
         cmd = [*self._tool('test.py'), config, str(ckpt), '--work-dir', str(det_dir),
-               '--metrics-out', str(metrics_file), *_cfg_options(self._test_options())]
+               '--metrics-out', str(metrics_file), *cfg_options(self._test_options())]
         self._run(cmd, unit_dir / 'test.log', commands)
         raw = json.loads(metrics_file.read_text())
         missing = [k for k in METRIC_KEYS.values() if k not in raw]

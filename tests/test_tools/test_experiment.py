@@ -1,4 +1,5 @@
 """The small-data comparison end to end, CI-sized (tiny detector, 2 iterations)."""
+import itertools
 import json
 
 import pytest
@@ -22,13 +23,14 @@ _test = [dict(t, scale=img_scale) if t['type'] == 'mmdet.Resize' else t
 
 def _tiny_configs(tmp_path):
     repo = 'configs/detector/retinanet_r18_1xb4-1500it_demo'
-    real = tmp_path / 'tiny_det.py'
+    # Named like the repository's configs: the GAN arms pick the family retinanet-r18.
+    real = tmp_path / 'retinanet_r18_tiny.py'
     real.write_text(TINY.format(base=f'{_abs(repo)}.py') + TINY_PIPELINES + """
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=_train))
 test_dataloader = dict(dataset=dict(pipeline=_test))
 val_dataloader = dict(dataset=dict(pipeline=_test))
 """)
-    syn = tmp_path / 'tiny_det_syn.py'
+    syn = tmp_path / 'retinanet_r18_tiny_real-syn.py'
     syn.write_text(TINY.format(base=f'{_abs(repo)}_real-syn.py') + """
 _d = _base_.train_dataloader.dataset.datasets
 _train = [dict(t, scale=img_scale) if t['type'] == 'mmdet.Resize' else t
@@ -107,11 +109,17 @@ def test_ablations_have_config_files():
     """Each dataset / schedule defines its ablations in config files, found by tag."""
     from mmengine.config import Config
 
-    from mmdgan.experiments.small_data import find_gan_config
-    for tag in ('demo', 'demo-128px', 'mini-mias'):
-        full = Config.fromfile(_abs(find_gan_config(tag, '')))
-        nounroll = Config.fromfile(_abs(find_gan_config(tag, 'nounroll')))
-        nodet = Config.fromfile(_abs(find_gan_config(tag, 'nodet')))
+    from mmdgan.experiments.small_data import detector_family, find_gan_config
+    assert detector_family('configs/detector/retinanet_r18_1xb4-1500it_demo.py') == \
+        'retinanet-r18'
+    assert detector_family('retinanet_effnet-lite0_1xb4-1000it_mini-mias.py') == \
+        'retinanet-effnet-lite0'
+    for tag, family in itertools.product(('demo', 'demo-128px', 'mini-mias'),
+                                         ('retinanet-r18', 'retinanet-effnet-lite0')):
+        full = Config.fromfile(_abs(find_gan_config(tag, '', family=family)))
+        nounroll = Config.fromfile(_abs(find_gan_config(tag, 'nounroll', family=family)))
+        nodet = Config.fromfile(_abs(find_gan_config(tag, 'nodet', family=family)))
+        assert family in find_gan_config(tag, '', family=family)
         assert full.model.unroll.mode == 'exact' and full.model.loss_weights.det_syn > 0
         assert nounroll.model.unroll.mode == 'none'
         assert nounroll.model.loss_weights == full.model.loss_weights
@@ -181,3 +189,89 @@ def test_copy_paste_without_a_gan_config_says_so(demo_data, tmp_path):
             work_dir=str(tmp_path / 'w'), results_dir=str(tmp_path / 'r'), det_config=real,
             det_syn_config=syn, config_tag='no-such-tag')
     assert 'dgan' not in settings.gan_configs
+
+
+def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
+    """2 folds, tiny schedules: folds, warm-started GAN, synthesis, scoring, report, resume."""
+    from tools.experiments.cross_validation import main as cv_main
+    real, syn = _tiny_configs(tmp_path)
+    tiny_gan = ['model.detector.neck.out_channels=16', 'model.detector.bbox_head.in_channels=16',
+                'model.detector.bbox_head.feat_channels=16',
+                'model.detector.bbox_head.stacked_convs=1',
+                'train_dataloader.dataset.clean_pipeline.1.scale=(64,64)',
+                'train_dataloader.dataset.labelled_pipeline.2.scale=(64,64)']
+    args = ['--data', str(demo_data), '--quick', '--folds', '2', '--seeds', '1',
+            '--arms', 'real', 'dgan', '--real-epochs', '0.25', '--gan-iters', '2',
+            '--syn-per-real', '0.5', '--jobs', '1', '--in-process',
+            '--work-dir', str(tmp_path / 'work'),
+            '--results-dir', str(tmp_path / 'results'), '--det-config', real,
+            '--det-syn-config', syn, '--gan-options', *tiny_gan]
+    results = cv_main(args)
+    out = tmp_path / 'results'
+    folds = json.loads((out / 'folds.json').read_text())
+    assert len(folds['films']) == 24 + 36 and folds['grouping'].startswith('image')
+    assert sorted(f['fold'] for f in folds['folds']) == [0, 1]
+    assert results['units_done'] == 4 and set(results['arms']) == {'real', 'dgan'}
+    held_out_boxes = 0
+    for fold in (0, 1):
+        unit = json.loads((out / 'units' / 'det' / f'dgan_fold{fold}_seed0.json').read_text())
+        fold_eval = json.loads((tmp_path / 'work' / 'folds' / f'fold{fold}' / 'eval.json')
+                               .read_text())
+        held_out_boxes += len(fold_eval['annotations'])
+        # Held-out normal films are scored (and counted per film at the operating point).
+        assert unit['raw_metrics']['num_normal'] == sum(
+            1 for i in fold_eval['images']
+            if not any(a['image_id'] == i['id'] for a in fold_eval['annotations']))
+        assert unit['num_real'] == 12 and unit['num_syn'] == 6
+        assert unit['iters'] == 3 and unit['real_passes'] == pytest.approx(1 / 3)
+        real_unit = json.loads((out / 'units' / 'det' / f'real_fold{fold}_seed0.json')
+                               .read_text())
+        assert real_unit['iters'] == 2 and real_unit['real_passes'] == pytest.approx(1 / 3)
+        gan = json.loads((out / 'units' / 'gan' / f'dgan_fold{fold}_gan0.json').read_text())
+        # The GAN's detector starts from the fold's real-only detector.
+        assert f'model.detector_checkpoint={real_unit["checkpoint"]}' in gan['commands'][-1]
+        for key in ('AP50', 'mAP', 'loc_top1', 'loc_top2', 'det_per_normal', 'sens_at_op'):
+            assert unit['metrics'][key] >= 0.0
+    # Every held-out box of the dataset is scored exactly once over the folds.
+    assert held_out_boxes == sum(len(json.loads((demo_data / f).read_text())['annotations'])
+                                 for f in ('train.json', 'val.json', 'test.json'))
+    assert 'Units finished: 4 / 4' in (out / 'table.md').read_text()
+    # Resumable: a second run loads every unit and runs nothing.
+    capsys.readouterr()
+    cv_main(args)
+    assert '$ ' not in capsys.readouterr().out
+    # The report is rebuilt from the unit files alone.
+    (out / 'table.md').unlink()
+    readme = tmp_path / 'README.md'
+    readme.write_text('<!-- cv-table:start -->\n<!-- cv-table:end -->\n')
+    assert cv_main([*args, '--report-only', '--readme', str(readme)])['goal'] == results['goal']
+    assert f'Command: `{results["command"]}`' in readme.read_text()
+    assert (out / 'table.md').read_text().count('| real + DetectorGAN |') == 1
+    # Other settings are refused, not mixed in.
+    with pytest.raises(ValueError, match='real_fold0_seed0.json was made with other settings'):
+        cv_main([a if a != '0.25' else '0.5' for a in args])
+
+
+def test_cross_validation_dry_run(demo_data, tmp_path, capsys):
+    """The plan of every mode and its cost, without training anything."""
+    from tools.experiments.cross_validation import main as cv_main
+    args = ['--data', 'demo', '--data-root', str(demo_data), '--quick', '--folds', '2',
+            '--seeds', '2', '--fractions', '0.5', '1', '--sweep-ratios', '2',
+            '--extra-gan-seeds', '1', '--work-dir', str(tmp_path / 'work'),
+            '--results-dir', str(tmp_path / 'results'), '--dry-run']
+    plan = cv_main(args)
+    # 2 folds x 2 seeds x 5 arms; learning curve: 2 arms x 2 folds x 2 seeds at 50 %;
+    # sweep: ratio 2 on fold 0 (2 seeds); GAN variance: GAN seed 1 on fold 0 (2 seeds).
+    assert plan['plan']['detector_units'] == 20 + 8 + 2 + 2 == len(plan['units'])
+    assert plan['plan']['gan_units'] == 6 + 2 + 1
+    assert plan['plan']['synthetic_sets'] == 8 + 2 + 1 + 1
+    assert {'dgan_fold0_seed1_ratio2', 'dgan_fold0_seed0_gan1', 'real_fold1_seed0_frac0.5',
+            'dgan_fold1_seed1_frac0.5'} <= set(plan['units'])
+    assert plan['todo'] == plan['plan'] and plan['plan']['core_hours'] > 0
+    log = capsys.readouterr().out
+    assert 'CPU core-hours' in log and '$ ' not in log
+    assert (tmp_path / 'results' / 'folds.json').is_file()
+    assert not (tmp_path / 'results' / 'units').exists()
+    # Another fold seed gives another assignment: refused against the saved folds.json.
+    with pytest.raises(ValueError, match='folds.json holds another fold assignment'):
+        cv_main([*args, '--fold-seed', '1'])

@@ -14,11 +14,10 @@ import shlex
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from mmdgan.experiments import ARMS, ExperimentSettings, run_experiment  # noqa: E402
+from mmdgan.experiments.cli import add_config_args, gan_configs_from_args  # noqa: E402
 
 #: Per (data, --quick): the configs and schedule of the comparison; see
 #: results/README.md for what each one means and costs on 2 CPU cores.
@@ -62,22 +61,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--arms', nargs='+', choices=list(ARMS), default=list(ARMS))
     parser.add_argument('--work-dir', help='default: work_dirs/small_data/<data>[-quick]')
     parser.add_argument('--results-dir', help='default: results/<data>[-quick]')
-    parser.add_argument('--det-config', help='default: the preset\'s configs/detector/ file')
-    parser.add_argument('--det-syn-config', help='default: the _real-syn variant')
     parser.add_argument('--det-iters', type=int, help='override the detector iterations')
     parser.add_argument('--gan-iters', type=int, help='override the GAN iterations')
     parser.add_argument('--syn-per-real', type=float, default=1.0,
                         help='synthetic images per real labelled training image')
     parser.add_argument('--eval-splits', nargs='+', default=['val', 'test'],
                         help='held-out Y splits pooled for the final numbers')
-    parser.add_argument('--det-options', nargs='+', action=DictAction, default={},
-                        help='extra --cfg-options of every detector run')
-    parser.add_argument('--gan-options', nargs='+', action=DictAction, default={},
-                        help='extra --cfg-options of every GAN run')
-    for arm in ARMS.values():
-        if arm.synthetic == 'gan':
-            parser.add_argument(f'--{arm.name}-config',
-                                help=f'GAN config of arm {arm.name} (default: found in configs/)')
+    add_config_args(parser)
     return parser.parse_args(argv)
 
 
@@ -85,8 +75,6 @@ def settings_from_args(args: argparse.Namespace) -> ExperimentSettings:
     preset = PRESETS[(args.data, args.quick)]
     suffix = '-quick' if args.quick else ''
     det_config = args.det_config or f'configs/detector/{preset["det_config"]}'
-    gan_configs = {a: getattr(args, f'{a.replace("-", "_")}_config') for a in ARMS
-                   if ARMS[a].synthetic == 'gan'}
     return ExperimentSettings(
         data=args.data,
         data_root=args.data_root or f'data/{args.data}/',
@@ -96,7 +84,7 @@ def settings_from_args(args: argparse.Namespace) -> ExperimentSettings:
         results_dir=args.results_dir or f'results/{args.data}{suffix}',
         det_config=det_config,
         det_syn_config=args.det_syn_config or det_config.replace('.py', '_real-syn.py'),
-        gan_configs={a: c for a, c in gan_configs.items() if c},
+        gan_configs=gan_configs_from_args(args),
         config_tag=preset['tag'],
         det_iters=args.det_iters if args.det_iters is not None else preset.get('det_iters'),
         gan_iters=args.gan_iters if args.gan_iters is not None else preset.get('gan_iters'),

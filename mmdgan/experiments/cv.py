@@ -1,0 +1,673 @@
+"""The cross-validated small-data comparison (issue 12).
+
+Protocol (see ``results/README.md`` for the reading and the numbers):
+
+* **Folds.** Patient-level, stratified k-fold cross-validation over all films
+  of the dataset folder (:mod:`.folds`); every lesion film and every normal
+  film is held out exactly once. Each detector is scored on its held-out fold,
+  lesion and normal films together (:mod:`.scoring`).
+* **Arms.** The five arms of :data:`.small_data.ARMS` train the same detector
+  and differ only in the synthetic set added to the fold's real training films.
+* **One GAN per arm and fold** (a *GAN unit*), trained on the clean films and
+  the labelled films of the fold's training patients only, its in-loop
+  detector warm-started from the fold's real-only detector (seed 0), shared
+  by every detector seed of that fold. The detector seeds' spread therefore
+  excludes GAN variance; an optional second GAN seed on one fold measures it.
+* **Equal real exposure** (:mod:`.exposure`): a fixed number of epochs over
+  the real training films; synthetic images are added to each epoch, so the
+  iteration count grows with the synthetic set.
+* **Optional modes**: a learning curve (real-only and DetectorGAN on nested
+  25 / 50 % subsets of each fold's labelled training films), a sweep of the
+  synthetic-per-real ratio on one fold, and extra GAN seeds on one fold.
+
+Everything is resumable unit by unit: a finished detector unit
+``(fold, arm, seed[, fraction, ratio, GAN seed])`` or GAN unit
+``(fold, arm, GAN seed[, fraction])`` is a json file under
+``<results_dir>/units/`` carrying a fingerprint of its settings; it is never
+rerun, and a unit of other settings is refused. The report is rebuilt from
+the unit files after every unit (:mod:`.cv_report`).
+"""
+import hashlib
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from mmdgan.fileio import write_json_atomic
+
+from .cv_report import write_cv_report
+from .exposure import detector_iters, num_synthetic, real_passes
+from .folds import (
+    PATIENT_FIELD,
+    DatasetPool,
+    assign_folds,
+    folds_record,
+    mias_patient,
+    mias_strata,
+    nested_subset,
+    pool_films,
+)
+from .scoring import OP_SENSITIVITY
+from .small_data import ARMS, detector_family, find_gan_config
+from .steps import (
+    REPO_ROOT,
+    ToolRunner,
+    cfg_options,
+    config_iters,
+    load_cfg,
+    schedule_options,
+)
+
+#: Reported metric -> key in the scoring tool's metrics.
+CV_METRICS = {'AP50': 'coco/bbox_mAP_50', 'mAP': 'coco/bbox_mAP',
+              'loc_top1': 'loc/acc_top1_iou50', 'loc_top2': 'loc/acc_top2_iou50',
+              'det_per_normal': 'det_per_normal', 'sens_at_op': 'sens_at_op',
+              'op_threshold': 'op_threshold', 'op_reached': 'op_reached'}
+
+#: DetectorGAN config key that warm-starts its in-loop detector from a checkpoint.
+DETECTOR_INIT_KEY = 'model.detector_checkpoint'
+
+#: Documented default costs, seconds on one core of the 2-core machine (see
+#: results/README.md "Speed"): detector / GAN step, per process start-up,
+#: per image scored, per image synthesized.
+DEFAULT_COSTS = dict(det_step=0.8, gan_step=4.4, gan_step_nounroll=2.9, gan_step_nodet=2.7,
+                     process=20.0, score_image=0.05, synth_image=0.3)
+
+
+def detector_init_options(checkpoint: Path) -> Dict[str, object]:
+    """``--cfg-options`` that start DetectorGAN's in-loop detector from ``checkpoint``.
+
+    The one place that knows the config key of the warm start; point it at
+    whatever the model accepts.
+    """
+    return {DETECTOR_INIT_KEY: str(checkpoint)}
+
+
+@dataclass(frozen=True)
+class DetUnit:
+    """One detector run: an arm on one fold with one seed."""
+
+    fold: int
+    arm: str
+    seed: int
+    fraction: float = 1.0
+    ratio: float = 0.0
+    gan_seed: int = 0
+
+    def name(self, default_ratio: float) -> str:
+        text = f'{self.arm}_fold{self.fold}_seed{self.seed}'
+        if self.fraction != 1.0:
+            text += f'_frac{self.fraction:g}'
+        if ARMS[self.arm].synthetic and self.ratio != default_ratio:
+            text += f'_ratio{self.ratio:g}'
+        if self.gan_seed:
+            text += f'_gan{self.gan_seed}'
+        return text
+
+    @property
+    def source(self) -> Optional['Source']:
+        """The synthetic source this run needs (``None`` for real only)."""
+        if not ARMS[self.arm].synthetic:
+            return None
+        return Source(self.fold, self.arm, self.gan_seed, self.fraction)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A synthetic-image source: one GAN (or the copy-paste sampler) of one fold."""
+
+    fold: int
+    arm: str
+    gan_seed: int = 0
+    fraction: float = 1.0
+
+    def name(self) -> str:
+        text = f'{self.arm}_fold{self.fold}_gan{self.gan_seed}'
+        return text + (f'_frac{self.fraction:g}' if self.fraction != 1.0 else '')
+
+    @property
+    def is_gan(self) -> bool:
+        return ARMS[self.arm].synthetic == 'gan'
+
+
+@dataclass
+class CVSettings:
+    """Everything that defines one cross-validated comparison.
+
+    Attributes:
+        data: Name in the report (``demo``, ``mini-mias`` or the folder's name).
+        data_root: Converted dataset folder (``images/`` + six COCO files).
+        arms: Arm names, in report order.
+        seeds: Detector seeds (per fold).
+        work_dir: Runs, fold files and synthetic sets.
+        results_dir: ``folds.json``, ``units/``, ``table.md``, ``results.json``, figures.
+        det_config: Detector config, real data only.
+        det_syn_config: Same detector with ``ConcatDataset(real, synthetic)``.
+        gan_configs: Arm -> DetectorGAN config; missing ones are found from ``config_tag``.
+        config_tag: File-name suffix of the GAN configs.
+        gan_family: Detector family of the GAN configs (``retinanet-r18``, ...);
+            default: the downstream detector's (:func:`.small_data.detector_family`).
+        folds: Number of folds k.
+        fold_seed: Seed of the fold assignment.
+        info_file: mini-MIAS ``Info.txt`` (strata by abnormality class and
+            patients by film number); ``None``: generic folder rules.
+        real_epochs: Passes of every detector over its real training films.
+        gan_iters: GAN iterations (``None``: the config's).
+        syn_per_real: Synthetic images per real training film.
+        fractions: Learning-curve fractions of the labelled training films
+            (``1.0`` is the main comparison).
+        lc_arms: Arms of the learning curve.
+        sweep_ratios: Extra synthetic-per-real ratios, on ``special_fold``.
+        sweep_arms: Arms of the ratio sweep.
+        extra_gan_seeds: Further GAN seeds on ``special_fold`` (GAN variance).
+        gan_var_arms: Arms that get the extra GAN seeds.
+        special_fold: Fold of the sweep and of the GAN variance.
+        warm_start: Start each GAN's in-loop detector from the fold's real-only
+            detector (seed 0, same fraction).
+        op_sensitivity: Training sensitivity that fixes the operating point.
+        det_options: Extra ``--cfg-options`` of every detector run.
+        gan_options: Extra ``--cfg-options`` of every GAN run.
+        costs: Seconds per step / process / image for the plan (:data:`DEFAULT_COSTS`).
+        threads: OpenMP threads per tool process.
+        jobs: Units run side by side.
+        python: Interpreter running the tools.
+        in_process: Run the tools inside this process (tests; needs ``jobs=1``).
+    """
+
+    data: str
+    data_root: str
+    arms: Sequence[str]
+    seeds: Sequence[int]
+    work_dir: str
+    results_dir: str
+    det_config: str
+    det_syn_config: str
+    gan_configs: Dict[str, str] = field(default_factory=dict)
+    config_tag: str = ''
+    gan_family: str = ''
+    folds: int = 5
+    fold_seed: int = 0
+    info_file: Optional[str] = None
+    real_epochs: float = 40.0
+    gan_iters: Optional[int] = None
+    syn_per_real: float = 1.0
+    fractions: Sequence[float] = (1.0,)
+    lc_arms: Sequence[str] = ('real', 'dgan')
+    sweep_ratios: Sequence[float] = ()
+    sweep_arms: Sequence[str] = ('dgan',)
+    extra_gan_seeds: int = 0
+    gan_var_arms: Sequence[str] = ('dgan',)
+    special_fold: int = 0
+    warm_start: bool = True
+    op_sensitivity: float = OP_SENSITIVITY
+    det_options: Dict[str, object] = field(default_factory=dict)
+    gan_options: Dict[str, object] = field(default_factory=dict)
+    costs: Dict[str, float] = field(default_factory=dict)
+    threads: int = 1
+    jobs: int = 1
+    python: str = sys.executable
+    in_process: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in (*self.arms, *self.lc_arms, *self.sweep_arms, *self.gan_var_arms)
+                   if a not in ARMS]
+        if unknown:
+            raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
+        if not self.seeds:
+            raise ValueError('at least one detector seed is needed')
+        if self.threads < 1 or self.jobs < 1:
+            raise ValueError(f'threads ({self.threads}) and jobs ({self.jobs}) must be >= 1')
+        if self.in_process and self.jobs != 1:
+            raise ValueError(f'in-process steps run one at a time: jobs must be 1, got {self.jobs}')
+        if not 0 <= self.special_fold < self.folds:
+            raise ValueError(f'special_fold {self.special_fold} is not a fold of {self.folds}')
+        if self.syn_per_real <= 0 or any(r <= 0 for r in self.sweep_ratios):
+            raise ValueError('synthetic-per-real ratios must be > 0')
+        if any(not 0 < f <= 1 for f in self.fractions):
+            raise ValueError(f'fractions must lie in (0, 1], got {list(self.fractions)}')
+        self.fractions = sorted(set(self.fractions) | {1.0})
+        self.costs = {**DEFAULT_COSTS, **self.costs}
+        self.config_tag = self.config_tag or self.data
+        self.gan_family = self.gan_family or detector_family(self.det_config)
+        for name in (self.det_config, self.det_syn_config, *self.gan_configs.values()):
+            if not (REPO_ROOT / name).is_file() and not Path(name).is_file():
+                raise FileNotFoundError(f'config file not found: {name}')
+        if self.info_file is not None and not Path(self.info_file).is_file():
+            raise FileNotFoundError(f'mini-MIAS Info.txt not found: {self.info_file}')
+        needed = {a for a in self.arms if ARMS[a].synthetic == 'gan'}
+        if 'copy-paste' in self.arms:
+            needed.add('dgan')  # copy-paste takes the full DetectorGAN's box sampler and size
+        for arm in sorted(needed):
+            if arm not in self.gan_configs:
+                self.gan_configs[arm] = find_gan_config(self.config_tag, ARMS[arm].variant,
+                                                        family=self.gan_family)
+
+
+@dataclass
+class Fold:
+    """The files of one fold (absolute image paths inside)."""
+
+    index: int
+    dir: Path
+    num_eval: int
+    num_clean_train: int
+    num_real: Dict[float, int]
+
+    @property
+    def eval_file(self) -> Path:
+        return self.dir / 'eval.json'
+
+    @property
+    def clean_file(self) -> Path:
+        return self.dir / 'clean_train.json'
+
+    def train_file(self, fraction: float) -> Path:
+        return self.dir / ('train.json' if fraction == 1.0 else f'train_frac{fraction:g}.json')
+
+
+def _digest(obj) -> str:
+    return hashlib.sha1(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class CVExperiment(ToolRunner):
+    """Plans, runs and reports a :class:`CVSettings` comparison."""
+
+    def __init__(self, settings: CVSettings, log: Callable[[str], None] = print) -> None:
+        super().__init__(settings.threads, settings.python, log, settings.in_process)
+        self.s = settings
+        self.root = Path(settings.data_root).resolve()
+        self.work_dir = Path(settings.work_dir).resolve()
+        self.results_dir = Path(settings.results_dir).resolve()
+        self.units_dir = self.results_dir / 'units'
+        det_cfg = load_cfg(settings.det_config)
+        self.batch_size = int(settings.det_options.get(
+            'train_dataloader.batch_size', det_cfg.train_dataloader.batch_size))
+        self.gan_iters = {a: settings.gan_iters or config_iters(c)
+                          for a, c in settings.gan_configs.items()}
+        self.folds: List[Fold] = []
+        self.record: dict = {}
+
+    # --- folds ------------------------------------------------------------
+    def prepare_folds(self) -> List[Fold]:
+        """Assign folds (checked against a saved ``folds.json``) and write the fold files."""
+        pool = DatasetPool(self.root)
+        if self.s.info_file:
+            films = pool_films(pool, mias_strata(self.s.info_file), mias_patient)
+            grouping = 'mini-MIAS patient (films 2k-1, 2k)'
+            stratification = 'abnormality class from Info.txt (NORM for normal films)'
+        else:
+            films = pool_films(pool)
+            has_patient = any(PATIENT_FIELD in img for img in pool.images.values())
+            grouping = (f'image {PATIENT_FIELD} field' if has_patient
+                        else f'image (no {PATIENT_FIELD} field)')
+            stratification = 'box category names (normal for clean films)'
+        assignment = assign_folds(films, self.s.folds, self.s.fold_seed)
+        record = folds_record(films, assignment, self.s.folds, self.s.fold_seed, grouping,
+                              stratification)
+        saved_file = self.results_dir / 'folds.json'
+        if saved_file.is_file():
+            saved = json.loads(saved_file.read_text())
+            if saved['films'] != record['films']:
+                raise ValueError(f'{saved_file} holds another fold assignment than this data '
+                                 f'and fold seed give; use another --results-dir or delete it')
+        else:
+            write_json_atomic(record, saved_file)
+        self.record = record
+        self.folds = []
+        for k in range(self.s.folds):
+            fold_dir = self.work_dir / 'folds' / f'fold{k}'
+            held = [f.file_name for f in films if assignment[f.file_name] == k]
+            train_y = [f for f in films if assignment[f.file_name] != k and f.labelled]
+            train_x = [f.file_name for f in films if assignment[f.file_name] != k
+                       and not f.labelled]
+            counts = dict(eval=pool.write_coco(held, fold_dir / 'eval.json'),
+                          clean=pool.write_coco(train_x, fold_dir / 'clean_train.json'))
+            fold = Fold(k, fold_dir, counts['eval']['images'], len(train_x), {})
+            for fraction in self.s.fractions:
+                subset = nested_subset(train_y, fraction, seed=self.s.fold_seed)
+                pool.write_coco([f.file_name for f in subset], fold.train_file(fraction))
+                fold.num_real[fraction] = len(subset)
+            self.folds.append(fold)
+        return self.folds
+
+    @property
+    def folds_digest(self) -> str:
+        return _digest(self.record['films'])
+
+    # --- plan ---------------------------------------------------------------
+    def ratio(self, arm: str) -> float:
+        return self.s.syn_per_real if ARMS[arm].synthetic else 0.0
+
+    def plan(self) -> List[DetUnit]:
+        """Every detector unit: main comparison, learning curve, sweep, GAN variance."""
+        s = self.s
+        units = [DetUnit(k, a, seed, 1.0, self.ratio(a))
+                 for k in range(s.folds) for seed in s.seeds for a in s.arms]
+        units += [DetUnit(k, a, seed, frac, self.ratio(a))
+                  for frac in s.fractions if frac < 1.0 for k in range(s.folds)
+                  for seed in s.seeds for a in s.lc_arms if a in s.arms]
+        units += [DetUnit(s.special_fold, a, seed, 1.0, r)
+                  for r in s.sweep_ratios if r != s.syn_per_real for seed in s.seeds
+                  for a in s.sweep_arms if a in s.arms and ARMS[a].synthetic]
+        units += [DetUnit(s.special_fold, a, seed, 1.0, self.ratio(a), g)
+                  for g in range(1, s.extra_gan_seeds + 1) for seed in s.seeds
+                  for a in s.gan_var_arms if a in s.arms and ARMS[a].synthetic == 'gan']
+        return units
+
+    def num_syn(self, unit: DetUnit) -> int:
+        if not ARMS[unit.arm].synthetic:
+            return 0
+        return num_synthetic(self.folds[unit.fold].num_real[unit.fraction], unit.ratio)
+
+    def iters(self, unit: DetUnit) -> int:
+        return detector_iters(self.folds[unit.fold].num_real[unit.fraction], self.num_syn(unit),
+                              self.s.real_epochs, self.batch_size)
+
+    def gan_step_cost(self, arm: str) -> float:
+        variant = ARMS[arm].variant
+        return self.s.costs[f'gan_step_{variant}' if variant else 'gan_step']
+
+    def cost(self, units: Sequence[DetUnit]) -> Dict[str, float]:
+        """Planned core-seconds of ``units`` and the GAN units / syntheses they need."""
+        c = self.s.costs
+        det = sum(self.iters(u) * c['det_step'] + 2 * c['process']
+                  + (self.folds[u.fold].num_eval + self.folds[u.fold].num_real[u.fraction])
+                  * c['score_image'] for u in units)
+        sources = {u.source for u in units if u.source is not None}
+        gan = sum(self.gan_iters[s.arm] * self.gan_step_cost(s.arm) + c['process']
+                  for s in sources if s.is_gan)
+        sets = {(u.source, self.num_syn(u)) for u in units if u.source is not None}
+        synth = sum(c['process'] + n * c['synth_image'] for _, n in sets)
+        total = det + gan + synth
+        return dict(detector_units=len(units), gan_units=sum(s.is_gan for s in sources),
+                    synthetic_sets=len(sets), detector_s=det, gan_s=gan, synth_s=synth,
+                    core_hours=total / 3600,
+                    wall_hours_2_cores=total / 3600 / min(2, self.s.jobs))
+
+    def describe_plan(self, units: Sequence[DetUnit], todo: Sequence[DetUnit]) -> str:
+        lines = [f'folds: {self.s.folds} ({self.record.get("grouping")}; strata: '
+                 f'{self.record.get("stratification")})']
+        for fold in self.folds:
+            lines.append(f'  fold {fold.index}: held out {fold.num_eval} films; train '
+                         f'{fold.num_real[1.0]} labelled + {fold.num_clean_train} clean')
+        lines.append(f'detector: {self.s.real_epochs:g} epochs over the real films, batch '
+                     f'{self.batch_size}; synthetic per real: {self.s.syn_per_real:g}')
+        example = {}
+        for u in units:
+            example.setdefault((u.arm, u.fraction, u.ratio), u)
+        for (arm, frac, ratio), u in example.items():
+            lines.append(f'  {arm:14s} fraction {frac:g} ratio {ratio:g}: {self.iters(u)} '
+                         f'iterations (fold {u.fold}: {self.folds[u.fold].num_real[frac]} real + '
+                         f'{self.num_syn(u)} synthetic)')
+        lines.append(f'GAN iterations: {self.gan_iters}; warm start: {self.s.warm_start}')
+        for label, subset in (('planned', units), ('to run', todo)):
+            c = self.cost(subset)
+            lines.append(
+                f'{label}: {c["detector_units"]} detector units, {c["gan_units"]} GAN units, '
+                f'{c["synthetic_sets"]} synthetic sets: {c["core_hours"]:.2f} CPU core-hours, '
+                f'~{c["wall_hours_2_cores"]:.2f} h on 2 cores with {min(2, self.s.jobs)} '
+                f'job(s) (costs: {self.s.costs})')
+        return '\n'.join(lines)
+
+    # --- options --------------------------------------------------------------
+    def _data_options(self, fold: Fold, fraction: float) -> Dict[str, object]:
+        root = f'{self.root}/'
+        train = str(fold.train_file(fraction))
+        # The Runner builds the val loop (dataset and CocoMetric) even when it
+        # never validates, so its paths must exist too.
+        return {'train_dataloader.dataset.data_root': root,
+                'train_dataloader.dataset.clean_ann_file': str(fold.clean_file),
+                'train_dataloader.dataset.labelled_ann_file': train,
+                'train_dataloader.dataset.box_sampler.ann_file': train,
+                'val_dataloader.dataset.data_root': root,
+                'val_dataloader.dataset.ann_file': str(fold.eval_file),
+                'val_evaluator.ann_file': str(fold.eval_file)}
+
+    def gan_options(self, source: Source) -> Dict[str, object]:
+        fold = self.folds[source.fold]
+        opts = {**self._data_options(fold, source.fraction), 'randomness.seed': source.gan_seed,
+                'train_cfg.val_begin': 10**9, 'train_cfg.max_iters': self.gan_iters[source.arm],
+                **self.s.gan_options}
+        return opts
+
+    def det_options(self, unit: DetUnit, synthetic: Optional[Path]) -> Dict[str, object]:
+        fold = self.folds[unit.fold]
+        root = f'{self.root}/'
+        real = 'train_dataloader.dataset.' + ('datasets.0.' if synthetic else '')
+        opts: Dict[str, object] = {'randomness.seed': unit.seed, f'{real}data_root': root,
+                                   f'{real}ann_file': str(fold.train_file(unit.fraction))}
+        if synthetic is not None:
+            opts['train_dataloader.dataset.datasets.1.data_root'] = f'{synthetic}/'
+        opts.update({'val_dataloader.dataset.data_root': root,
+                     'val_dataloader.dataset.ann_file': str(fold.eval_file),
+                     'val_evaluator.0.ann_file': str(fold.eval_file),
+                     **schedule_options(self.det_config(unit), self.iters(unit)),
+                     # No validation during training: the last checkpoint is scored.
+                     'train_cfg.val_begin': 10**9, **self.s.det_options})
+        return opts
+
+    def test_options(self) -> Dict[str, object]:
+        return {'test_dataloader.dataset.data_root': f'{self.root}/',
+                **{k: v for k, v in self.s.det_options.items()
+                   if k.startswith(('test_dataloader', 'test_evaluator'))}}
+
+    # --- fingerprints -----------------------------------------------------------
+    def source_fingerprint(self, source: Source) -> dict:
+        fold = self.folds[source.fold]
+        fp = dict(data=self.s.data, folds=self.folds_digest, fold=source.fold, arm=source.arm,
+                  gan_seed=source.gan_seed, fraction=source.fraction,
+                  num_real=fold.num_real[source.fraction],
+                  config=self.s.gan_configs.get('dgan' if not source.is_gan else source.arm))
+        if source.is_gan:
+            fp.update(gan_iters=self.gan_iters[source.arm], gan_options=dict(self.s.gan_options),
+                      warm_start=self.s.warm_start)
+        return json.loads(json.dumps(fp))
+
+    def unit_fingerprint(self, unit: DetUnit) -> dict:
+        fp = dict(data=self.s.data, folds=self.folds_digest, fold=unit.fold, arm=unit.arm,
+                  seed=unit.seed, fraction=unit.fraction, ratio=unit.ratio,
+                  gan_seed=unit.gan_seed,
+                  det_config=self.det_config(unit),
+                  det_options=dict(self.s.det_options), real_epochs=self.s.real_epochs,
+                  batch_size=self.batch_size, iters=self.iters(unit),
+                  num_real=self.folds[unit.fold].num_real[unit.fraction],
+                  num_syn=self.num_syn(unit), op_sensitivity=self.s.op_sensitivity,
+                  source=self.source_fingerprint(unit.source) if unit.source else None)
+        return json.loads(json.dumps(fp))
+
+    def _load(self, path: Path, expected: dict) -> Optional[dict]:
+        if not path.is_file():
+            return None
+        unit = json.loads(path.read_text())
+        if unit.get('fingerprint') != expected:
+            raise ValueError(f'{path} was made with other settings ({unit.get("fingerprint")} '
+                             f'vs {expected}); use another --results-dir or delete it')
+        return unit
+
+    def det_file(self, unit: DetUnit) -> Path:
+        return self.units_dir / 'det' / f'{unit.name(self.s.syn_per_real)}.json'
+
+    def gan_file(self, source: Source) -> Path:
+        return self.units_dir / 'gan' / f'{source.name()}.json'
+
+    def load_unit(self, unit: DetUnit) -> Optional[dict]:
+        return self._load(self.det_file(unit), self.unit_fingerprint(unit))
+
+    # --- steps ------------------------------------------------------------------
+    def _unit_dir(self, fold: int, fraction: float, arm: str) -> Path:
+        return self.work_dir / f'fold{fold}' / f'frac{fraction:g}' / arm
+
+    def _det_dir(self, unit: DetUnit) -> Path:
+        return self._unit_dir(unit.fold, unit.fraction, unit.arm) / unit.name(
+            self.s.syn_per_real)
+
+    def det_config(self, unit: DetUnit) -> str:
+        return self.s.det_syn_config if unit.source else self.s.det_config
+
+    def train_detector(self, unit: DetUnit, synthetic: Optional[Path],
+                       commands: List[str]) -> Path:
+        return self._train(self.det_config(unit), self._det_dir(unit) / 'detector',
+                           self.iters(unit), self.det_options(unit, synthetic), commands)
+
+    def train_gan(self, source: Source) -> Path:
+        """Train (or load) the GAN of ``source``; its unit file records the run."""
+        gan_dir = self._unit_dir(source.fold, source.fraction, source.arm) / \
+            f'gan{source.gan_seed}' / 'gan'
+        expected = self.source_fingerprint(source)
+        unit = self._load(self.gan_file(source), expected)
+        if unit is not None and Path(unit['checkpoint']).is_file():
+            return Path(unit['checkpoint'])
+        commands: List[str] = []
+        start = time.time()
+        opts = self.gan_options(source)
+        if self.s.warm_start:
+            real = DetUnit(source.fold, 'real', 0, source.fraction)
+            # Resumes (or, if its work dir is gone, deterministically redoes) the real run.
+            opts.update(detector_init_options(self.train_detector(real, None, commands)))
+        self.log(f'[GAN {source.name()}] start')
+        ckpt = self._train(self.s.gan_configs[source.arm], gan_dir, self.gan_iters[source.arm],
+                           opts, commands)
+        write_json_atomic(dict(source=asdict(source), checkpoint=str(ckpt), commands=commands,
+                               fingerprint=expected, threads=self.s.threads,
+                               seconds=round(time.time() - start, 1)), self.gan_file(source))
+        self.log(f'[GAN {source.name()}] done ({time.time() - start:.0f} s)')
+        return ckpt
+
+    def synthesize(self, source: Source, num: int, commands: List[str]) -> Path:
+        """Make (or reuse) ``num`` synthetic images of ``source``."""
+        fold = self.folds[source.fold]
+        out = self._unit_dir(source.fold, source.fraction, source.arm) / \
+            f'gan{source.gan_seed}' / f'synthetic_n{num}'
+        if (out / 'train.json').is_file():  # written atomically: present means complete
+            return out
+        common = ['--clean', str(fold.clean_file), '--num', str(num), '--out', str(out),
+                  '--seed', str(source.gan_seed), '--no-progress', '--overwrite']
+        if source.is_gan:
+            config = self.s.gan_configs[source.arm]
+            cmd = [*self._tool('synthesize.py'), config, str(self.train_gan(source)), *common,
+                   *cfg_options(self.gan_options(source))]
+        else:
+            # The full DetectorGAN config gives the box sampler (prior from the
+            # fold's training boxes), target class and resolution of the GAN arms.
+            cmd = [*self._tool('synthesize.py'), self.s.gan_configs['dgan'],
+                   '--method', 'copy-paste', '--labelled',
+                   str(fold.train_file(source.fraction)), *common,
+                   *cfg_options(self._data_options(fold, source.fraction))]
+        self._run(cmd, out.parent / f'synthesize_n{num}.log', commands)
+        return out
+
+    def run_unit(self, unit: DetUnit) -> dict:
+        """Run one detector unit, or load it if it finished before."""
+        done = self.load_unit(unit)
+        if done is not None:
+            return done
+        name = unit.name(self.s.syn_per_real)
+        commands: List[str] = []
+        start = time.time()
+        self.log(f'[{name}] start')
+        synthetic = (self.synthesize(unit.source, self.num_syn(unit), commands)
+                     if unit.source else None)
+        ckpt = self.train_detector(unit, synthetic, commands)
+        config = self.det_config(unit)
+        fold = self.folds[unit.fold]
+        score_dir = self._det_dir(unit) / 'score'
+        metrics_file = score_dir / 'metrics.json'
+        cmd = [*self._tool('experiments/score_detector.py'), config, str(ckpt),
+               '--eval-ann', str(fold.eval_file), '--op-ann', str(fold.train_file(unit.fraction)),
+               '--out-dir', str(score_dir), '--metrics-out', str(metrics_file),
+               '--op-sensitivity', str(self.s.op_sensitivity),
+               *cfg_options(self.test_options())]
+        self._run(cmd, score_dir / 'score.log', commands)
+        raw = json.loads(metrics_file.read_text())
+        missing = [k for k in CV_METRICS.values() if k not in raw]
+        if missing:
+            raise KeyError(f'{metrics_file} lacks {missing}: check the test evaluators '
+                           f'(CocoMetric first, LocalizationAccuracy with top_k=[1, 2])')
+        iters = self.iters(unit)
+        result = dict(unit=asdict(unit), name=name,
+                      metrics={m: raw[k] for m, k in CV_METRICS.items()}, raw_metrics=raw,
+                      iters=iters, num_real=fold.num_real[unit.fraction],
+                      num_syn=self.num_syn(unit), num_eval=fold.num_eval,
+                      real_passes=real_passes(fold.num_real[unit.fraction], self.num_syn(unit),
+                                              iters, self.batch_size),
+                      checkpoint=str(ckpt), synthetic=str(synthetic) if synthetic else None,
+                      commands=commands, fingerprint=self.unit_fingerprint(unit),
+                      threads=self.s.threads, seconds=round(time.time() - start, 1))
+        write_json_atomic(result, self.det_file(unit))
+        self.log(f'[{name}] AP50 {result["metrics"]["AP50"]:.4f} ({result["seconds"]} s)')
+        return result
+
+    # --- run --------------------------------------------------------------------
+    def _parallel(self, tasks: Sequence, work: Callable) -> None:
+        with ThreadPoolExecutor(max_workers=self.s.jobs) as pool:
+            futures = [pool.submit(work, t) for t in tasks]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                # Tasks not started are dropped; running ones finish (resumable).
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def report(self, command: str) -> dict:
+        """Rebuild the report from the unit files present."""
+        units = [u for u in (self.load_unit(d) for d in self.plan()) if u is not None]
+        return write_cv_report(units, self.settings_summary(), self.results_dir, command)
+
+    def settings_summary(self) -> dict:
+        out = asdict(self.s)
+        out.update(batch_size=self.batch_size, gan_iters=self.gan_iters,
+                   folds_record={k: v for k, v in self.record.items() if k != 'films'},
+                   plan=self.cost(self.plan()), units_total=len(self.plan()))
+        return out
+
+    def run(self, command: str = '', dry_run: bool = False) -> dict:
+        """Print the plan and its cost; unless ``dry_run``, run what is missing and report."""
+        self.prepare_folds()
+        units = self.plan()
+        todo = [u for u in units if self.load_unit(u) is None]
+        self.log(self.describe_plan(units, todo))
+        if dry_run:
+            return dict(plan=self.cost(units), todo=self.cost(todo),
+                        units=[u.name(self.s.syn_per_real) for u in units])
+        results = self.report(command)
+
+        def work(task: Tuple[str, object]) -> None:
+            kind, item = task
+            if kind == 'warm':
+                self.train_detector(DetUnit(item[0], 'real', 0, item[1]), None, [])
+            elif kind == 'gan':
+                self.train_gan(item)
+            elif kind == 'synth':
+                self.synthesize(*item, [])
+            else:
+                self.run_unit(item)
+                with self._lock:
+                    self.report(command)
+
+        real = [u for u in todo if u.source is None]
+        syn = [u for u in todo if u.source is not None]
+        # Real-only runs first (the GANs start from them), then GANs and synthetic
+        # sets (each made once, shared by the seeds), then the augmented detectors.
+        self._parallel([('det', u) for u in real], work)
+        sources = sorted({u.source for u in syn if u.source.is_gan}, key=lambda s: s.name())
+        if self.s.warm_start:
+            # One run per (fold, fraction), before the GANs that share it start.
+            warm = sorted({(s.fold, s.fraction) for s in sources})
+            self._parallel([('warm', w) for w in warm], work)
+        self._parallel([('gan', s) for s in sources], work)
+        sets = sorted({(u.source, self.num_syn(u)) for u in syn}, key=lambda t: t[0].name())
+        self._parallel([('synth', t) for t in sets], work)
+        self._parallel([('det', u) for u in syn], work)
+        results = self.report(command)
+        return results
+
+
+def run_cv(settings: CVSettings, command: str = '', dry_run: bool = False,
+           log: Callable[[str], None] = print) -> dict:
+    """Run (or with ``dry_run`` only plan) the comparison of ``settings``."""
+    return CVExperiment(settings, log).run(command, dry_run)

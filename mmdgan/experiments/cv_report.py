@@ -1,0 +1,366 @@
+"""Aggregate cross-validated detector units into ``table.md``, ``results.json`` and figures.
+
+Everything is computed from the unit files alone, so the report (and the
+README table copied from ``table.md``) can be rebuilt at any time with
+``tools/experiments/cross_validation.py ... --report-only``.
+
+Pairs are ``(fold, detector seed)``: an arm and its reference trained on the
+same fold with the same seed. Paired differences get a 95 % bootstrap and t
+interval and a Wilcoxon signed-rank p-value (:mod:`.paired_stats`). The
+spread over pairs excludes GAN variance (one GAN per arm and fold, shared by
+the seeds); the extra GAN seeds on one fold report it separately.
+"""
+import datetime
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from mmdgan.fileio import write_json_atomic
+
+from .paired_stats import paired_summary
+from .report import GOAL_RATIO, _git_commit, bar_chart, mean_std
+from .small_data import ARMS
+
+#: Metric -> column title.
+METRIC_TITLES = {'AP50': 'AP50', 'mAP': 'mAP', 'loc_top1': 'top-1 loc.',
+                 'loc_top2': 'top-2 loc.', 'det_per_normal': 'det. / normal film @op',
+                 'sens_at_op': 'sensitivity @op'}
+#: References of the paired comparisons.
+REFERENCES = ('real', 'dgan-nounroll')
+
+Pair = Tuple[int, int]
+
+
+def _select(units: Sequence[dict], arm: str, fraction: float = 1.0, ratio: Optional[float] = None,
+            gan_seed: int = 0, fold: Optional[int] = None) -> Dict[Pair, dict]:
+    """``{(fold, seed): metrics}`` of one arm's units matching the filters."""
+    out = {}
+    for u in units:
+        k = u['unit']
+        if (k['arm'] == arm and k['fraction'] == fraction and k['gan_seed'] == gan_seed
+                and (ratio is None or k['ratio'] == ratio)
+                and (fold is None or k['fold'] == fold)):
+            out[(k['fold'], k['seed'])] = u['metrics']
+    return out
+
+
+def main_ratio(arm: str, settings: dict) -> float:
+    return settings['syn_per_real'] if ARMS[arm].synthetic else 0.0
+
+
+def paired(values: Dict[Pair, dict], reference: Dict[Pair, dict], metric: str) -> dict:
+    """Paired summary of ``values - reference`` on the shared pairs, with the per-pair diffs."""
+    pairs = sorted(p for p in values if p in reference)
+    if not pairs:
+        return {}
+    diffs = [values[p][metric] - reference[p][metric] for p in pairs]
+    return dict(paired_summary(diffs), per_pair={f'fold{f}_seed{s}': d
+                                                 for (f, s), d in zip(pairs, diffs)})
+
+
+def summarize(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
+    """Main comparison per arm: metric mean ± std over pairs and paired differences."""
+    main = {a: _select(units, a, ratio=main_ratio(a, settings)) for a in settings['arms']}
+    out = {}
+    for arm, values in main.items():
+        if not values:
+            continue
+        pairs = sorted(values)
+        entry = dict(label=ARMS[arm].label, pairs=len(pairs),
+                     per_seed={f'fold{f}_seed{s}': values[(f, s)] for f, s in pairs},
+                     **{m: mean_std([values[p][m] for p in pairs]) for m in METRIC_TITLES})
+        # Detectors whose training films never reached the operating point's
+        # sensitivity are scored at threshold 0 (every detection counts).
+        entry['op_not_reached'] = sum(not values[p].get('op_reached', True) for p in pairs)
+        entry['per_fold_AP50'] = {
+            str(f): float(np.mean([values[p]['AP50'] for p in pairs if p[0] == f]))
+            for f in sorted({p[0] for p in pairs})}
+        for ref in REFERENCES:
+            if ref != arm and main.get(ref):
+                entry[f'paired_vs_{ref}'] = {m: paired(values, main[ref], m)
+                                             for m in METRIC_TITLES}
+        out[arm] = entry
+    return out
+
+
+def _interval(d: dict) -> str:
+    if not d:
+        return '—'
+    if d['boot_low'] is None:
+        return f'{d["mean"]:+.3f} (1 pair)'
+    return (f'{d["mean"]:+.3f} [{d["boot_low"]:+.3f}, {d["boot_high"]:+.3f}] '
+            f'p={d["wilcoxon_p"]:.3f}')
+
+
+def _where(d: dict) -> str:
+    if d.get('boot_low') is None:
+        return 'no interval (fewer than 2 pairs)'
+    if d['boot_low'] > 0:
+        return 'interval above zero'
+    if d['boot_high'] < 0:
+        return 'interval below zero'
+    return 'interval includes zero'
+
+
+def goal_sentences(summary: Dict[str, dict], gan_var: Optional[dict] = None) -> List[str]:
+    """Whether the goal of issue 12 is met, in words, from the paired statistics."""
+    if 'dgan' not in summary or 'real' not in summary:
+        return ['Goal not evaluated: needs both the real-only and DetectorGAN arms.']
+    dgan, real = summary['dgan']['AP50']['mean'], summary['real']['AP50']['mean']
+    vs_real = summary['dgan'].get('paired_vs_real', {}).get('AP50', {})
+    if real > 0:
+        ratio = dgan / real
+        lines = [f'DetectorGAN AP50 / real-only AP50 = {dgan:.4f} / {real:.4f} = {ratio:.2f} '
+                 f'(goal >= {GOAL_RATIO}): {"met" if ratio >= GOAL_RATIO else "NOT met"}.']
+    else:
+        ratio = 0.0  # no ratio to a zero baseline: the goal cannot be met
+        lines = [f'DetectorGAN AP50 / real-only AP50 = {dgan:.4f} / 0: undefined '
+                 f'(real-only finds nothing), goal >= {GOAL_RATIO} NOT met.']
+    checks = [ratio >= GOAL_RATIO]
+
+    def sentence(d: dict, label: str) -> str:
+        if d.get('boot_low') is None:
+            return f'paired ΔAP50 vs {label}: {d["mean"]:+.4f} over {d["n"]} pair(s), no interval.'
+        return (f'paired ΔAP50 DetectorGAN − {label}: {d["mean"]:+.4f}, 95 % bootstrap '
+                f'interval [{d["boot_low"]:+.4f}, {d["boot_high"]:+.4f}] (t interval '
+                f'[{d["t_low"]:+.4f}, {d["t_high"]:+.4f}]), Wilcoxon signed-rank '
+                f'p = {d["wilcoxon_p"]:.3f}, {d["n"]} fold × seed pairs: {_where(d)}.')
+
+    if vs_real:
+        lines.append(sentence(vs_real, 'real only'))
+        checks.append(vs_real.get('boot_low') is not None and vs_real['boot_low'] > 0)
+    for other in ('copy-paste', 'dgan-nounroll'):
+        if other not in summary:
+            continue
+        d = paired({_k(k): v for k, v in summary['dgan']['per_seed'].items()},
+                   {_k(k): v for k, v in summary[other]['per_seed'].items()}, 'AP50')
+        if not d:
+            continue
+        above = d.get('boot_low') is not None and d['boot_low'] > 0
+        checks.append(above)
+        lines.append(f'DetectorGAN {"above" if above else "NOT shown above"} '
+                     f'{summary[other]["label"]}: ' + sentence(d, summary[other]['label']))
+    lines.append(f'Goal (ratio >= {GOAL_RATIO}, every interval above zero): '
+                 f'{"met" if all(checks) and len(checks) == 4 else "NOT met"}.')
+    lines.append('The spread over fold × seed pairs excludes GAN variance: each arm trains one '
+                 'GAN per fold, shared by all detector seeds of that fold.')
+    if gan_var:
+        lines.append(gan_var['sentence'])
+    return lines
+
+
+def _k(key: str) -> Pair:
+    fold, seed = key.split('_')
+    return int(fold[4:]), int(seed[4:])
+
+
+def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
+    """Per arm and fraction: AP50 mean ± std; per fraction: DetectorGAN − real paired."""
+    out: Dict[str, dict] = {}
+    for frac in settings['fractions']:
+        real = _select(units, 'real', frac, 0.0)
+        for arm in settings['lc_arms']:
+            values = _select(units, arm, frac, main_ratio(arm, settings))
+            if not values:
+                continue
+            entry = dict(pairs=len(values), **{m: mean_std([v[m] for v in values.values()])
+                                               for m in ('AP50', 'mAP', 'loc_top1')})
+            if arm != 'real' and real:
+                entry['paired_vs_real'] = paired(values, real, 'AP50')
+            out.setdefault(arm, {})[f'{frac:g}'] = entry
+    return out
+
+
+def ratio_sweep(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
+    """Per swept arm and ratio on the special fold: AP50 and the paired gain over real."""
+    fold = settings['special_fold']
+    ratios = sorted({settings['syn_per_real'], *settings['sweep_ratios']})
+    real = _select(units, 'real', fold=fold)
+    out: Dict[str, dict] = {}
+    if not settings['sweep_ratios']:
+        return out
+    for arm in settings['sweep_arms']:
+        for r in ratios:
+            values = _select(units, arm, ratio=r, fold=fold)
+            if values:
+                out.setdefault(arm, {})[f'{r:g}'] = dict(
+                    seeds=len(values), AP50=mean_std([v['AP50'] for v in values.values()]),
+                    paired_vs_real=paired(values, real, 'AP50'))
+    return out
+
+
+def gan_variance(units: Sequence[dict], settings: dict) -> Optional[dict]:
+    """Extra GAN seeds on the special fold: AP50 per GAN seed and their spread."""
+    if not settings['extra_gan_seeds']:
+        return None
+    fold = settings['special_fold']
+    out: Dict[str, dict] = {}
+    for arm in settings['gan_var_arms']:
+        per_gan = {}
+        for g in range(settings['extra_gan_seeds'] + 1):
+            values = _select(units, arm, ratio=main_ratio(arm, settings), gan_seed=g, fold=fold)
+            if values:
+                per_gan[str(g)] = mean_std([v['AP50'] for v in values.values()])
+                per_gan[str(g)]['detector_seeds'] = len(values)
+        if len(per_gan) > 1:
+            means = [v['mean'] for v in per_gan.values()]
+            within = float(np.mean([v['std'] for v in per_gan.values()]))
+            out[arm] = dict(per_gan_seed=per_gan, between_gan_std=float(np.std(means, ddof=1)),
+                            within_gan_detector_seed_std=within)
+    if not out:
+        return None
+    parts = []
+    for arm, e in out.items():
+        aps = ', '.join(f'{v["mean"]:.3f}' for v in e['per_gan_seed'].values())
+        parts.append(f'{ARMS[arm].label}: AP50 {aps} for GAN seeds '
+                     f'{", ".join(e["per_gan_seed"])} (std between GAN seeds '
+                     f'{e["between_gan_std"]:.3f}, mean std over detector seeds '
+                     f'{e["within_gan_detector_seed_std"]:.3f})')
+    return dict(arms=out, sentence=f'GAN variance on fold {fold}: ' + '; '.join(parts) + '.')
+
+
+def _op_notes(summary: Dict[str, dict]) -> List[str]:
+    notes = [f'{e["label"]}: {e["op_not_reached"]} of {e["pairs"]}'
+             for e in summary.values() if e.get('op_not_reached')]
+    if not notes:
+        return []
+    return [f'Operating point not reached on the training films (threshold 0, every detection '
+            f'counted) by: {"; ".join(notes)} detectors.', '']
+
+
+def markdown(results: dict) -> str:
+    """The report as markdown: provenance, main table, goal, extra tables."""
+    s, summary = results['settings'], results['arms']
+    real = summary.get('real', {}).get('AP50', {}).get('mean')
+    head = ('| arm | ' + ' | '.join(METRIC_TITLES.values()) + ' | AP50 / real | '
+            'ΔAP50 vs real [95 % CI] p | ΔAP50 vs no-unroll [95 % CI] p | pairs |')
+    rows = [head, '|' + ' --- |' * (len(METRIC_TITLES) + 5)]
+    for e in summary.values():
+        ratio = f'{e["AP50"]["mean"] / real:.2f}' if real else 'n/a'
+        cells = [f'{e[m]["mean"]:.3f} ± {e[m]["std"]:.3f}' for m in METRIC_TITLES]
+        rows.append(f'| {e["label"]} | ' + ' | '.join(cells) + f' | {ratio} | '
+                    + ' | '.join(_interval(e.get(f'paired_vs_{r}', {}).get('AP50', {}))
+                                 for r in REFERENCES) + f' | {e["pairs"]} |')
+    rec = s.get('folds_record', {})
+    plan = s.get('plan', {})
+    lines = [
+        f'# Cross-validated small-data comparison on {s["data"]}', '',
+        f'Command: `{results["command"]}`',
+        '',
+        f'{s["folds"]}-fold cross-validation by {rec.get("grouping", "?")}, stratified by '
+        f'{rec.get("stratification", "?")} (fold seed {s["fold_seed"]}, `folds.json`); every '
+        f'film is held out once and each detector is scored on its held-out fold, lesion and '
+        f'normal films together (normal films\' detections are false positives in COCO AP). '
+        f'Detector seeds {list(s["seeds"])}; mean ± sample std over fold × seed pairs. '
+        f'Detector `{s["det_config"]}` / `{s["det_syn_config"]}`, {s["real_epochs"]:g} epochs '
+        f'over the real training films (batch {s["batch_size"]}; synthetic images are added to '
+        f'each epoch, so every arm sees each real film equally often), '
+        f'{s["syn_per_real"]:g} synthetic image(s) per real one; GAN iterations {s["gan_iters"]}, '
+        f'one GAN per arm and fold, in-loop detector warm-started from the fold\'s real-only '
+        f'detector: {s["warm_start"]}. Operating point (@op): the highest score threshold that '
+        f'finds {s["op_sensitivity"]:g} of the detector\'s own training lesions (IoU ≥ 0.5). '
+        f'Intervals: 95 % bootstrap of the mean paired difference; p: two-sided Wilcoxon '
+        f'signed-rank.', '',
+        f'Units finished: {results["units_done"]} / {s.get("units_total", "?")} (planned '
+        f'{plan.get("core_hours", float("nan")):.1f} CPU core-hours).', '',
+        *rows, '', *_op_notes(summary), *[f'- {g}' for g in results['goal']], '']
+    lc = results.get('learning_curve') or {}
+    if any(len(v) > 1 for v in lc.values()):
+        fracs = sorted({f for v in lc.values() for f in v}, key=float)
+        lines += ['## Learning curve (AP50, mean ± std over fold × seed)', '',
+                  '| arm | ' + ' | '.join(f'{float(f):.0%} of labelled films' for f in fracs)
+                  + ' |', '|' + ' --- |' * (len(fracs) + 1)]
+        for arm, per in lc.items():
+            cells = []
+            for f in fracs:
+                e = per.get(f)
+                cells.append('—' if e is None else f'{e["AP50"]["mean"]:.3f} ± '
+                             f'{e["AP50"]["std"]:.3f}' + (f' (Δ {_interval(e["paired_vs_real"])})'
+                                                          if e.get('paired_vs_real') else ''))
+            lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
+        lines.append('')
+    sweep = results.get('ratio_sweep') or {}
+    if sweep:
+        lines += [f'## Synthetic-per-real sweep (fold {s["special_fold"]}, AP50 over seeds)', '',
+                  '| arm | ratio | AP50 | ΔAP50 vs real [95 % CI] p | seeds |',
+                  '| --- | --- | --- | --- | --- |']
+        for arm, per in sweep.items():
+            for r, e in per.items():
+                lines.append(f'| {ARMS[arm].label} | {r} | {e["AP50"]["mean"]:.3f} ± '
+                             f'{e["AP50"]["std"]:.3f} | {_interval(e["paired_vs_real"])} | '
+                             f'{e["seeds"]} |')
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def update_markdown_block(path: Path, name: str, text: str) -> None:
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``path``.
+
+    How a README keeps the table of the units: rewritten, never edited by hand.
+    """
+    start, end = f'<!-- {name}:start -->', f'<!-- {name}:end -->'
+    doc = Path(path).read_text()
+    if doc.count(start) != 1 or doc.count(end) != 1 or doc.index(start) > doc.index(end):
+        raise ValueError(f'{path}: needs exactly one "{start}" ... "{end}" block')
+    head, rest = doc.split(start)
+    tail = rest.split(end)[1]
+    tmp = Path(path).with_name(f'.{Path(path).name}.tmp')
+    tmp.write_text(f'{head}{start}\n{text.strip()}\n{end}{tail}')
+    tmp.replace(path)
+
+
+def readme_table(results: dict) -> str:
+    """The part of the report a README shows: command, main table, goal sentences."""
+    table = [line for line in markdown(results).split('\n') if line.startswith('| ')]
+    main = table[:len(results['arms']) + 2]
+    return '\n'.join([f'Command: `{results["command"]}` (units finished: '
+                      f'{results["units_done"]} / {results["settings"].get("units_total", "?")})',
+                      '', *main, '', *[f'- {g}' for g in results['goal']]])
+
+
+def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
+    """AP50 against the fraction of labelled training films, one line per arm."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    for arm, per in lc.items():
+        fracs = sorted(per, key=float)
+        ax.errorbar([float(f) for f in fracs], [per[f]['AP50']['mean'] for f in fracs],
+                    yerr=[per[f]['AP50']['std'] for f in fracs], marker='o', capsize=4,
+                    label=ARMS[arm].label)
+    ax.set_xlabel('fraction of labelled training films')
+    ax.set_ylabel('AP50 (held-out folds)')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(f'.{path.stem}.tmp.png')
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def write_cv_report(units: Sequence[dict], settings: dict, results_dir: Path,
+                    command: str) -> dict:
+    """Write ``results.json``, ``table.md``, ``ap50.png`` (and ``learning_curve.png``)."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    summary = summarize(units, settings)
+    gan_var = gan_variance(units, settings)
+    results = dict(command=command, git_commit=_git_commit(),
+                   created=datetime.datetime.now().isoformat(timespec='seconds'),
+                   settings=settings, units_done=len(units), arms=summary,
+                   learning_curve=learning_curve(units, settings),
+                   ratio_sweep=ratio_sweep(units, settings), gan_variance=gan_var,
+                   goal=goal_sentences(summary, gan_var))
+    write_json_atomic(results, results_dir / 'results.json')
+    table = results_dir / 'table.md'
+    tmp = table.with_name('.table.md.tmp')
+    tmp.write_text(markdown(results))
+    tmp.replace(table)
+    if summary:
+        bar_chart(summary, results_dir / 'ap50.png',
+                  title='AP50 per arm (mean ± std over fold × seed; dots: pairs)')
+    if any(len(v) > 1 for v in results['learning_curve'].values()):
+        learning_curve_chart(results['learning_curve'], results_dir / 'learning_curve.png')
+    return results

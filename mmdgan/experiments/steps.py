@@ -1,0 +1,156 @@
+"""Running the repository's tools as recorded subprocess steps (shared by the runners).
+
+Every step of a comparison runs ``tools/train.py``, ``tools/synthesize.py``
+or a scoring tool in a subprocess with a fixed number of OpenMP threads; its
+exact command is recorded and its output goes to a log file that a failure
+names. Training always passes ``--resume``, so an interrupted step restarts
+from its last checkpoint.
+"""
+import os
+import runpy
+import shlex
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+from mmengine.config import Config
+
+from mmdgan.utils.config import load_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cfg_options(options: Dict[str, object]) -> List[str]:
+    """``--cfg-options`` arguments; values must not contain spaces or commas."""
+    if not options:
+        return []
+    args = ['--cfg-options']
+    for key, value in options.items():
+        text = str(value).replace(' ', '')
+        args.append(f'{key}={text}')
+    return args
+
+
+def schedule_options(config: str, iters: int) -> Dict[str, object]:
+    """Stretch the config's schedule to ``iters`` iterations.
+
+    Every iteration-valued field of every parameter scheduler (``begin``,
+    ``end``, ``milestones``, ``T_max``) is scaled by ``iters / max_iters``,
+    so warm-ups, steps and cosine periods keep their share of the run,
+    whatever the scheduler types.
+    """
+    cfg = load_cfg(config)
+    scale = iters / int(cfg.train_cfg.max_iters)
+    schedulers = cfg.param_scheduler
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    options: Dict[str, object] = {'train_cfg.max_iters': iters,
+                                  'train_cfg.val_interval': iters}
+    for i, scheduler in enumerate(schedulers):
+        for key in ('begin', 'end', 'T_max'):
+            if key in scheduler:
+                options[f'param_scheduler.{i}.{key}'] = max(
+                    1 if key != 'begin' else 0, round(scheduler[key] * scale))
+        if 'milestones' in scheduler:
+            options[f'param_scheduler.{i}.milestones'] = [
+                max(1, round(m * scale)) for m in scheduler['milestones']]
+    return options
+
+
+def load_cfg(config: str) -> Config:
+    """A config file given relative to the repository or as a path."""
+    return load_config(config if Path(config).is_file() else str(REPO_ROOT / config))
+
+
+def config_iters(config: str) -> int:
+    """``train_cfg.max_iters`` of a config file."""
+    return int(load_cfg(config).train_cfg.max_iters)
+
+
+def last_checkpoint(work_dir: Path) -> Optional[Path]:
+    """The checkpoint mmengine recorded as the latest in ``work_dir``."""
+    marker = work_dir / 'last_checkpoint'
+    if not marker.is_file():
+        return None
+    path = Path(marker.read_text().strip())
+    path = path if path.is_absolute() else REPO_ROOT / path
+    return path if path.is_file() else None
+
+
+class ToolRunner:
+    """Runs tools with ``threads`` OpenMP threads, logging every command.
+
+    Args:
+        threads: OpenMP / MKL threads of every tool process.
+        python: Interpreter running the tools.
+        log: Where progress lines go (called under a lock: units run in threads).
+        in_process: Run each tool's ``__main__`` in this process instead (no
+            interpreter start-up and imports per step: the CI-sized tests use
+            it). No isolation and no thread setting, so only one step at a time.
+    """
+
+    def __init__(self, threads: int = 1, python: str = sys.executable,
+                 log: Callable[[str], None] = print, in_process: bool = False) -> None:
+        self.threads = threads
+        self.python = python
+        self.in_process = in_process
+        self._log = log
+        self._lock = threading.Lock()
+
+    def log(self, msg: str) -> None:
+        with self._lock:
+            self._log(msg)
+
+    def _run(self, cmd: List[str], log_file: Path, commands: List[str]) -> None:
+        """Run one tool; its output goes to ``log_file``; a failure names it."""
+        commands.append(shlex.join(cmd))
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log(f'  $ {shlex.join(cmd)}')
+        if self.in_process:
+            self._run_here(cmd, log_file)
+            return
+        threads = str(self.threads)
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        with open(log_file, 'w') as f:
+            proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=f, stderr=subprocess.STDOUT,
+                                  env=env)
+        if proc.returncode != 0:
+            tail = ''.join(log_file.read_text().splitlines(keepends=True)[-25:])
+            raise RuntimeError(f'step failed (exit {proc.returncode}), log: {log_file}\n{tail}')
+
+    @staticmethod
+    def _run_here(cmd: List[str], log_file: Path) -> None:
+        """Run ``python TOOL ARGS...`` as ``__main__`` of this process, from the repository."""
+        log_file.write_text(f'{shlex.join(cmd)}\nran in process: its output went to stdout\n')
+        argv, cwd = sys.argv, os.getcwd()
+        sys.argv = cmd[1:]
+        try:
+            os.chdir(REPO_ROOT)
+            runpy.run_path(cmd[1], run_name='__main__')
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise RuntimeError(f'step failed (exit {exc.code}): {shlex.join(cmd)}') from None
+        except Exception as exc:
+            raise RuntimeError(f'step failed ({exc!r}): {shlex.join(cmd)}') from exc
+        finally:
+            sys.argv = argv
+            os.chdir(cwd)
+
+    def _tool(self, name: str) -> List[str]:
+        return [self.python, str(REPO_ROOT / 'tools' / name)]
+
+    def _train(self, config: str, work_dir: Path, iters: int,
+               options: Dict[str, object], commands: List[str]) -> Path:
+        """Train (or resume) until the final checkpoint exists; returns it."""
+        ckpt = last_checkpoint(work_dir)
+        if ckpt is not None and ckpt.name == f'iter_{iters}.pth':
+            return ckpt
+        cmd = [*self._tool('train.py'), config, '--work-dir', str(work_dir), '--resume',
+               *cfg_options(options)]
+        self._run(cmd, work_dir / 'train.log', commands)
+        ckpt = last_checkpoint(work_dir)
+        if ckpt is None or ckpt.name != f'iter_{iters}.pth':
+            raise RuntimeError(f'training finished without iter_{iters}.pth in {work_dir}')
+        return ckpt

@@ -1,0 +1,129 @@
+"""The cross-validated report from hand-made units: tables, paired statistics, goal."""
+import json
+
+import pytest
+
+from mmdgan.experiments.cv_report import (
+    goal_sentences,
+    readme_table,
+    summarize,
+    update_markdown_block,
+    write_cv_report,
+)
+
+SETTINGS = dict(
+    data='toy', arms=['real', 'copy-paste', 'dgan-nounroll', 'dgan'], seeds=[0, 1, 2],
+    folds=2, fold_seed=0, syn_per_real=1.0, fractions=[0.5, 1.0], lc_arms=['real', 'dgan'],
+    sweep_ratios=[2.0], sweep_arms=['dgan'], special_fold=0, extra_gan_seeds=1,
+    gan_var_arms=['dgan'], det_config='det.py', det_syn_config='det_syn.py', real_epochs=30,
+    batch_size=4, gan_iters={'dgan': 300}, warm_start=True, op_sensitivity=0.8,
+    units_total=0, plan=dict(core_hours=1.5),
+    folds_record=dict(grouping='patient', stratification='lesion type'))
+
+
+def _unit(arm, fold, seed, ap50, fraction=1.0, ratio=None, gan_seed=0):
+    ratio = (0.0 if arm == 'real' else 1.0) if ratio is None else ratio
+    metrics = dict(AP50=ap50, mAP=ap50 / 3, loc_top1=ap50 * 2, loc_top2=ap50 * 3,
+                   det_per_normal=1.0, sens_at_op=0.5, op_threshold=0.3)
+    return dict(unit=dict(fold=fold, arm=arm, seed=seed, fraction=fraction, ratio=ratio,
+                          gan_seed=gan_seed), metrics=metrics)
+
+
+def _units():
+    units = []
+    for fold in (0, 1):
+        for seed in (0, 1, 2):
+            real = 0.10 + 0.01 * fold + 0.001 * seed
+            units += [_unit('real', fold, seed, real),
+                      _unit('copy-paste', fold, seed, real - 0.01),
+                      _unit('dgan-nounroll', fold, seed, real + 0.01),
+                      _unit('dgan', fold, seed, real + 0.02 + 0.002 * seed),
+                      _unit('real', fold, seed, real / 2, fraction=0.5),
+                      _unit('dgan', fold, seed, real / 2 + 0.01, fraction=0.5)]
+            if fold == 0:
+                units += [_unit('dgan', 0, seed, real + 0.04, ratio=2.0),
+                          _unit('dgan', 0, seed, real + 0.03, gan_seed=1)]
+    return units
+
+
+def test_summary_and_paired_statistics():
+    summary = summarize(_units(), SETTINGS)
+    assert list(summary) == ['real', 'copy-paste', 'dgan-nounroll', 'dgan']
+    assert summary['real']['pairs'] == 6
+    assert summary['real']['AP50']['mean'] == pytest.approx(0.106)
+    assert summary['dgan']['AP50']['mean'] == pytest.approx(0.128)
+    assert summary['real']['per_fold_AP50'] == {'0': pytest.approx(0.101),
+                                                '1': pytest.approx(0.111)}
+    vs_real = summary['dgan']['paired_vs_real']['AP50']
+    assert vs_real['n'] == 6 and vs_real['mean'] == pytest.approx(0.022)
+    assert vs_real['wilcoxon_p'] == pytest.approx(2 / 2 ** 6)  # 6 of 6 positive
+    assert 0.02 <= vs_real['boot_low'] < vs_real['boot_high'] <= 0.024 + 1e-12
+    assert vs_real['per_pair']['fold1_seed2'] == pytest.approx(0.024)
+    vs_nounroll = summary['dgan']['paired_vs_dgan-nounroll']['AP50']
+    assert vs_nounroll['mean'] == pytest.approx(0.012)
+    # The real-only arm is never paired with itself.
+    assert 'paired_vs_real' not in summary['real']
+    # Extra units (learning curve, sweep, GAN seed 1) stay out of the main table.
+    assert summary['dgan']['pairs'] == 6
+
+
+def test_goal_sentences():
+    lines = goal_sentences(summarize(_units(), SETTINGS))
+    assert lines[0].startswith('DetectorGAN AP50 / real-only AP50 = 0.1280 / 0.1060 = 1.21')
+    assert lines[0].endswith('met.') and 'NOT' not in lines[0]
+    assert 'interval above zero' in lines[1] and 'p = 0.031' in lines[1]
+    assert lines[2].startswith('DetectorGAN above real + copy-paste')
+    assert lines[3].startswith('DetectorGAN above real + DetectorGAN w/o unroll')
+    assert lines[4] == 'Goal (ratio >= 1.2, every interval above zero): met.'
+    assert 'excludes GAN variance' in lines[5]
+    # A smaller DetectorGAN gain: ratio below 1.2, goal not met.
+    worse = [dict(u, metrics=dict(u['metrics'], AP50=u['metrics']['AP50'] - 0.015))
+             if u['unit']['arm'] == 'dgan' else u for u in _units()]
+    lines = goal_sentences(summarize(worse, SETTINGS))
+    assert 'NOT met' in lines[0] and lines[4].endswith('NOT met.')
+    assert 'NOT shown above real + DetectorGAN w/o unroll' in lines[3]
+    # A real-only arm that finds nothing gives no ratio, and no goal.
+    floor = [dict(u, metrics=dict(u['metrics'], AP50=0.0)) for u in _units()]
+    lines = goal_sentences(summarize(floor, SETTINGS))
+    assert 'undefined' in lines[0] and lines[4].endswith('NOT met.')
+
+
+def test_written_report(tmp_path):
+    results = write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py')
+    saved = json.loads((tmp_path / 'results.json').read_text())
+    assert saved['goal'] == results['goal'] and saved['units_done'] == len(_units())
+    lc = saved['learning_curve']
+    assert lc['real']['0.5']['AP50']['mean'] == pytest.approx(0.053)
+    assert lc['dgan']['0.5']['paired_vs_real']['mean'] == pytest.approx(0.01)
+    sweep = saved['ratio_sweep']['dgan']
+    assert set(sweep) == {'1', '2'} and sweep['2']['paired_vs_real']['mean'] == pytest.approx(0.04)
+    var = saved['gan_variance']['arms']['dgan']
+    assert var['per_gan_seed']['1']['mean'] == pytest.approx(0.131)
+    assert 'GAN variance on fold 0' in saved['goal'][-1]
+    table = (tmp_path / 'table.md').read_text()
+    assert 'Command: `python run.py`' in table and '## Learning curve' in table
+    assert '| real + DetectorGAN | 0.128 ± ' in table and 'p=0.031' in table
+    assert 'Operating point not reached' not in table
+    missed = [dict(u, metrics=dict(u['metrics'], op_reached=u['unit']['seed'] != 0))
+              for u in _units()]
+    write_cv_report(missed, SETTINGS, tmp_path, 'python run.py')
+    assert 'real + DetectorGAN: 2 of 6' in (tmp_path / 'table.md').read_text()
+    assert (tmp_path / 'ap50.png').stat().st_size > 0
+    assert (tmp_path / 'learning_curve.png').stat().st_size > 0
+
+
+def test_readme_block(tmp_path):
+    results = write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py')
+    readme = tmp_path / 'README.md'
+    readme.write_text('# Results\n<!-- cv-table:start -->\nOLD TABLE\n'
+                      '<!-- cv-table:end -->\nafter\n')
+    update_markdown_block(readme, 'cv-table', readme_table(results))
+    text = readme.read_text()
+    assert text.startswith('# Results\n<!-- cv-table:start -->\nCommand: `python run.py`')
+    assert 'OLD TABLE' not in text and text.endswith('<!-- cv-table:end -->\nafter\n')
+    assert text.count('| real + DetectorGAN |') == 1 and 'Goal (ratio' in text
+    update_markdown_block(readme, 'cv-table', readme_table(results))
+    assert readme.read_text() == text  # idempotent
+    readme.write_text('no block here\n')
+    with pytest.raises(ValueError, match='cv-table:start'):
+        update_markdown_block(readme, 'cv-table', 'x')
