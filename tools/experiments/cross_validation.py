@@ -36,12 +36,12 @@ _GAN_256PX = {'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 
 PRESETS = {
     # 2 folds x 1 seed x 5 arms at 128 px; see results/README.md for the timing.
     ('demo', True): dict(
-        tag='demo-128px', det_config='retinanet_r18_1xb4-300it_demo-128px.py', folds=2,
+        tag='demo-128px', det_config='retinanet_effnet-lite0_1xb4-300it_demo-128px.py', folds=2,
         seeds=1, real_epochs=7,
         costs=dict(det_step=0.30, gan_step=1.70, gan_step_nounroll=0.76, gan_step_nodet=0.68,
                    process=12, score_image=0.02, synth_image=0.05)),
     ('demo', False): dict(
-        tag='demo', det_config='retinanet_r18_1xb4-1500it_demo.py', folds=5, seeds=3,
+        tag='demo', det_config='retinanet_effnet-lite0_1xb4-1000it_demo.py', folds=5, seeds=3,
         real_epochs=25, fractions=(0.25, 0.5, 1.0), sweep_ratios=(0.5, 2.0),
         extra_gan_seeds=1,
         costs=dict(det_step=0.87, gan_step=6.5, gan_step_nounroll=3.3, gan_step_nodet=3.0,
@@ -68,9 +68,9 @@ PRESETS = {
         real_epochs=3, gan_iters=10,
         info_file=str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt'),
         gan_options=_GAN_256PX),
-    (None, False): dict(tag='demo', det_config='retinanet_r18_1xb4-1500it_demo.py', folds=5,
+    (None, False): dict(tag='demo', det_config='retinanet_effnet-lite0_1xb4-1000it_demo.py', folds=5,
                         seeds=3, real_epochs=25),
-    (None, True): dict(tag='demo-128px', det_config='retinanet_r18_1xb4-300it_demo-128px.py',
+    (None, True): dict(tag='demo-128px', det_config='retinanet_effnet-lite0_1xb4-300it_demo-128px.py',
                        folds=2, seeds=1, real_epochs=7),
 }
 

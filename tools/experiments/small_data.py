@@ -24,15 +24,15 @@ from mmdgan.experiments.cli import add_config_args, gan_configs_from_args  # noq
 #: ``tag`` picks the GAN configs ``configs/dgan_*[_nodet|_nounroll]*_<tag>.py``.
 PRESETS = {
     # Config schedules: detector 1500 it at 256 px, GAN 20 it at 256 px.
-    ('demo', False): dict(tag='demo', det_config='retinanet_r18_1xb4-1500it_demo.py'),
+    ('demo', False): dict(tag='demo', det_config='retinanet_effnet-lite0_1xb4-1000it_demo.py'),
     # All in the 128 px configs: detector 300 it, GAN 30 it (15.5 min measured on 2 free cores).
     ('demo', True): dict(tag='demo-128px',
-                         det_config='retinanet_r18_1xb4-300it_demo-128px.py'),
+                         det_config='retinanet_effnet-lite0_1xb4-300it_demo-128px.py'),
     # 256 px; detector 1000 it (~13 min on one free core; 600 it reached only
     # AP50 0.008 real-only), GAN 100 it at batch 2 (the exact unroll costs ~6.5 s/it
     # on one core at 256 px).
     ('mini-mias', False): dict(
-        tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py',
+        tag='mini-mias', det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py',
         det_iters=1000, gan_iters=100,
         # Checkpoints every few minutes: a killed run resumes where it stopped.
         det_options={'default_hooks.checkpoint.interval': 250},
@@ -41,7 +41,7 @@ PRESETS = {
                      'default_hooks.checkpoint.interval': 25,
                      'default_hooks.checkpoint.max_keep_ckpts': 1}),
     ('mini-mias', True): dict(
-        tag='mini-mias', det_config='retinanet_r18_1xb4-1500it_mini-mias.py',
+        tag='mini-mias', det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py',
         det_iters=100, gan_iters=10,
         gan_options={'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
                      'train_dataloader.persistent_workers': False}),
