@@ -3,6 +3,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 from typing import Callable, List, Optional
 
 from mmengine.config import DictAction
@@ -46,7 +47,15 @@ def add_debug_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def sigterm_as_interrupt() -> None:
-    """Make SIGTERM raise ``KeyboardInterrupt``, so a killed tool cleans up like on Ctrl-C."""
+    """Make SIGTERM raise ``KeyboardInterrupt``, so a killed tool cleans up like on Ctrl-C.
+
+    Only a process's main thread may install handlers; a tool run in a worker
+    thread (the experiment runners' in-process mode) leaves signals to the
+    process that owns them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
     def handler(signum, frame):
         raise KeyboardInterrupt(f'signal {signum}')
 
