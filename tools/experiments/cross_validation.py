@@ -68,9 +68,10 @@ PRESETS = {
         real_epochs=3, gan_iters=10,
         info_file=str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt'),
         gan_options=_GAN_256PX),
-    (None, False): dict(tag='demo', det_config='retinanet_effnet-lite0_1xb4-1000it_demo.py', folds=5,
-                        seeds=3, real_epochs=25),
-    (None, True): dict(tag='demo-128px', det_config='retinanet_effnet-lite0_1xb4-300it_demo-128px.py',
+    (None, False): dict(tag='demo', det_config='retinanet_effnet-lite0_1xb4-1000it_demo.py',
+                        folds=5, seeds=3, real_epochs=25),
+    (None, True): dict(tag='demo-128px',
+                       det_config='retinanet_effnet-lite0_1xb4-300it_demo-128px.py',
                        folds=2, seeds=1, real_epochs=7),
 }
 
