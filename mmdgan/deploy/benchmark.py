@@ -28,7 +28,6 @@ the report names the one used.
 import os
 import statistics
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
@@ -41,6 +40,7 @@ from onnx import TensorProto, helper
 from mmdgan.structures import mask_shape_from_config
 from mmdgan.utils import load_config
 from mmdgan.utils.peak_memory import PeakRss
+from mmdgan.utils.timing import time_calls
 
 from .cpu_peak import cpu_peak
 from .export import export_generator
@@ -69,18 +69,6 @@ class BackendResult:
     speedup_vs_ort_fp32: Optional[float] = None
     fraction_of_peak: Optional[float] = None
     samples: List[float] = field(default_factory=list)
-
-
-def time_calls(fn: Callable[[], object], warmup: int, repeats: int) -> List[float]:
-    """Seconds per call of ``fn`` after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return samples
 
 
 def conv_macs(model: onnx.ModelProto, images: np.ndarray, masks: np.ndarray) -> int:

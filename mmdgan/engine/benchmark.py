@@ -9,7 +9,6 @@ threads started (any ``OMP_NUM_THREADS`` > 1) can block forever on a lock held
 by a thread that does not exist in it.
 """
 import copy
-import time
 from typing import Callable, Dict, List, Optional
 
 import torch
@@ -17,25 +16,20 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from mmdgan.utils.peak_memory import PeakRss
+from mmdgan.utils.timing import time_calls
 
 UNROLL_MODES = ('none', 'exact', 'finite_diff')
 
 
 def _timed(fn: Callable[[], None], iters: int, warmup: int, device: torch.device) -> dict:
-    for _ in range(warmup):
-        fn()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
+    cuda = device.type == 'cuda'
+    sync = (lambda: torch.cuda.synchronize(device)) if cuda else None
+    time_calls(fn, warmup, 0, sync)
+    if cuda:
         torch.cuda.reset_peak_memory_stats(device)
     with PeakRss() as rss:
-        start = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        seconds = time.perf_counter() - start
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == 'cuda'
-            else rss.peak_mib)
+        seconds = sum(time_calls(fn, 0, iters, sync))
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else rss.peak_mib
     return dict(s_per_iter=seconds / iters, peak_mib=peak)
 
 
