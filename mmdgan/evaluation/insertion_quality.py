@@ -158,6 +158,8 @@ def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
     for ann in coco.get('annotations', []):
         x, y, w, h = ann['bbox']
         by_image.setdefault(ann['image_id'], []).append([x, y, x + w, y + h])
+    if not by_image:
+        raise ValueError(f'{ann_file}: no box to crop (the file has no annotations)')
     images, boxes = [], []
     for info in coco['images']:
         if info['id'] not in by_image:

@@ -104,6 +104,15 @@ def load_detector_checkpoint(detector: nn.Module, path: str) -> None:
             f'{len(result.missing_keys)} + {len(result.unexpected_keys)} in all)')
 
 
+def sample_boxes(samples: Sequence[BaseDataElement]) -> List[torch.Tensor]:
+    """The ``(K, 4)`` xyxy ``gt_instances`` boxes of each data sample, as tensors."""
+    boxes = []
+    for sample in samples:
+        bboxes = sample.gt_instances.bboxes
+        boxes.append(bboxes.tensor if hasattr(bboxes, 'tensor') else bboxes)
+    return boxes
+
+
 @MODELS.register_module()
 class DetectorGAN(BaseModel):
     """Inserter/remover CycleGAN with a detector in the loop.
@@ -396,14 +405,6 @@ class DetectorGAN(BaseModel):
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
-    def _boxes(samples: Sequence[BaseDataElement]) -> List[torch.Tensor]:
-        boxes = []
-        for sample in samples:
-            bboxes = sample.gt_instances.bboxes
-            boxes.append(bboxes.tensor if hasattr(bboxes, 'tensor') else bboxes)
-        return boxes
-
-    @staticmethod
     def _masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         weight = weight.expand_as(a)
         return ((a - b).abs() * weight).sum() / weight.sum().clamp(min=1.0)
@@ -418,7 +419,7 @@ class DetectorGAN(BaseModel):
         """What the local discriminator judges: the generator's windows in
         local generation, else the discriminator's own box crops; ``None``
         when the batch has no box."""
-        boxes = self._boxes(samples)
+        boxes = sample_boxes(samples)
         if sum(len(b) for b in boxes) == 0:
             return None
         if self.local_generation:
@@ -429,7 +430,7 @@ class DetectorGAN(BaseModel):
     def _run_generator(generator: ModuleOrWrapper, img: torch.Tensor, mask: torch.Tensor,
                        samples: Sequence[BaseDataElement]) -> torch.Tensor:
         if getattr(unwrap(generator), 'uses_boxes', False):
-            return generator(img, mask, DetectorGAN._boxes(samples))
+            return generator(img, mask, sample_boxes(samples))
         return generator(img, mask)
 
     def _generate(self, clean: dict, labelled: dict, cycle: bool) -> Dict[str, torch.Tensor]:
@@ -704,3 +705,16 @@ class DetectorGAN(BaseModel):
             labelled=labelled['inputs'], labelled_mask=labelled['masks'],
             removed=run(unwrap(self.generator_y), labelled['inputs'], labelled['masks'],
                         labelled['data_samples']))
+
+    @torch.no_grad()
+    def insert_objects(self, data: dict) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """G_X on the clean half of an unpaired batch, without G_Y.
+
+        Returns:
+            The GAN-range inserted images and, per image, the boxes it
+            inserted into (in the same pixel frame).
+        """
+        clean = self.data_preprocessor(data, False)['clean']
+        inserted = self._run_generator(unwrap(self.generator_x), clean['inputs'],
+                                       clean['masks'], clean['data_samples'])
+        return inserted, sample_boxes(clean['data_samples'])

@@ -88,6 +88,11 @@ def test_clean_reference_needs_recorded_sources(demo_data, tmp_path, embedder):
         insertion_quality(demo_data / 'train.json', {}, clean_reference=syn, embedder=embedder)
 
 
+def test_a_set_without_boxes_is_named(demo_data):
+    with pytest.raises(ValueError, match='clean_train.json: no box to crop'):
+        coco_crops(demo_data / 'clean_train.json')
+
+
 def test_coco_crops_rescales_to_a_common_frame(demo_data):
     images, boxes = coco_crops(demo_data / 'train.json')
     small, small_boxes = coco_crops(demo_data / 'train.json', frame=48)

@@ -10,7 +10,7 @@ from mmdet.structures import DetDataSample
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'test_engine'))
 from tiny_cfg import build_tiny, load_tiny_cfg  # noqa: E402
 
-from mmdgan.models.detector_gan import OPTIM_GROUPS, DetectorGAN  # noqa: E402
+from mmdgan.models.detector_gan import OPTIM_GROUPS, DetectorGAN, sample_boxes  # noqa: E402
 
 GAN_TERMS = {
     'loss_g_adv_global_x', 'loss_g_adv_global_y', 'loss_g_adv_local_x', 'loss_g_cycle_x',
@@ -318,7 +318,7 @@ def test_local_crop_generation_trains_every_group_and_keeps_outside_pixels(cfg):
     assert model.local_generation
     data = model.data_preprocessor(batch, True)
     clean = data['clean']
-    boxes = model._boxes(clean['data_samples'])
+    boxes = sample_boxes(clean['data_samples'])
     assert sum(len(b) for b in boxes) > 0
     with torch.no_grad():
         fake_y = model.generator_x(clean['inputs'], clean['masks'], boxes)

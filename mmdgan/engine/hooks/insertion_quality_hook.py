@@ -15,6 +15,7 @@ from mmengine.model import is_model_wrapper
 
 from mmdgan.evaluation.insertion_quality import CropEmbedder, coco_crops, frechet_distance
 from mmdgan.fileio import write_json_atomic
+from mmdgan.models.detector_gan import sample_boxes
 from mmdgan.registry import DATASETS, HOOKS
 
 
@@ -91,11 +92,6 @@ class InsertionQualityHook(Hook):
         return [pseudo_collate(items[i:i + self.batch_size])
                 for i in range(0, count, self.batch_size)]
 
-    @staticmethod
-    def _boxes(batch: dict) -> List[torch.Tensor]:
-        return [s.gt_instances.bboxes.tensor if hasattr(s.gt_instances.bboxes, 'tensor')
-                else s.gt_instances.bboxes for s in batch['clean']['data_samples']]
-
     def before_train(self, runner) -> None:
         self.embedder = CropEmbedder(**self.embedder_cfg)
         self.batches = self._fixed_batches(runner)
@@ -103,7 +99,8 @@ class InsertionQualityHook(Hook):
         frame = max(self.batches[0]['clean']['inputs'][0].shape[1:])
         self.real = self.embedder(*coco_crops(osp.join(data_root, self.real_ann_file), frame))
         clean = [img for b in self.batches for img in b['clean']['inputs']]
-        boxes = [box for b in self.batches for box in self._boxes(b)]
+        boxes = [box for b in self.batches for box in sample_boxes(b['clean']['data_samples'])]
+        self.num_inserted = sum(len(b) for b in boxes)
         self.clean_distance = frechet_distance(self.real, self.embedder(clean, boxes))
         path = self._path(runner)
         if osp.isfile(path):  # resumed: keep the curve so far
@@ -122,9 +119,9 @@ class InsertionQualityHook(Hook):
         try:
             inserted, boxes = [], []
             for batch in self.batches:
-                images = model.sample_images(batch)['inserted']
+                images, batch_boxes = model.insert_objects(batch)
                 inserted += [(img.float().cpu() + 1) * 127.5 for img in images]
-                boxes += self._boxes(batch)
+                boxes += batch_boxes
         finally:
             model.train(was_training)
         return frechet_distance(self.real, self.embedder(inserted, boxes))
@@ -152,6 +149,5 @@ class InsertionQualityHook(Hook):
         path = self._path(runner)
         os.makedirs(osp.dirname(path), exist_ok=True)
         write_json_atomic(dict(clean=self.clean_distance, num_real=len(self.real),
-                               num_inserted=sum(len(box) for b in self.batches
-                                                for box in self._boxes(b)),
+                               num_inserted=self.num_inserted,
                                embedder=self.embedder_cfg, curve=self.curve), path)
