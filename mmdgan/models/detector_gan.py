@@ -16,6 +16,7 @@ from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.structures import BaseDataElement
 
+from mmdgan.fileio import read_checkpoint
 from mmdgan.registry import MODELS
 
 #: Names of the lambda weights in ``loss_weights`` (the unroll weight lives in
@@ -83,9 +84,7 @@ def load_detector_checkpoint(detector: nn.Module, path: str) -> None:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'model.detector_checkpoint: {path} does not exist')
-    from mmdgan.fileio import read_checkpoint
-    from mmdgan.utils.checkpoint_compat import allow_mmengine_checkpoints
-    allow_mmengine_checkpoints()
+    # mmengine's own checkpoint types load because importing mmdgan allow-lists them.
     checkpoint = read_checkpoint(path)
     state = checkpoint.get('state_dict', checkpoint)
     if any(k.startswith('detector.') for k in state):
