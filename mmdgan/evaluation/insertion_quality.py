@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
+from mmengine.runner import load_checkpoint
 from scipy import linalg
 
 from mmdgan.fileio import load_coco, read_image
@@ -84,10 +85,19 @@ class CropEmbedder:
         self.context = float(context)
         self.feature = feature
         self.batch_size = int(batch_size)
-        self.net = EfficientNetLiteClassifier(
-            init_cfg=dict(type='Pretrained', checkpoint=checkpoint))
-        self.net.init_weights()
-        self.net.eval().requires_grad_(False)
+        self.checkpoint = checkpoint
+        self._net: Optional[EfficientNetLiteClassifier] = None
+
+    @property
+    def net(self) -> EfficientNetLiteClassifier:
+        """The network, loaded on first use (after the inputs were read and
+        checked), strictly and without mmengine's per-parameter init log."""
+        if self._net is None:
+            net = EfficientNetLiteClassifier()
+            load_checkpoint(net, self.checkpoint, map_location='cpu', strict=True,
+                            logger='silent')
+            self._net = net.eval().requires_grad_(False)
+        return self._net
 
     @torch.no_grad()
     def __call__(self, images: Sequence[torch.Tensor],

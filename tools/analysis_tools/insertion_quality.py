@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality  # noqa: E402
 from mmdgan.fileio import write_json_atomic  # noqa: E402
+from mmdgan.utils.cli import add_debug_arg, run_tool  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -32,6 +33,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--context', type=float, default=0.5)
     parser.add_argument('--feature', default='last_stage', choices=['last_stage', 'head'])
     parser.add_argument('--out', help='write the report as json here too')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     for item in args.synthetic:
         if '=' not in item:
@@ -55,7 +57,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, ValueError, KeyError) as err:
-        sys.exit(f'insertion_quality: {err}')
+    sys.exit(run_tool(main))
