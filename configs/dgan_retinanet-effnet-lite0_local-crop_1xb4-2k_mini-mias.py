@@ -4,7 +4,7 @@ _base_ = ['./dgan_retinanet-effnet-lite0_1xb4-2k_mini-mias.py']
 
 model = dict(local_crop=dict(crop_size=64, context=3.0, min_window=16), pool_size=50,
              disc_global_x=dict(downsample=2), disc_global_y=dict(downsample=2))
-# Insertion quality (Fréchet distance of inserted to real lesion crops, held-out clean
+# Insertion quality (kernel and Fréchet distances of inserted to real lesion crops, held-out clean
 # films) and labelled image grids, every 100 iterations: the curve shows when to stop.
 custom_hooks = [
     dict(type='GANVisualizationHook', interval=100),

@@ -1,5 +1,8 @@
 """Session-wide fixtures shared by every test folder."""
+import json
+import shutil
 from pathlib import Path
+from typing import Callable, List
 
 import pytest
 
@@ -24,3 +27,18 @@ def mini_mias_root() -> Path:
     if not (root / 'Info.txt').is_file():
         pytest.skip(f'mini-MIAS not found at {root}')
     return root
+
+
+@pytest.fixture
+def synthetic_copy(demo_data, tmp_path) -> Callable[[Callable[[dict], List[str]]], Path]:
+    """Make a 'synthetic' folder holding Y train's own images and boxes, with
+    ``info.sources`` from ``sources(coco)`` (the clean image each was "made
+    from", as tools/synthesize.py records it); returns its ``train.json``."""
+    def make(sources: Callable[[dict], List[str]]) -> Path:
+        coco = json.loads((demo_data / 'train.json').read_text())
+        syn = tmp_path / 'syn'
+        shutil.copytree(demo_data / 'images', syn / 'images')
+        coco['info'] = dict(sources=sources(coco))
+        (syn / 'train.json').write_text(json.dumps(coco))
+        return syn / 'train.json'
+    return make

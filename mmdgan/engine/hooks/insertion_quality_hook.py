@@ -1,11 +1,11 @@
-"""Track insertion quality (a Fréchet distance of crops) while the GAN trains."""
+"""Track insertion quality (kernel and Fréchet distances of crops) while the GAN trains."""
 import copy
 import json
 import os
 import os.path as osp
 import random
 from contextlib import contextmanager
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmdgan.evaluation.insertion_quality import CropEmbedder, coco_crops, frechet_distance
+from mmdgan.evaluation.insertion_quality import CropEmbedder, coco_crops, set_distances
 from mmdgan.fileio import write_json_atomic
 from mmdgan.models.detector_gan import sample_boxes
 from mmdgan.registry import DATASETS, HOOKS
@@ -39,14 +39,16 @@ def fixed_random_state(seed: int) -> Iterator[None]:
 
 @HOOKS.register_module()
 class InsertionQualityHook(Hook):
-    """Fréchet distance of G_X's insertions to real object crops, during training.
+    """Distances of G_X's insertions to real object crops, during training.
 
     A fixed set of held-out clean images with fixed insertion boxes (drawn
     once, with the training dataset's box sampler and pipeline) is passed
     through G_X every ``interval`` iterations; the inserted crops are embedded
     by the ImageNet EfficientNet-Lite0 (:class:`CropEmbedder`) and compared
-    with the crops of the real objects of ``real_ann_file``. The clean crops
-    at the same boxes (no insertion) give the reference point, computed once.
+    with the crops of the real objects of ``real_ann_file`` by the kernel
+    distance (the headline: unbiased at small set sizes) and the Fréchet
+    distance (:mod:`mmdgan.evaluation.insertion_quality`). The clean crops at
+    the same boxes (no insertion) give the reference point, computed once.
     Each value goes to the log, to the visualizer's backends as scalars and
     to ``work_dir/<out_file>`` (the curve, kept across resumes).
 
@@ -101,19 +103,19 @@ class InsertionQualityHook(Hook):
         clean = [img for b in self.batches for img in b['clean']['inputs']]
         boxes = [box for b in self.batches for box in sample_boxes(b['clean']['data_samples'])]
         self.num_inserted = sum(len(b) for b in boxes)
-        self.clean_distance = frechet_distance(self.real, self.embedder(clean, boxes))
+        self.clean_distances = set_distances(self.real, self.embedder(clean, boxes))
         path = self._path(runner)
         if osp.isfile(path):  # resumed: keep the curve so far
             with open(path) as f:
                 self.curve = [p for p in json.load(f)['curve'] if p['iter'] <= runner.iter]
         runner.logger.info(f'InsertionQualityHook: {len(clean)} clean images, '
-                           f'{len(self.real)} real crops; Fréchet distance of clean crops '
-                           f'(no insertion) {self.clean_distance:.2f}')
+                           f'{len(self.real)} real crops; clean crops (no insertion): '
+                           f'{self._describe(self.clean_distances)}')
 
     # --------------------------------------------------------------- evaluate
     @torch.no_grad()
-    def evaluate(self, model) -> float:
-        """Fréchet distance of the current G_X's insertions on the fixed set."""
+    def evaluate(self, model) -> Dict[str, float]:
+        """Distances of the current G_X's insertions on the fixed set, by name."""
         was_training = model.training
         model.eval()
         try:
@@ -124,7 +126,12 @@ class InsertionQualityHook(Hook):
                 boxes += batch_boxes
         finally:
             model.train(was_training)
-        return frechet_distance(self.real, self.embedder(inserted, boxes))
+        return set_distances(self.real, self.embedder(inserted, boxes))
+
+    @staticmethod
+    def _describe(distances: Dict[str, float]) -> str:
+        return (f'kernel distance {1e3 * distances["kernel"]:.2f}e-3, '
+                f'Fréchet distance {distances["frechet"]:.2f}')
 
     def _path(self, runner) -> str:
         return self.out_file if osp.isabs(self.out_file) else osp.join(runner.work_dir,
@@ -137,17 +144,20 @@ class InsertionQualityHook(Hook):
         if runner.rank != 0:
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        distance = self.evaluate(model)
+        distances = self.evaluate(model)
         step = runner.iter + 1
-        self.curve.append(dict(iter=step, frechet=distance))
-        runner.visualizer.add_scalars(
-            {'insertion/frechet': distance, 'insertion/frechet_clean': self.clean_distance},
-            step=step)
-        runner.logger.info(f'InsertionQualityHook: iter {step}: Fréchet distance of inserted '
-                           f'crops {distance:.2f} (clean crops {self.clean_distance:.2f}, '
-                           f'ratio {distance / max(self.clean_distance, 1e-12):.3f})')
+        self.curve.append(dict(iter=step, **distances))
+        scalars = {f'insertion/{name}': value for name, value in distances.items()}
+        scalars.update({f'insertion/{name}_clean': value
+                        for name, value in self.clean_distances.items()})
+        runner.visualizer.add_scalars(scalars, step=step)
+        ratio = distances['kernel'] / max(self.clean_distances['kernel'], 1e-12)
+        runner.logger.info(f'InsertionQualityHook: iter {step}: inserted crops: '
+                           f'{self._describe(distances)}; clean crops: '
+                           f'{self._describe(self.clean_distances)}; kernel-distance ratio '
+                           f'inserted / clean {ratio:.3f}')
         path = self._path(runner)
         os.makedirs(osp.dirname(path), exist_ok=True)
-        write_json_atomic(dict(clean=self.clean_distance, num_real=len(self.real),
+        write_json_atomic(dict(clean=self.clean_distances, num_real=len(self.real),
                                num_inserted=self.num_inserted,
                                embedder=self.embedder_cfg, curve=self.curve), path)
