@@ -61,7 +61,8 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     mu_b, cov_b = gaussian_stats(features_b)
     if mu_a.shape != mu_b.shape:
         raise ValueError(f'feature sizes differ: {mu_a.shape[0]} vs {mu_b.shape[0]}')
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    # No ``disp=False``: SciPy >= 1.16 dropped it (and its error estimate).
+    covmean = linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(covmean).all():
         offset = np.eye(len(mu_a)) * 1e-6
         covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
@@ -158,10 +159,12 @@ class CropEmbedder:
         for img, img_boxes in zip(images, boxes):
             if len(img_boxes) == 0:
                 continue
-            img = img.float()[None]
+            # The embedder runs on the CPU; images and boxes may come from the
+            # GPU (InsertionQualityHook on a CUDA run).
+            img, img_boxes = img.float().cpu()[None], img_boxes.float().cpu()
             if img.shape[1] == 1:
                 img = img.expand(-1, 3, -1, -1)
-            crops.append(crop_and_resize(img, [img_boxes.float()], self.crop_size,
+            crops.append(crop_and_resize(img, [img_boxes], self.crop_size,
                                          context=self.context))
         if not crops:
             raise ValueError('no box to embed')

@@ -143,3 +143,14 @@ def test_cli_prints_and_writes_both_distances(demo_data, synthetic_copy, tmp_pat
     assert 'kernel distance x1e3' in printed[0]
     clean_row = next(line.split() for line in printed if line.startswith('clean '))
     assert float(clean_row[1]) == pytest.approx(1e3 * report['clean']['kernel'], abs=0.01)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_embedder_takes_gpu_images_and_boxes(embedder):
+    """InsertionQualityHook hands over G_X's output and boxes from a CUDA run
+    (found on an H200: grid_sample saw CUDA boxes and CPU images)."""
+    img = torch.rand(1, 40, 50) * 255
+    boxes = torch.tensor([[5.0, 5.0, 20.0, 25.0]])
+    on_cpu = embedder([img], [boxes])
+    on_gpu = embedder([img.cuda()], [boxes.cuda()])
+    np.testing.assert_allclose(on_gpu, on_cpu, atol=1e-5)
