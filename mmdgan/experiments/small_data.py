@@ -94,11 +94,12 @@ def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'conf
     where a tag has several.
     """
     candidates = sorted(glob(str(config_dir / f'dgan_{family}*_{tag}.py')))
-    if variant:
-        candidates = [c for c in candidates if f'_{variant}' in Path(c).name]
-    else:
-        candidates = [c for c in candidates
-                      if not any(f'_{v}' in Path(c).name for v in VARIANTS)]
+    others = [v for v in VARIANTS if v != variant]
+    # An ablation of another generator setting (``_local-crop_nodet_``) is not
+    # the default ablation (``_nodet_``): every other token excludes a config.
+    candidates = [c for c in candidates
+                  if (not variant or f'_{variant}' in Path(c).name)
+                  and not any(f'_{v}' in Path(c).name for v in others)]
     retina = [c for c in candidates if 'retinanet' in Path(c).name]
     candidates = retina or candidates
     if len(candidates) != 1:

@@ -132,6 +132,24 @@ def test_ablations_have_config_files():
         find_gan_config('nowhere', 'nodet')
 
 
+def test_mini_mias_cv_preset_uses_local_crop_ablations():
+    """The mini-MIAS comparison trains local-crop GANs (issue 11); its ablations
+    differ from the full DetectorGAN in the detector terms only."""
+    from mmengine.config import Config
+
+    from tools.experiments.cross_validation import PRESETS
+    configs = {arm: Config.fromfile(_abs(path))
+               for arm, path in PRESETS[('mini-mias', False)]['gan_configs'].items()}
+    assert sorted(configs) == ['dgan', 'dgan-nounroll', 'gan-nodet']
+    full = configs['dgan']
+    assert full.model.local_crop.crop_size > 0 and full.model.unroll.mode == 'exact'
+    assert configs['dgan-nounroll'].model.unroll.mode == 'none'
+    assert configs['gan-nodet'].model.loss_weights.det_syn == 0
+    for cfg in configs.values():
+        assert cfg.model.local_crop == full.model.local_crop
+        assert cfg.train_dataloader == full.train_dataloader and cfg.train_cfg == full.train_cfg
+
+
 def test_time_train_step(demo_data, tmp_path):
     import torch
 
