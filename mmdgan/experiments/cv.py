@@ -31,10 +31,10 @@ import hashlib
 import json
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 from mmdgan.fileio import write_json_atomic
 
@@ -289,6 +289,7 @@ class CVExperiment(ToolRunner):
                           for a, c in settings.gan_configs.items()}
         self.folds: List[Fold] = []
         self.record: dict = {}
+        self._config_digests: Dict[str, str] = {}
 
     # --- folds ------------------------------------------------------------
     def prepare_folds(self) -> List[Fold]:
@@ -462,9 +463,18 @@ class CVExperiment(ToolRunner):
                   num_real=fold.num_real[source.fraction],
                   config=self.s.gan_configs.get('dgan' if not source.is_gan else source.arm))
         if source.is_gan:
+            # The config's resolved content, not only its path: a GAN trained before
+            # a config (or one of its _base_ files) changed must not be reused.
             fp.update(gan_iters=self.gan_iters[source.arm], gan_options=dict(self.s.gan_options),
-                      warm_start=self.s.warm_start)
+                      warm_start=self.s.warm_start,
+                      config_digest=self.config_digest(self.s.gan_configs[source.arm]))
         return json.loads(json.dumps(fp))
+
+    def config_digest(self, config: str) -> str:
+        """Digest of a config file's resolved content (its _base_ files included)."""
+        if config not in self._config_digests:
+            self._config_digests[config] = _digest(load_cfg(config).to_dict())
+        return self._config_digests[config]
 
     def unit_fingerprint(self, unit: DetUnit) -> dict:
         fp = dict(data=self.s.data, folds=self.folds_digest, fold=unit.fold, arm=unit.arm,
@@ -601,17 +611,64 @@ class CVExperiment(ToolRunner):
         return result
 
     # --- run --------------------------------------------------------------------
-    def _parallel(self, tasks: Sequence, work: Callable) -> None:
+    def task_graph(self, todo: Sequence[DetUnit]) -> Dict[Tuple[str, Hashable], tuple]:
+        """Every step ``todo`` needs, mapped to the steps it waits for.
+
+        Steps: ``('det', unit)``, ``('warm', (fold, fraction))`` (the real-only
+        detector a GAN starts from), ``('gan', source)`` and ``('synth', (source,
+        num))``. Insertion order is priority order: a step comes right before
+        the first unit that needs it, so that the plan's order (main comparison
+        fold by fold, then learning curve, sweep and GAN variance) is also the
+        order in which complete, pairable results appear.
+        """
+        graph: Dict[Tuple[str, Hashable], tuple] = {}
+        todo_set = set(todo)
+        for unit in todo:
+            source = unit.source
+            needs: tuple = ()
+            if source is not None and source.is_gan:
+                gan = ('gan', source)
+                if gan not in graph:
+                    gan_needs: tuple = ()
+                    if self.s.warm_start:
+                        warm = ('warm', (source.fold, source.fraction))
+                        real = DetUnit(source.fold, 'real', 0, source.fraction)
+                        # The warm run and the real-only seed-0 unit train in the same work
+                        # dir: never side by side.
+                        graph.setdefault(warm, (('det', real),) if real in todo_set else ())
+                        gan_needs = (warm,)
+                    graph[gan] = gan_needs
+                needs = (gan,)
+            if source is not None:
+                synth = ('synth', (source, self.num_syn(unit)))
+                graph.setdefault(synth, needs)
+                needs = (synth,)
+            graph[('det', unit)] = needs
+        return graph
+
+    def run_graph(self, graph: Dict[Tuple[str, Hashable], tuple],
+                  work: Callable[[Tuple[str, Hashable]], None]) -> None:
+        """Run the steps of ``graph``, ``jobs`` at a time, each as soon as its inputs exist.
+
+        On a failure nothing new starts; the steps already running finish (they are
+        resumable), then the error is raised.
+        """
+        pending = list(graph)
+        done: set = set()
+        running: dict = {}
         with ThreadPoolExecutor(max_workers=self.s.jobs) as pool:
-            futures = [pool.submit(work, t) for t in tasks]
-            try:
-                for future in futures:
+            while pending or running:
+                ready = [t for t in pending if all(d in done for d in graph[t])]
+                for task in ready[:self.s.jobs - len(running)]:
+                    pending.remove(task)
+                    running[pool.submit(work, task)] = task
+                if not running:
+                    raise RuntimeError(f'steps wait for steps that never run: {pending[:3]}')
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = running.pop(future)
                     future.result()
-            except BaseException:
-                # Tasks not started are dropped; running ones finish (resumable).
-                for future in futures:
-                    future.cancel()
-                raise
+                    done.add(task)
 
     def report(self, command: str) -> dict:
         """Rebuild the report from the unit files present."""
@@ -634,9 +691,9 @@ class CVExperiment(ToolRunner):
         if dry_run:
             return dict(plan=self.cost(units), todo=self.cost(todo),
                         units=[u.name(self.s.syn_per_real) for u in units])
-        results = self.report(command)
+        self.report(command)
 
-        def work(task: Tuple[str, object]) -> None:
+        def work(task: Tuple[str, Hashable]) -> None:
             kind, item = task
             if kind == 'warm':
                 self.train_detector(DetUnit(item[0], 'real', 0, item[1]), None, [])
@@ -649,22 +706,8 @@ class CVExperiment(ToolRunner):
                 with self._lock:
                     self.report(command)
 
-        real = [u for u in todo if u.source is None]
-        syn = [u for u in todo if u.source is not None]
-        # Real-only runs first (the GANs start from them), then GANs and synthetic
-        # sets (each made once, shared by the seeds), then the augmented detectors.
-        self._parallel([('det', u) for u in real], work)
-        sources = sorted({u.source for u in syn if u.source.is_gan}, key=lambda s: s.name())
-        if self.s.warm_start:
-            # One run per (fold, fraction), before the GANs that share it start.
-            warm = sorted({(s.fold, s.fraction) for s in sources})
-            self._parallel([('warm', w) for w in warm], work)
-        self._parallel([('gan', s) for s in sources], work)
-        sets = sorted({(u.source, self.num_syn(u)) for u in syn}, key=lambda t: t[0].name())
-        self._parallel([('synth', t) for t in sets], work)
-        self._parallel([('det', u) for u in syn], work)
-        results = self.report(command)
-        return results
+        self.run_graph(self.task_graph(todo), work)
+        return self.report(command)
 
 
 def run_cv(settings: CVSettings, command: str = '', dry_run: bool = False,

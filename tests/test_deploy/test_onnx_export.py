@@ -69,6 +69,20 @@ class _BranchingGenerator(MaskedResnetGenerator):
         return super().forward(img, mask)
 
 
+@pytest.mark.parametrize('exporter', ['dynamo', 'torchscript'])
+def test_bilinear_decoder_exports(tmp_path, inputs, exporter):
+    generator = make_tiny_generator(upsample='bilinear')
+    out = tmp_path / 'bilinear.onnx'
+    report = export_generator(generator, out, exporter=exporter)
+    assert max(report.parity.values()) <= 1e-4
+    # Dynamic shapes: the resize follows the input, not the example's size.
+    images, masks = inputs(2, 44, 36)
+    with torch.no_grad():
+        expected = generator(torch.from_numpy(images), torch.from_numpy(masks)).numpy()
+    np.testing.assert_allclose(OrtInserter(out, providers='cpu')(images, masks), expected,
+                               atol=1e-4, rtol=0)
+
+
 def test_failed_parity_writes_nothing(tmp_path):
     torch.manual_seed(0)
     generator = _BranchingGenerator(1, base_channels=8, num_blocks=1).eval()

@@ -18,10 +18,11 @@ def _tiny(in_channels: int = 1, **kwargs) -> MaskedResnetGenerator:
     return MaskedResnetGenerator(in_channels, **kwargs)
 
 
+@pytest.mark.parametrize('upsample', ['nearest', 'bilinear'])
 @pytest.mark.parametrize('in_channels', [1, 3])
 @pytest.mark.parametrize('size', [(32, 32), (37, 51)])
-def test_hard_composite_keeps_outside_bit_identical(in_channels, size):
-    gen = _tiny(in_channels)
+def test_hard_composite_keeps_outside_bit_identical(in_channels, size, upsample):
+    gen = _tiny(in_channels, upsample=upsample)
     img = torch.rand(2, in_channels, *size) * 2 - 1
     mask = _box_mask(2, *size, (5, 7, 20, 25))
     out = gen(img, mask)
@@ -77,3 +78,19 @@ def test_generator_validation_and_registry():
         gen(torch.zeros(1, 3, 16, 16), torch.zeros(1, 2, 16, 16))
     out = gen(torch.zeros(1, 3, 16, 16), torch.zeros(1, 1, 16, 16))
     assert torch.equal(out, torch.zeros(1, 3, 16, 16))
+
+
+def test_bilinear_decoder_has_no_block_grid():
+    """Nearest resize-convolution repeats each bottleneck value over a 4 x 4 block
+    (before the last 7 x 7 convolution smooths it); bilinear does not."""
+    import torch.nn as nn
+    for mode in ('nearest', 'bilinear'):
+        gen = _tiny(upsample=mode)
+        ups = [m for m in gen.net if isinstance(m, nn.Upsample)]
+        assert len(ups) == 2 and all(m.mode == mode for m in ups)
+        x = torch.randn(1, 8, 4, 4)
+        up = ups[0](x)
+        blocks_equal = torch.equal(up[..., ::2, ::2], up[..., 1::2, 1::2])
+        assert blocks_equal == (mode == 'nearest')
+    with pytest.raises(ValueError, match='upsample must be one of'):
+        _tiny(upsample='bicubic')

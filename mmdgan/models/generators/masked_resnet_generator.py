@@ -29,6 +29,7 @@ class _ResnetBlock(nn.Module):
 
 
 COMPOSITES = ('hard', 'feather')
+UPSAMPLE_MODES = ('nearest', 'bilinear')
 
 
 def blend_weight(mask: torch.Tensor, composite: str = 'hard',
@@ -74,6 +75,11 @@ class MaskedResnetGenerator(BaseModule):
             seam is smooth (pixels far from the box are still unchanged).
         feather_radius: Half-width in pixels of the box blur used by
             ``'feather'``.
+        upsample: Interpolation of the decoder's resize-convolutions:
+            ``'nearest'`` or ``'bilinear'``. Nearest copies every bottleneck
+            value into a ``2 ** num_downsamples`` block, so a generator pushed
+            towards high frequencies (e.g. by a detector in the loop) paints a
+            grid of that period; bilinear smooths it.
         init_cfg: mmengine initialisation config.
     """
 
@@ -84,11 +90,14 @@ class MaskedResnetGenerator(BaseModule):
                  num_downsamples: int = 2,
                  composite: str = 'hard',
                  feather_radius: int = 3,
+                 upsample: str = 'nearest',
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Conv2d', std=0.02)) -> None:
         super().__init__(init_cfg=init_cfg)
         if composite not in COMPOSITES:
             raise ValueError(f'composite must be one of {COMPOSITES}, got {composite!r}')
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f'upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}')
         if in_channels < 1 or base_channels < 1 or num_blocks < 0:
             raise ValueError('in_channels and base_channels must be >= 1 and '
                              'num_blocks >= 0')
@@ -114,7 +123,8 @@ class MaskedResnetGenerator(BaseModule):
             # Resize-convolution instead of a transposed convolution: no
             # checkerboard artefacts, which a detector would happily learn.
             layers += [
-                nn.Upsample(scale_factor=2, mode='nearest'),
+                nn.Upsample(scale_factor=2, mode=upsample,
+                            align_corners=None if upsample == 'nearest' else False),
                 nn.Conv2d(channels, channels // 2, 3, padding=1, bias=False),
                 nn.InstanceNorm2d(channels // 2), nn.ReLU(inplace=True)
             ]

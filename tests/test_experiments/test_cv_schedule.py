@@ -1,0 +1,88 @@
+"""The order in which the cross-validated comparison runs its steps."""
+import threading
+import time
+
+import pytest
+
+from mmdgan.experiments.cv import CVExperiment, DetUnit, Source
+
+
+@pytest.fixture
+def experiment(demo_data, tmp_path):
+    from tools.experiments.cross_validation import parse_args, settings_from_args
+    args = parse_args(['--data', 'demo', '--data-root', str(demo_data), '--quick', '--folds', '2',
+                       '--seeds', '2', '--fractions', '0.5', '1', '--jobs', '2',
+                       '--work-dir', str(tmp_path / 'work'),
+                       '--results-dir', str(tmp_path / 'results')])
+    exp = CVExperiment(settings_from_args(args), log=lambda _: None)
+    exp.prepare_folds()
+    return exp
+
+
+def test_steps_follow_their_inputs_fold_by_fold(experiment):
+    units = experiment.plan()
+    graph = experiment.task_graph(units)
+    order = list(graph)
+    position = {task: i for i, task in enumerate(order)}
+    for task, needs in graph.items():
+        assert all(position[n] < position[task] for n in needs), task
+    dgan = DetUnit(0, 'dgan', 1, 1.0, experiment.ratio('dgan'))
+    gan = ('gan', Source(0, 'dgan'))
+    synth = graph[('det', dgan)][0]
+    assert synth[0] == 'synth' and graph[synth] == (gan,)
+    # The warm run shares the real-only seed-0 unit's work dir: it waits for it.
+    assert graph[gan] == (('warm', (0, 1.0)),)
+    assert graph[('warm', (0, 1.0))] == (('det', DetUnit(0, 'real', 0, 1.0)),)
+    # Copy-paste needs no GAN; one synthetic set serves every seed of a fold.
+    copy = ('det', DetUnit(0, 'copy-paste', 0, 1.0, experiment.ratio('copy-paste')))
+    assert graph[graph[copy][0]] == ()
+    assert sum(t[0] == 'synth' and t[1][0] == Source(0, 'dgan') for t in order) == 1
+    # Priority: every step of fold 0's main comparison before any of fold 1, and the
+    # learning curve after the main comparison.
+    last_fold0 = max(i for i, (kind, item) in enumerate(order)
+                     if kind == 'det' and item.fold == 0 and item.fraction == 1.0)
+    first_fold1 = min(i for i, (kind, item) in enumerate(order)
+                      if kind == 'det' and item.fold == 1)
+    first_curve = min(i for i, (kind, item) in enumerate(order)
+                      if kind == 'det' and item.fraction != 1.0)
+    assert last_fold0 < first_fold1 < first_curve
+    # Finished units drop out; a warm run without its real unit pending waits for nothing.
+    rest = [u for u in units if u != DetUnit(0, 'real', 0, 1.0)]
+    assert experiment.task_graph(rest)[('warm', (0, 1.0))] == ()
+
+
+def test_run_graph_respects_inputs_and_job_limit(experiment):
+    graph = experiment.task_graph(experiment.plan())
+    started, finished, lock = [], set(), threading.Lock()
+    active = [0, 0]
+
+    def work(task):
+        with lock:
+            assert all(n in finished for n in graph[task]), task
+            started.append(task)
+            active[0] += 1
+            active[1] = max(active[1], active[0])
+        time.sleep(0.02)
+        with lock:
+            active[0] -= 1
+            finished.add(task)
+
+    experiment.run_graph(graph, work)
+    assert finished == set(graph) and len(started) == len(graph)
+    assert active[1] == 2
+
+
+def test_run_graph_stops_at_a_failure(experiment):
+    graph = {('det', 'a'): (), ('det', 'b'): (('det', 'a'),), ('det', 'c'): (('det', 'b'),)}
+    ran = []
+
+    def work(task):
+        ran.append(task)
+        if task == ('det', 'b'):
+            raise RuntimeError('step b failed')
+
+    with pytest.raises(RuntimeError, match='step b failed'):
+        experiment.run_graph(graph, work)
+    assert ran == [('det', 'a'), ('det', 'b')]
+    with pytest.raises(RuntimeError, match='never run'):
+        experiment.run_graph({('det', 'x'): (('det', 'missing'),)}, work)
