@@ -371,16 +371,23 @@ class CVExperiment(ToolRunner):
         variant = ARMS[arm].variant
         return self.s.costs[f'gan_step_{variant}' if variant else 'gan_step']
 
-    def cost(self, units: Sequence[DetUnit]) -> Dict[str, float]:
-        """Planned core-seconds of ``units`` and the GAN units / syntheses they need."""
+    def cost(self, units: Sequence[DetUnit], skip_done: bool = False) -> Dict[str, float]:
+        """Planned core-seconds of ``units`` and the GAN units / syntheses they need.
+
+        With ``skip_done``, GAN units and synthetic sets that exist already are
+        not counted (what is left to run).
+        """
         c = self.s.costs
         det = sum(self.iters(u) * c['det_step'] + 2 * c['process']
                   + (self.folds[u.fold].num_eval + self.folds[u.fold].num_real[u.fraction])
                   * c['score_image'] for u in units)
         sources = {u.source for u in units if u.source is not None}
+        sets = {(u.source, self.num_syn(u)) for u in units if u.source is not None}
+        if skip_done:
+            sets = {t for t in sets if not (self.synthetic_dir(*t) / 'train.json').is_file()}
+            sources = {s for s in sources if self.gan_checkpoint(s) is None}
         gan = sum(self.gan_iters[s.arm] * self.gan_step_cost(s.arm) + c['process']
                   for s in sources if s.is_gan)
-        sets = {(u.source, self.num_syn(u)) for u in units if u.source is not None}
         synth = sum(c['process'] + n * c['synth_image'] for _, n in sets)
         total = det + gan + synth
         return dict(detector_units=len(units), gan_units=sum(s.is_gan for s in sources),
@@ -404,8 +411,8 @@ class CVExperiment(ToolRunner):
                          f'iterations (fold {u.fold}: {self.folds[u.fold].num_real[frac]} real + '
                          f'{self.num_syn(u)} synthetic)')
         lines.append(f'GAN iterations: {self.gan_iters}; warm start: {self.s.warm_start}')
-        for label, subset in (('planned', units), ('to run', todo)):
-            c = self.cost(subset)
+        for label, subset, skip in (('planned', units, False), ('to run', todo, True)):
+            c = self.cost(subset, skip_done=skip)
             lines.append(
                 f'{label}: {c["detector_units"]} detector units, {c["gan_units"]} GAN units, '
                 f'{c["synthetic_sets"]} synthetic sets: {c["core_hours"]:.2f} CPU core-hours, '
@@ -522,14 +529,28 @@ class CVExperiment(ToolRunner):
         return self._train(self.det_config(unit), self._det_dir(unit) / 'detector',
                            self.iters(unit), self.det_options(unit, synthetic), commands)
 
+    def gan_checkpoint(self, source: Source) -> Optional[Path]:
+        """The checkpoint of a finished GAN unit (``None`` if it has not run)."""
+        if not source.is_gan:
+            return None
+        unit = self._load(self.gan_file(source), self.source_fingerprint(source))
+        if unit is not None and Path(unit['checkpoint']).is_file():
+            return Path(unit['checkpoint'])
+        return None
+
+    def synthetic_dir(self, source: Source, num: int) -> Path:
+        """Where the ``num`` synthetic images of ``source`` are written."""
+        return self._unit_dir(source.fold, source.fraction, source.arm) / \
+            f'gan{source.gan_seed}' / f'synthetic_n{num}'
+
     def train_gan(self, source: Source) -> Path:
         """Train (or load) the GAN of ``source``; its unit file records the run."""
         gan_dir = self._unit_dir(source.fold, source.fraction, source.arm) / \
             f'gan{source.gan_seed}' / 'gan'
+        done = self.gan_checkpoint(source)
+        if done is not None:
+            return done
         expected = self.source_fingerprint(source)
-        unit = self._load(self.gan_file(source), expected)
-        if unit is not None and Path(unit['checkpoint']).is_file():
-            return Path(unit['checkpoint'])
         commands: List[str] = []
         start = time.time()
         opts = self.gan_options(source)
@@ -549,8 +570,7 @@ class CVExperiment(ToolRunner):
     def synthesize(self, source: Source, num: int, commands: List[str]) -> Path:
         """Make (or reuse) ``num`` synthetic images of ``source``."""
         fold = self.folds[source.fold]
-        out = self._unit_dir(source.fold, source.fraction, source.arm) / \
-            f'gan{source.gan_seed}' / f'synthetic_n{num}'
+        out = self.synthetic_dir(source, num)
         if (out / 'train.json').is_file():  # written atomically: present means complete
             return out
         common = ['--clean', str(fold.clean_file), '--num', str(num), '--out', str(out),
@@ -689,7 +709,7 @@ class CVExperiment(ToolRunner):
         todo = [u for u in units if self.load_unit(u) is None]
         self.log(self.describe_plan(units, todo))
         if dry_run:
-            return dict(plan=self.cost(units), todo=self.cost(todo),
+            return dict(plan=self.cost(units), todo=self.cost(todo, skip_done=True),
                         units=[u.name(self.s.syn_per_real) for u in units])
         self.report(command)
 

@@ -258,6 +258,14 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     capsys.readouterr()
     cv_main(args)
     assert '$ ' not in capsys.readouterr().out
+    # What is left to run is priced without the GANs and synthetic sets that exist.
+    unit_file = out / 'units' / 'det' / 'dgan_fold0_seed0.json'
+    kept = unit_file.read_text()
+    unit_file.unlink()
+    left = cv_main([*args, '--dry-run'])['todo']
+    assert left['detector_units'] == 1 and left['gan_units'] == 0
+    assert left['synthetic_sets'] == 0 and left['gan_s'] == left['synth_s'] == 0
+    unit_file.write_text(kept)
     # The report is rebuilt from the unit files alone.
     (out / 'table.md').unlink()
     readme = tmp_path / 'README.md'
