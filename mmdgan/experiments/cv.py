@@ -517,9 +517,17 @@ class CVExperiment(ToolRunner):
     def _unit_dir(self, fold: int, fraction: float, arm: str) -> Path:
         return self.work_dir / f'fold{fold}' / f'frac{fraction:g}' / arm
 
+    # Work dirs carry the digest of their unit's fingerprint: a run of other settings
+    # (another GAN config, say) gets a fresh dir, never resumes a stale checkpoint or
+    # reuses a stale synthetic set.
     def _det_dir(self, unit: DetUnit) -> Path:
-        return self._unit_dir(unit.fold, unit.fraction, unit.arm) / unit.name(
-            self.s.syn_per_real)
+        name = unit.name(self.s.syn_per_real)
+        return self._unit_dir(unit.fold, unit.fraction, unit.arm) / \
+            f'{name}-{_digest(self.unit_fingerprint(unit))[:8]}'
+
+    def _source_dir(self, source: Source) -> Path:
+        return self._unit_dir(source.fold, source.fraction, source.arm) / \
+            f'gan{source.gan_seed}-{_digest(self.source_fingerprint(source))[:8]}'
 
     def det_config(self, unit: DetUnit) -> str:
         return self.s.det_syn_config if unit.source else self.s.det_config
@@ -528,6 +536,18 @@ class CVExperiment(ToolRunner):
                        commands: List[str]) -> Path:
         return self._train(self.det_config(unit), self._det_dir(unit) / 'detector',
                            self.iters(unit), self.det_options(unit, synthetic), commands)
+
+    def warm_checkpoint(self, fold: int, fraction: float, commands: List[str]) -> Path:
+        """The real-only seed-0 detector of ``(fold, fraction)`` that the GANs start from.
+
+        The checkpoint its finished unit recorded; else the run is resumed (or,
+        if its work dir is gone, deterministically redone).
+        """
+        real = DetUnit(fold, 'real', 0, fraction)
+        done = self.load_unit(real)
+        if done is not None and Path(done['checkpoint']).is_file():
+            return Path(done['checkpoint'])
+        return self.train_detector(real, None, commands)
 
     def gan_checkpoint(self, source: Source) -> Optional[Path]:
         """The checkpoint of a finished GAN unit (``None`` if it has not run)."""
@@ -540,13 +560,11 @@ class CVExperiment(ToolRunner):
 
     def synthetic_dir(self, source: Source, num: int) -> Path:
         """Where the ``num`` synthetic images of ``source`` are written."""
-        return self._unit_dir(source.fold, source.fraction, source.arm) / \
-            f'gan{source.gan_seed}' / f'synthetic_n{num}'
+        return self._source_dir(source) / f'synthetic_n{num}'
 
     def train_gan(self, source: Source) -> Path:
         """Train (or load) the GAN of ``source``; its unit file records the run."""
-        gan_dir = self._unit_dir(source.fold, source.fraction, source.arm) / \
-            f'gan{source.gan_seed}' / 'gan'
+        gan_dir = self._source_dir(source) / 'gan'
         done = self.gan_checkpoint(source)
         if done is not None:
             return done
@@ -555,9 +573,8 @@ class CVExperiment(ToolRunner):
         start = time.time()
         opts = self.gan_options(source)
         if self.s.warm_start:
-            real = DetUnit(source.fold, 'real', 0, source.fraction)
-            # Resumes (or, if its work dir is gone, deterministically redoes) the real run.
-            opts.update(detector_init_options(self.train_detector(real, None, commands)))
+            opts.update(detector_init_options(
+                self.warm_checkpoint(source.fold, source.fraction, commands)))
         self.log(f'[GAN {source.name()}] start')
         ckpt = self._train(self.s.gan_configs[source.arm], gan_dir, self.gan_iters[source.arm],
                            opts, commands)
@@ -716,7 +733,7 @@ class CVExperiment(ToolRunner):
         def work(task: Tuple[str, Hashable]) -> None:
             kind, item = task
             if kind == 'warm':
-                self.train_detector(DetUnit(item[0], 'real', 0, item[1]), None, [])
+                self.warm_checkpoint(*item, [])
             elif kind == 'gan':
                 self.train_gan(item)
             elif kind == 'synth':

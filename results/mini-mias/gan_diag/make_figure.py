@@ -28,6 +28,7 @@ RUNS = {
     'DetectorGAN, detector terms x0.1, nearest': (DIAG / 'det01', 100),
     'DetectorGAN (dgan), nearest': (CV / 'dgan/gan0/gan', 300),
     'DetectorGAN, bilinear decoder': (DIAG / 'dgan_bil', 300),
+    'DetectorGAN, in-loop detector on real only': (DIAG / 'dgan_realdet', 200),
 }
 TILE = 96
 LABEL_W = 330
