@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 HERE = Path(__file__).parent
-CV = Path('work_dirs/cv/mini-mias-cv/fold0/frac1')
+CV = Path('work_dirs/cv_superseded/fold0/frac1')  # the CV's first (syn_ratio 0.5) GANs
 DIAG = Path('work_dirs/diag')
 #: label -> (run dir, iteration of the zoomed grid)
 RUNS = {
