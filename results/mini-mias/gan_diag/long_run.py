@@ -21,7 +21,8 @@ def main() -> None:
     text = '\n'.join([
         '# DetectorGAN with the in-loop detector on real films only, continued',
         '',
-        'CV fold 0, seed 0, local crop, `syn_ratio=0`, one thread beside two CV jobs (2-core sandbox).',
+        'CV fold 0, seed 0, local crop, `syn_ratio=0`, one thread beside two CV jobs '
+        '(2-core sandbox).',
         f'Clean crops (no insertion): kernel {1e3 * clean["kernel"]:.0f}e-3, Fréchet '
         f'{clean["frechet"]:.0f}; the issue\'s target is ≤ ½ clean.',
         '',
