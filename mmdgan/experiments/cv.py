@@ -384,7 +384,7 @@ class CVExperiment(ToolRunner):
         sources = {u.source for u in units if u.source is not None}
         sets = {(u.source, self.num_syn(u)) for u in units if u.source is not None}
         if skip_done:
-            sets = {t for t in sets if not (self.synthetic_dir(*t) / 'train.json').is_file()}
+            sets = {t for t in sets if not self.synthetic_done(*t)}
             sources = {s for s in sources if self.gan_checkpoint(s) is None}
         gan = sum(self.gan_iters[s.arm] * self.gan_step_cost(s.arm) + c['process']
                   for s in sources if s.is_gan)
@@ -562,6 +562,10 @@ class CVExperiment(ToolRunner):
         """Where the ``num`` synthetic images of ``source`` are written."""
         return self._source_dir(source) / f'synthetic_n{num}'
 
+    def synthetic_done(self, source: Source, num: int) -> bool:
+        """Whether that set exists (its train.json is written atomically, last)."""
+        return (self.synthetic_dir(source, num) / 'train.json').is_file()
+
     def train_gan(self, source: Source) -> Path:
         """Train (or load) the GAN of ``source``; its unit file records the run."""
         gan_dir = self._source_dir(source) / 'gan'
@@ -588,7 +592,7 @@ class CVExperiment(ToolRunner):
         """Make (or reuse) ``num`` synthetic images of ``source``."""
         fold = self.folds[source.fold]
         out = self.synthetic_dir(source, num)
-        if (out / 'train.json').is_file():  # written atomically: present means complete
+        if self.synthetic_done(source, num):
             return out
         common = ['--clean', str(fold.clean_file), '--num', str(num), '--out', str(out),
                   '--seed', str(source.gan_seed), '--no-progress', '--overwrite']
