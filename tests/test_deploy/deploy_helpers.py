@@ -12,11 +12,13 @@ TINY_CONFIG = Path(__file__).parent / 'configs' / 'dgan_tiny-gen_test.py'
 
 
 def make_tiny_generator(in_channels: int = 1, seed: int = 0,
-                        upsample: str = 'nearest') -> MaskedResnetGenerator:
-    """8-wide, 2-block generator with the training init (N(0, 0.02) convs)."""
+                        upsample: str = 'nearest',
+                        output: str = 'image') -> MaskedResnetGenerator:
+    """8-wide, 2-block generator with the training init (N(0, 0.02) convs),
+    a residual head included, so that the export sees a non-trivial one."""
     torch.manual_seed(seed)
     generator = MaskedResnetGenerator(in_channels, base_channels=8, num_blocks=2,
-                                      upsample=upsample)
+                                      upsample=upsample, output=output)
     # The training init (mmengine's Normal(0, 0.02) on convs), without its log.
     for module in generator.modules():
         if isinstance(module, torch.nn.Conv2d):

@@ -69,10 +69,11 @@ class _BranchingGenerator(MaskedResnetGenerator):
         return super().forward(img, mask)
 
 
+@pytest.mark.parametrize('variant', [dict(upsample='bilinear'), dict(output='residual')])
 @pytest.mark.parametrize('exporter', ['dynamo', 'torchscript'])
-def test_bilinear_decoder_exports(tmp_path, inputs, exporter):
-    generator = make_tiny_generator(upsample='bilinear')
-    out = tmp_path / 'bilinear.onnx'
+def test_decoder_variants_export(tmp_path, inputs, exporter, variant):
+    generator = make_tiny_generator(**variant)
+    out = tmp_path / 'variant.onnx'
     report = export_generator(generator, out, exporter=exporter)
     assert max(report.parity.values()) <= 1e-4
     # Dynamic shapes: the resize follows the input, not the example's size.

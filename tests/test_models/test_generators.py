@@ -94,3 +94,29 @@ def test_bilinear_decoder_has_no_block_grid():
         assert blocks_equal == (mode == 'nearest')
     with pytest.raises(ValueError, match='upsample must be one of'):
         _tiny(upsample='bicubic')
+
+
+def test_residual_output_starts_as_identity_and_learns():
+    gen = _tiny(output='residual')
+    gen.init_weights()
+    img = torch.rand(2, 1, 32, 32) * 2 - 1
+    mask = _box_mask(2, 32, 32, (6, 8, 22, 26))
+    assert torch.equal(gen(img, mask), img)
+    # The zero head passes no gradient upstream at first; one step on the
+    # head opens the path to every other layer.
+    target = img + 0.5 * mask
+    optim = torch.optim.SGD(gen.parameters(), lr=0.1)
+    for _ in range(2):
+        optim.zero_grad()
+        loss = ((gen(img, mask) - target)**2).mean()
+        loss.backward()
+        optim.step()
+    for name, param in gen.named_parameters():
+        assert param.grad is not None and param.grad.abs().max() > 0, name
+    out = gen(img, mask)
+    outside = mask.expand_as(img) == 0
+    assert torch.equal(out[outside], img[outside])
+    assert ((out - target)**2).mean() < ((img - target)**2).mean()
+    assert out.abs().max() <= 1
+    with pytest.raises(ValueError, match='output must be one of'):
+        _tiny(output='delta')

@@ -30,6 +30,7 @@ class _ResnetBlock(nn.Module):
 
 COMPOSITES = ('hard', 'feather')
 UPSAMPLE_MODES = ('nearest', 'bilinear')
+OUTPUTS = ('image', 'residual')
 
 
 def blend_weight(mask: torch.Tensor, composite: str = 'hard',
@@ -58,9 +59,9 @@ def blend_weight(mask: torch.Tensor, composite: str = 'hard',
 class MaskedResnetGenerator(BaseModule):
     """Generator conditioned on an image and a box mask.
 
-    The network sees ``cat(image, mask)`` and produces a full image in
-    ``[-1, 1]``; the result is composited with the input so that only the
-    masked region can change. Used as the inserter ``G_X`` (clean image + box
+    The network sees ``cat(image, mask)`` and produces an image in
+    ``[-1, 1]`` (or a residual added to the input); the result is composited
+    with the input so that only the masked region can change. Used as the inserter ``G_X`` (clean image + box
     mask -> image with an object in the box) and as the remover ``G_Y``.
 
     Args:
@@ -80,6 +81,13 @@ class MaskedResnetGenerator(BaseModule):
             value into a ``2 ** num_downsamples`` block, so a generator pushed
             towards high frequencies (e.g. by a detector in the loop) paints a
             grid of that period; bilinear smooths it.
+        output: ``'image'``: the network paints the whole masked region
+            (``tanh`` output). ``'residual'``: it adds a change to the input,
+            ``clamp(img + net(.), -1, 1)``, with the last convolution
+            zero-initialised so that an untrained generator is the identity.
+            A residual inserter keeps the tissue texture under the box and
+            only has to learn what an object adds to it; a painting one
+            starts from a flat patch, which is what short runs leave behind.
         init_cfg: mmengine initialisation config.
     """
 
@@ -91,6 +99,7 @@ class MaskedResnetGenerator(BaseModule):
                  composite: str = 'hard',
                  feather_radius: int = 3,
                  upsample: str = 'nearest',
+                 output: str = 'image',
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Conv2d', std=0.02)) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -98,6 +107,8 @@ class MaskedResnetGenerator(BaseModule):
             raise ValueError(f'composite must be one of {COMPOSITES}, got {composite!r}')
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f'upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}')
+        if output not in OUTPUTS:
+            raise ValueError(f'output must be one of {OUTPUTS}, got {output!r}')
         if in_channels < 1 or base_channels < 1 or num_blocks < 0:
             raise ValueError('in_channels and base_channels must be >= 1 and '
                              'num_blocks >= 0')
@@ -105,6 +116,7 @@ class MaskedResnetGenerator(BaseModule):
         self.composite = composite
         self.feather_radius = feather_radius
         self.size_divisor = 2**num_downsamples
+        self.output = output
 
         layers = [
             nn.ReflectionPad2d(3),
@@ -129,12 +141,22 @@ class MaskedResnetGenerator(BaseModule):
                 nn.InstanceNorm2d(channels // 2), nn.ReLU(inplace=True)
             ]
             channels //= 2
-        layers += [
-            nn.ReflectionPad2d(3),
-            nn.Conv2d(channels, in_channels, 7),
-            nn.Tanh()
-        ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(channels, in_channels, 7)]
+        if output == 'image':
+            layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
+        self._zero_residual_head()
+
+    def _zero_residual_head(self) -> None:
+        if self.output == 'residual':
+            head = self.net[-1]
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+
+    def init_weights(self) -> None:
+        # init_cfg's Normal re-draws every Conv2d, the residual head included.
+        super().init_weights()
+        self._zero_residual_head()
 
     def blend_weight(self, mask: torch.Tensor) -> torch.Tensor:
         """Per-pixel weight of the generated image in the composite."""
@@ -157,7 +179,10 @@ class MaskedResnetGenerator(BaseModule):
         # Pad unconditionally (a zero pad is a no-op): a Python ``if`` on the
         # size would be frozen by the ONNX exporters at the example's shape.
         net_in = F.pad(net_in, (0, pad_w, 0, pad_h), mode='reflect')
-        return self.net(net_in)[..., :height, :width]
+        out = self.net(net_in)[..., :height, :width]
+        if self.output == 'residual':
+            out = (img + out).clamp(-1, 1)
+        return out
 
     def forward(self, img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Edit ``img`` inside ``mask``.
