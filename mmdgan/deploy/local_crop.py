@@ -21,7 +21,9 @@ from mmdgan.models.layers.context_window import as_box_tensors, insert_in_window
 FULL_IMAGE, LOCAL_CROP = 'full_image', 'local_crop'
 #: Window settings stored in a local-crop export's metadata, with their types.
 SETTINGS = dict(crop_size=int, context=float, min_window=int, margin=int, composite=str,
-                feather_radius=int)
+                feather_radius=int, paste=str)
+#: Settings added after the first exports, with the value those files behave by.
+SETTINGS_DEFAULTS = dict(paste='output')
 
 #: ``run(crops, crop_masks) -> raw crops``, float32 numpy in and out.
 CropRunner = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -51,11 +53,12 @@ def window_settings(inserter: nn.Module) -> Dict[str, object]:
     return dict(crop_size=inserter.crop_size, context=inserter.context,
                 min_window=inserter.min_window, margin=inserter.margin,
                 composite=getattr(generator, 'composite', 'hard'),
-                feather_radius=getattr(generator, 'feather_radius', 0))
+                feather_radius=getattr(generator, 'feather_radius', 0), paste=inserter.paste)
 
 
 def settings_from_metadata(meta: Mapping[str, str], source: str) -> Dict[str, object]:
     """Typed window settings of a local-crop export; a clear error if one is missing."""
+    meta = {**SETTINGS_DEFAULTS, **meta}
     missing = [key for key in SETTINGS if key not in meta]
     if missing:
         raise ValueError(f'{source}: local-crop model lacks metadata {missing}; re-export it '
@@ -91,5 +94,6 @@ def insert_with_crop_runner(images: np.ndarray, masks: np.ndarray, boxes: Sequen
     blend = partial(blend_weight, composite=settings['composite'],
                     feather_radius=settings['feather_radius'])
     out = insert_in_windows(img, mask, box_tensors, generate, blend, settings['crop_size'],
-                            settings['context'], settings['min_window'], settings['margin'])
+                            settings['context'], settings['min_window'], settings['margin'],
+                            settings['paste'])
     return out.numpy()

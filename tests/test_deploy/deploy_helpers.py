@@ -36,10 +36,13 @@ def load_cli(name: str) -> ModuleType:
     return module
 
 
-def make_tiny_crop_inserter(seed: int = 0) -> LocalCropInserter:
-    """:func:`make_tiny_generator`'s network inside a ``LocalCropInserter`` (32 px crops)."""
+def make_tiny_crop_inserter(seed: int = 0, output: str = 'image') -> LocalCropInserter:
+    """:func:`make_tiny_generator`'s network inside a ``LocalCropInserter`` (32 px
+    crops; a residual generator pastes its change, the default pairing)."""
     inserter = LocalCropInserter(
         dict(type='MaskedResnetGenerator', in_channels=1, base_channels=8, num_blocks=2,
-             composite='feather', feather_radius=2), crop_size=32, context=2.5, min_window=8)
-    inserter.generator.load_state_dict(make_tiny_generator(seed=seed).state_dict())
+             composite='feather', feather_radius=2, output=output),
+        crop_size=32, context=2.5, min_window=8)
+    inserter.generator.load_state_dict(
+        make_tiny_generator(seed=seed, output=output).state_dict())
     return inserter.eval()

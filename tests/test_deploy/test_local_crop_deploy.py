@@ -26,6 +26,14 @@ def _case(batch=3, height=50, width=44):
     return images, boxes_to_masks(boxes, height, width), boxes
 
 
+def _inside_windows(masks, boxes):
+    """Pixels of some window of the tiny inserter (context 2.5, min 8, margin 3)."""
+    inside = np.zeros(masks.shape, bool)
+    for index, x0, y0, side, _ in context_windows(boxes, 2.5, 8, 3):
+        inside[index, :, max(y0, 0):y0 + side, max(x0, 0):x0 + side] = True
+    return inside
+
+
 def test_export_parity_and_metadata(crop_export):
     inserter, path, report = crop_export
     assert report.parity and max(report.parity.values()) <= 1e-4
@@ -43,11 +51,27 @@ def test_ort_matches_pytorch_and_keeps_pixels_outside_the_windows(crop_export):
     ort = OrtInserter(path, providers='cpu', intra_op_num_threads=1, batch_size=2)
     got = ort(images, masks, boxes)
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
-    inside = np.zeros(masks.shape, bool)
-    for index, x0, y0, side, _ in context_windows(boxes, 2.5, 8, 3):
-        inside[index, :, max(y0, 0):y0 + side, max(x0, 0):x0 + side] = True
+    inside = _inside_windows(masks, boxes)
     np.testing.assert_array_equal(got[~inside], images[~inside])
     np.testing.assert_array_equal(got[-1], images[-1])
+    assert not np.array_equal(got[0], images[0])
+
+
+def test_residual_crop_inserter_pastes_its_change_in_ort_too(tmp_path):
+    inserter = make_tiny_crop_inserter(output='residual')
+    assert inserter.paste == 'change'
+    path = tmp_path / 'residual.onnx'
+    report = export_generator(inserter, path, fp16=False)
+    assert max(report.parity.values()) <= 1e-4
+    assert read_metadata(load_onnx(path), str(path))['paste'] == 'change'
+    images, masks, boxes = _case()
+    ort = OrtInserter(path, providers='cpu', intra_op_num_threads=1)
+    assert ort.window_settings['paste'] == 'change'
+    got = ort(images, masks, boxes)
+    np.testing.assert_allclose(got, TorchInserter(inserter)(images, masks, boxes), atol=1e-4,
+                               rtol=0)
+    inside = _inside_windows(masks, boxes)
+    np.testing.assert_array_equal(got[~inside], images[~inside])
     assert not np.array_equal(got[0], images[0])
 
 
@@ -71,7 +95,5 @@ def test_quantized_crop_network_runs_at_crop_size(crop_export, clean_images_dir,
     assert meta['precision'] == mode and meta['mode'] == 'local_crop'
     images, masks, boxes = _case()
     got = OrtInserter(out, providers='cpu')(images, masks, boxes)
-    inside = np.zeros(masks.shape, bool)
-    for index, x0, y0, side, _ in context_windows(boxes, 2.5, 8, 3):
-        inside[index, :, max(y0, 0):y0 + side, max(x0, 0):x0 + side] = True
+    inside = _inside_windows(masks, boxes)
     np.testing.assert_array_equal(got[~inside], images[~inside])

@@ -101,9 +101,40 @@ def test_window_crops_match_the_generator_windows():
     assert torch.equal(crops[0, 0], img[0, 0, y0:y0 + 16, x0:x0 + 16])
 
 
+def test_change_paste_keeps_full_resolution_detail():
+    """A window larger than the crop: an identity generator returns the image
+    exactly when only its change is pasted, a blurred copy when its output is."""
+    img = torch.rand(1, 1, 64, 64) * 2 - 1
+    boxes = [torch.tensor([[20., 22., 36., 40.]])]
+    mask = boxes_to_masks(boxes, (64, 64))
+    identity = _inserter(crop_size=16, context=2.0, min_window=8)
+    identity.generator.generate = lambda crops, masks: crops
+    identity.paste = 'change'
+    assert torch.equal(identity(img, mask, boxes), img)
+    identity.paste = 'output'
+    blurred = identity(img, mask, boxes)
+    assert (blurred[mask == 1] - img[mask == 1]).abs().mean() > 0.1
+    # Brightening the crop brightens the box by the same amount, texture kept.
+    identity.generator.generate = lambda crops, masks: crops + 0.25 * masks
+    identity.paste = 'change'
+    out = identity(img, mask, boxes)
+    core = (slice(None), slice(None), slice(25, 37), slice(23, 33))
+    expected = (img[core] + 0.25).clamp(-1, 1)
+    assert torch.allclose(out[core], expected, atol=1e-5)
+    assert torch.equal(out[mask == 0], img[mask == 0]) or identity.margin > 0
+
+
+def test_paste_follows_the_generator_output_unless_set():
+    assert _inserter().paste == 'output'
+    residual = LocalCropInserter({**GEN, 'output': 'residual'}, crop_size=16)
+    assert residual.paste == 'change'
+    assert LocalCropInserter({**GEN, 'output': 'residual'}, crop_size=16,
+                             paste='output').paste == 'output'
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(crop_size=15), 'crop_size'), (dict(context=0.5), 'context'),
-    (dict(min_window=0), 'min_window')])
+    (dict(min_window=0), 'min_window'), (dict(paste='add'), 'paste')])
 def test_bad_settings_are_rejected_by_name(kwargs, match):
     with pytest.raises(ValueError, match=match):
         _inserter(**kwargs)

@@ -5,6 +5,7 @@ import torch
 from mmengine.model import BaseModule
 
 from mmdgan.models.layers.context_window import (
+    PASTE_MODES,
     context_windows,
     crop_windows,
     insert_in_windows,
@@ -20,8 +21,9 @@ class LocalCropInserter(BaseModule):
     least ``min_window`` pixels and the feather radius on every side), centred
     on it and never shifted to fit the image (the outside is border-replicated).
     Windows are resized to ``crop_size``, the wrapped generator paints the
-    box's own mask in them, and its raw output is resized back and blended in
-    with the generator's composite (hard or feathered) at full resolution.
+    box's own mask in them, and its raw output (or the change it made,
+    ``paste='change'``) is resized back and blended in with the generator's
+    composite (hard or feathered) at full resolution.
     Every pixel outside the windows is bit-identical to the input, and an
     image without boxes is returned as it is.
 
@@ -37,6 +39,12 @@ class LocalCropInserter(BaseModule):
         context: Window side as a multiple of the box's longer side (>= 1).
         min_window: Smallest window side in pixels (tiny boxes get some
             surroundings).
+        paste: ``'output'``: the generated crop replaces the window's pixels
+            under the composite weight. ``'change'``: only ``generated -
+            crop`` is added to them, so a window larger than ``crop_size``
+            keeps its full-resolution texture (the natural pairing with a
+            residual generator). ``None`` picks ``'change'`` for generators
+            with ``output='residual'`` and ``'output'`` otherwise.
         init_cfg: mmengine initialisation config.
     """
 
@@ -48,6 +56,7 @@ class LocalCropInserter(BaseModule):
                  crop_size: int = 64,
                  context: float = 3.0,
                  min_window: int = 16,
+                 paste: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.generator = MODELS.build(generator)
@@ -63,6 +72,11 @@ class LocalCropInserter(BaseModule):
             raise ValueError(f'context must be >= 1 (the window holds the box), got {context!r}')
         if int(min_window) != min_window or min_window < 1:
             raise ValueError(f'min_window must be an int >= 1, got {min_window!r}')
+        if paste is None:
+            paste = 'change' if getattr(self.generator, 'output', None) == 'residual' else 'output'
+        if paste not in PASTE_MODES:
+            raise ValueError(f'paste must be one of {PASTE_MODES}, got {paste!r}')
+        self.paste = paste
         self.crop_size = int(crop_size)
         self.context = float(context)
         self.min_window = int(min_window)
@@ -103,7 +117,7 @@ class LocalCropInserter(BaseModule):
                              f'got {tuple(mask.shape)}')
         return insert_in_windows(img, mask, boxes, self.generator.generate,
                                  self.generator.blend_weight, self.crop_size, self.context,
-                                 self.min_window, self.margin)
+                                 self.min_window, self.margin, self.paste)
 
 
 def with_local_crop(generator: dict, local_crop: Optional[dict]) -> dict:

@@ -61,8 +61,9 @@ class MaskedResnetGenerator(BaseModule):
 
     The network sees ``cat(image, mask)`` and produces an image in
     ``[-1, 1]`` (or a residual added to the input); the result is composited
-    with the input so that only the masked region can change. Used as the inserter ``G_X`` (clean image + box
-    mask -> image with an object in the box) and as the remover ``G_Y``.
+    with the input so that only the masked region can change. Used as the
+    inserter ``G_X`` (clean image + box mask -> image with an object in the
+    box) and as the remover ``G_Y``.
 
     Args:
         in_channels: Image channels (1 for grayscale, 3 for RGB). The output

@@ -145,32 +145,48 @@ def crop_windows(img: torch.Tensor, windows: Sequence[Tuple], size: int,
     return crops, masks
 
 
+PASTE_MODES = ('output', 'change')
+
+
 def paste_windows(img: torch.Tensor, mask: torch.Tensor, windows: Sequence[Tuple],
-                  generated: torch.Tensor, blend: BlendFn) -> torch.Tensor:
+                  generated: torch.Tensor, blend: BlendFn,
+                  crops: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Resize generated crops to their windows and composite them in, in order.
 
     Pixels outside every window are the input's own (bit-identical); inside a
     window the result is ``w * generated + (1 - w) * current`` with ``w =
     blend(own mask)`` at full resolution, so pixels where ``w`` is 0 keep
     their value exactly too.
+
+    With ``crops`` (the generator's input crops) only the change is pasted:
+    ``current + w * resize(generated - crops)``, clamped to ``[-1, 1]`` where
+    ``w > 0``. A window larger than the crop then keeps its full-resolution
+    detail (tissue texture) under the box instead of the crop's blurred copy.
     """
     if not windows:
         return img
     out = img.clone()
-    for window, crop in zip(windows, generated):
+    for i, (window, crop) in enumerate(zip(windows, generated)):
         index, x0, y0, side, _ = window
         rows, cols, wrows, wcols, _ = _clip(x0, y0, side, *img.shape[-2:])
         weight = blend(own_mask(mask.to(img.dtype), window))[..., wrows, wcols]
+        if crops is not None:
+            crop = crop - crops[i]
         up = F.interpolate(crop[None], size=(side, side), mode='bilinear',
                            align_corners=False)[..., wrows, wcols]
         current = out[index:index + 1, :, rows, cols].clone()
-        out[index:index + 1, :, rows, cols] = weight * up + (1 - weight) * current
+        if crops is None:
+            new = weight * up + (1 - weight) * current
+        else:
+            new = torch.where(weight > 0, (current + weight * up).clamp(-1, 1), current)
+        out[index:index + 1, :, rows, cols] = new
     return out
 
 
 def insert_in_windows(img: torch.Tensor, mask: torch.Tensor, boxes: Sequence,
                       generate: GenerateFn, blend: BlendFn, crop_size: int, context: float,
-                      min_side: int = 1, margin: int = 0) -> torch.Tensor:
+                      min_side: int = 1, margin: int = 0, paste: str = 'output'
+                      ) -> torch.Tensor:
     """Local generation: crop every box's window, generate, paste back.
 
     Args:
@@ -181,12 +197,16 @@ def insert_in_windows(img: torch.Tensor, mask: torch.Tensor, boxes: Sequence,
         blend: Composite weight from a full-resolution mask.
         crop_size: Side the windows are resized to.
         context, min_side, margin: See :func:`context_windows`.
+        paste: ``'output'`` pastes the generated crops, ``'change'`` only what
+            the generator changed in them (see :func:`paste_windows`).
 
     Returns:
         ``(B, C, H, W)``; identical to ``img`` outside the windows.
     """
     if len(boxes) != img.shape[0]:
         raise ValueError(f'{len(boxes)} box lists for {img.shape[0]} images')
+    if paste not in PASTE_MODES:
+        raise ValueError(f'paste must be one of {PASTE_MODES}, got {paste!r}')
     windows = context_windows(boxes, context, min_side, margin)
     if not windows:
         return img
@@ -195,4 +215,5 @@ def insert_in_windows(img: torch.Tensor, mask: torch.Tensor, boxes: Sequence,
     if generated.shape != crops.shape:
         raise ValueError(f'generator returned {tuple(generated.shape)} for crops '
                          f'{tuple(crops.shape)}')
-    return paste_windows(img, mask, windows, generated.to(img.dtype), blend)
+    return paste_windows(img, mask, windows, generated.to(img.dtype), blend,
+                         crops if paste == 'change' else None)
