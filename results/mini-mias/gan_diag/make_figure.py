@@ -29,6 +29,12 @@ RUNS = {
     'DetectorGAN (dgan), nearest': (CV / 'dgan/gan0/gan', 300),
     'DetectorGAN, bilinear decoder': (DIAG / 'dgan_bil', 300),
     'DetectorGAN, in-loop detector on real only': (DIAG / 'dgan_realdet', 200),
+    # Residual generators (syn_ratio 0 from here on).
+    'no detector, residual, paste output': (DIAG / 'nodet_res', 300),
+    'no detector, residual, paste change': (DIAG / 'nodet_res_change', 300),
+    'DetectorGAN, residual, paste output': (DIAG / 'dgan_res', 300),
+    'DetectorGAN, residual, paste change': (DIAG / 'dgan_change', 300),
+    'DetectorGAN, residual, change, det x0.1': (DIAG / 'dgan_change_w01', 300),
 }
 TILE = 96
 LABEL_W = 330
