@@ -149,8 +149,7 @@ PASTE_MODES = ('output', 'change')
 
 
 def paste_windows(img: torch.Tensor, mask: torch.Tensor, windows: Sequence[Tuple],
-                  generated: torch.Tensor, blend: BlendFn,
-                  crops: Optional[torch.Tensor] = None) -> torch.Tensor:
+                  generated: torch.Tensor, blend: BlendFn, change: bool = False) -> torch.Tensor:
     """Resize generated crops to their windows and composite them in, in order.
 
     Pixels outside every window are the input's own (bit-identical); inside a
@@ -158,27 +157,26 @@ def paste_windows(img: torch.Tensor, mask: torch.Tensor, windows: Sequence[Tuple
     blend(own mask)`` at full resolution, so pixels where ``w`` is 0 keep
     their value exactly too.
 
-    With ``crops`` (the generator's input crops) only the change is pasted:
-    ``current + w * resize(generated - crops)``, clamped to ``[-1, 1]`` where
-    ``w > 0``. A window larger than the crop then keeps its full-resolution
-    detail (tissue texture) under the box instead of the crop's blurred copy.
+    With ``change``, ``generated`` holds what the generator changed in its
+    crops (``generated - crops``) and is added instead: ``current + w *
+    resize(change)``, clamped to ``[-1, 1]`` where ``w > 0``. A window larger
+    than the crop then keeps its full-resolution detail (tissue texture)
+    under the box instead of the crop's blurred copy.
     """
     if not windows:
         return img
     out = img.clone()
-    for i, (window, crop) in enumerate(zip(windows, generated)):
+    for window, crop in zip(windows, generated):
         index, x0, y0, side, _ = window
         rows, cols, wrows, wcols, _ = _clip(x0, y0, side, *img.shape[-2:])
         weight = blend(own_mask(mask.to(img.dtype), window))[..., wrows, wcols]
-        if crops is not None:
-            crop = crop - crops[i]
         up = F.interpolate(crop[None], size=(side, side), mode='bilinear',
                            align_corners=False)[..., wrows, wcols]
         current = out[index:index + 1, :, rows, cols].clone()
-        if crops is None:
-            new = weight * up + (1 - weight) * current
-        else:
+        if change:
             new = torch.where(weight > 0, (current + weight * up).clamp(-1, 1), current)
+        else:
+            new = weight * up + (1 - weight) * current
         out[index:index + 1, :, rows, cols] = new
     return out
 
@@ -215,5 +213,7 @@ def insert_in_windows(img: torch.Tensor, mask: torch.Tensor, boxes: Sequence,
     if generated.shape != crops.shape:
         raise ValueError(f'generator returned {tuple(generated.shape)} for crops '
                          f'{tuple(crops.shape)}')
-    return paste_windows(img, mask, windows, generated.to(img.dtype), blend,
-                         crops if paste == 'change' else None)
+    generated = generated.to(img.dtype)
+    if paste == 'change':
+        return paste_windows(img, mask, windows, generated - crops, blend, change=True)
+    return paste_windows(img, mask, windows, generated, blend)
