@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 from mmdgan.fileio import write_json_atomic
+from mmdgan.synthesis.inserter import save_generator
 
 from .cv_report import write_cv_report
 from .exposure import detector_iters, num_synthetic, real_passes
@@ -549,13 +550,24 @@ class CVExperiment(ToolRunner):
             return Path(done['checkpoint'])
         return self.train_detector(real, None, commands)
 
+    def inserter_file(self, source: Source) -> Path:
+        """The committed inserter weights of a finished GAN unit (beside its json)."""
+        return self.units_dir / 'gan' / f'{source.name()}_inserter.pth'
+
     def gan_checkpoint(self, source: Source) -> Optional[Path]:
-        """The checkpoint of a finished GAN unit (``None`` if it has not run)."""
+        """The checkpoint of a finished GAN unit (``None`` if it has not run).
+
+        The full checkpoint while its work dir exists, else the inserter weights
+        committed with the unit: a fresh checkout synthesises without retraining.
+        """
         if not source.is_gan:
             return None
         unit = self._load(self.gan_file(source), self.source_fingerprint(source))
-        if unit is not None and Path(unit['checkpoint']).is_file():
-            return Path(unit['checkpoint'])
+        if unit is None:
+            return None
+        for path in (Path(unit['checkpoint']), self.inserter_file(source)):
+            if path.is_file():
+                return path
         return None
 
     def synthetic_dir(self, source: Source, num: int) -> Path:
@@ -582,7 +594,9 @@ class CVExperiment(ToolRunner):
         self.log(f'[GAN {source.name()}] start')
         ckpt = self._train(self.s.gan_configs[source.arm], gan_dir, self.gan_iters[source.arm],
                            opts, commands)
-        write_json_atomic(dict(source=asdict(source), checkpoint=str(ckpt), commands=commands,
+        save_generator(str(ckpt), str(self.inserter_file(source)))
+        write_json_atomic(dict(source=asdict(source), checkpoint=str(ckpt),
+                               inserter=self.inserter_file(source).name, commands=commands,
                                fingerprint=expected, threads=self.s.threads,
                                seconds=round(time.time() - start, 1)), self.gan_file(source))
         self.log(f'[GAN {source.name()}] done ({time.time() - start:.0f} s)')
@@ -671,7 +685,8 @@ class CVExperiment(ToolRunner):
                 gan = ('gan', source)
                 if gan not in graph:
                     gan_needs: tuple = ()
-                    if self.s.warm_start:
+                    # A finished GAN (its inserter committed) needs no warm detector.
+                    if self.s.warm_start and self.gan_checkpoint(source) is None:
                         warm = ('warm', (source.fold, source.fraction))
                         real = DetUnit(source.fold, 'real', 0, source.fraction)
                         # The warm run and the real-only seed-0 unit train in the same work

@@ -79,6 +79,22 @@ def last_checkpoint(work_dir: Path) -> Optional[Path]:
     return path if path.is_file() else None
 
 
+def _forget_visualizers() -> None:
+    """Drop mmengine's visualizer instances, as a new process would start without them.
+
+    Configs name their visualizer (``name='visualizer'``) and mmengine hands an
+    existing instance of that name back, so every later run in this process
+    would write into the first run's work dir, and fail once that is deleted.
+    """
+    from mmengine.visualization import Visualizer
+
+    stack = [Visualizer]
+    while stack:
+        cls = stack.pop()
+        cls._instance_dict.clear()
+        stack.extend(cls.__subclasses__())
+
+
 class ToolRunner:
     """Runs tools with ``threads`` OpenMP threads, logging every command.
 
@@ -126,6 +142,7 @@ class ToolRunner:
         log_file.write_text(f'{shlex.join(cmd)}\nran in process: its output went to stdout\n')
         argv, cwd = sys.argv, os.getcwd()
         sys.argv = cmd[1:]
+        _forget_visualizers()
         try:
             os.chdir(REPO_ROOT)
             runpy.run_path(cmd[1], run_name='__main__')

@@ -10,12 +10,21 @@ import torch
 from mmengine.config import Config
 from mmengine.runner.checkpoint import load_state_dict
 
-from mmdgan.fileio import read_checkpoint
+from mmdgan.fileio import atomic_path, read_checkpoint
 from mmdgan.registry import MODELS
 from mmdgan.utils import load_config
 
 #: DetectorGAN attribute (and checkpoint key prefix) of each generator.
 GENERATOR_KEYS = {'inserter': 'generator_x', 'remover': 'generator_y'}
+
+
+def _generator_weights(state: dict, checkpoint: str, key: str) -> dict:
+    """The ``<key>.*`` tensors of a loaded checkpoint (keys kept), or a KeyError naming it."""
+    prefix = f'{key}.'
+    own = {k: v for k, v in state.get('state_dict', state).items() if k.startswith(prefix)}
+    if not own:
+        raise KeyError(f'{checkpoint}: no {prefix}* weights in the checkpoint')
+    return own
 
 
 def load_generator(config: Union[str, Config],
@@ -49,14 +58,38 @@ def load_generator(config: Union[str, Config],
     if checkpoint is not None:
         # A DetectorGAN checkpoint holds every module: keep this generator's
         # keys only, then load strictly (a missing key is still an error).
-        state = read_checkpoint(checkpoint)
-        state = state.get('state_dict', state)
+        own = _generator_weights(read_checkpoint(checkpoint), checkpoint, key)
         prefix = f'{key}.'
-        own = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-        if not own:
-            raise KeyError(f'{checkpoint}: no {prefix}* weights in the checkpoint')
-        load_state_dict(generator, own, strict=True, logger='silent')
+        load_state_dict(generator, {k[len(prefix):]: v for k, v in own.items()},
+                        strict=True, logger='silent')
     return generator.to(device).eval()
+
+
+def save_generator(checkpoint: str, out: str, which: str = 'inserter') -> int:
+    """Copy one generator's weights out of a DetectorGAN checkpoint.
+
+    The result is a checkpoint ``load_generator`` (and so synthesis and ONNX
+    export) reads like the full one, at a few percent of its size: the
+    detector, discriminators and optimiser states stay behind. Experiments
+    commit it so that a later machine synthesises without retraining the GAN.
+
+    Args:
+        checkpoint: A checkpoint saved by ``tools/train.py``.
+        out: Where to write the generator's checkpoint (atomically).
+        which: ``'inserter'`` or ``'remover'``.
+
+    Returns:
+        The number of tensors written.
+    """
+    if which not in GENERATOR_KEYS:
+        raise ValueError(f"which must be one of {sorted(GENERATOR_KEYS)}, got {which!r}")
+    state = read_checkpoint(checkpoint)
+    own = _generator_weights(state, checkpoint, GENERATOR_KEYS[which])
+    meta = {k: v for k, v in state.get('meta', {}).items()
+            if k in ('iter', 'epoch', 'seed', 'experiment_name', 'mmengine_version')}
+    with atomic_path(out) as tmp:
+        torch.save(dict(state_dict=own, meta=dict(meta, source=str(checkpoint))), tmp)
+    return len(own)
 
 
 def check_inputs(images: np.ndarray, masks: np.ndarray, in_channels: int) -> None:

@@ -1,6 +1,8 @@
 """The small-data comparison end to end, CI-sized (tiny detector, 2 iterations)."""
 import itertools
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -266,6 +268,22 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert left['detector_units'] == 1 and left['gan_units'] == 0
     assert left['synthetic_sets'] == 0 and left['gan_s'] == left['synth_s'] == 0
     unit_file.write_text(kept)
+    # A fresh checkout has the committed units but no work dir: the GAN's inserter
+    # weights were committed beside its unit (a fraction of the checkpoint), so a lost
+    # detector unit is redone from them, GAN untrained, to the same numbers.
+    gan_unit = json.loads((out / 'units' / 'gan' / 'dgan_fold0_gan0.json').read_text())
+    inserter = out / 'units' / 'gan' / gan_unit['inserter']
+    assert inserter.stat().st_size < Path(gan_unit['checkpoint']).stat().st_size / 5
+    shutil.rmtree(tmp_path / 'work')
+    unit_file.unlink()
+    left = cv_main([*args, '--dry-run'])['todo']
+    assert left['gan_units'] == 0 and left['synthetic_sets'] == 1
+    capsys.readouterr()
+    cv_main(args)
+    log = capsys.readouterr().out
+    assert 'synthesize.py' in log and '[GAN ' not in log
+    redone = json.loads(unit_file.read_text())
+    assert redone['metrics'] == json.loads(kept)['metrics']
     # The report is rebuilt from the unit files alone.
     (out / 'table.md').unlink()
     readme = tmp_path / 'README.md'
