@@ -1,0 +1,103 @@
+"""Curves of insertion quality over GAN training (``InsertionQualityHook`` files).
+
+The hook writes ``work_dir/insertion_quality.json``: the distances of the clean
+crops (no insertion, the reference) and one point per evaluation. This module
+reads such files, tabulates them and plots them against the issue's yardsticks
+(clean crops, half of clean), so that "trained long enough" is read off a curve.
+"""
+import json
+from pathlib import Path
+from typing import Dict, List, Union
+
+from mmdgan.fileio import atomic_path
+
+PathLike = Union[str, Path]
+#: The distances a curve file holds, with the scale they are printed at.
+DISTANCES = {'kernel': ('kernel distance', 1e3, '×1e-3'), 'frechet': ('Fréchet distance', 1, '')}
+
+
+def load_curve(path: PathLike) -> dict:
+    """Read a curve file, or a work dir holding ``insertion_quality.json``.
+
+    Raises:
+        FileNotFoundError: neither exists.
+        ValueError: the file is not a curve (no clean reference or no points).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / 'insertion_quality.json'
+    if not path.is_file():
+        raise FileNotFoundError(f'insertion quality curve not found: {path}')
+    try:
+        curve = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: not JSON ({e.msg}, line {e.lineno})') from None
+    if not isinstance(curve, dict) or not isinstance(curve.get('clean'), dict) \
+            or not curve.get('curve'):
+        raise ValueError(f'{path}: not an insertion quality curve (needs "clean" and a '
+                         'non-empty "curve", as InsertionQualityHook writes)')
+    for point in curve['curve']:
+        missing = [k for k in ('iter', *DISTANCES) if k not in point]
+        if missing:
+            raise ValueError(f'{path}: a curve point lacks {missing}: {point}')
+    return curve
+
+
+def curve_table(curve: dict) -> str:
+    """Markdown table of one curve: per iteration, each distance and its ratio to clean."""
+    clean = curve['clean']
+    head = ['iteration']
+    for name, (label, _, unit) in DISTANCES.items():
+        head += [f'{label} {unit}'.strip(), f'{name} / clean']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    ref = ['clean crops (no insertion)']
+    for name, (_, scale, _) in DISTANCES.items():
+        ref += [f'{scale * clean[name]:.0f}', '1']
+    lines.append('| ' + ' | '.join(ref) + ' |')
+    for point in curve['curve']:
+        cells = [str(point['iter'])]
+        for name, (_, scale, _) in DISTANCES.items():
+            cells += [f'{scale * point[name]:.0f}', f'{point[name] / clean[name]:.2f}']
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def plot_curves(curves: Dict[str, dict], out: PathLike, title: str = '') -> None:
+    """Plot each run's kernel and Fréchet distances against the iteration.
+
+    Dashed: the run's clean crops (no insertion); dotted: half of that, the
+    target of an inserter whose crops resemble the real objects. Written
+    atomically (PNG, or any format matplotlib infers from ``out``).
+    """
+    if not curves:
+        raise ValueError('plot_curves: no curves given')
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(DISTANCES), figsize=(5.5 * len(DISTANCES), 3.8))
+    for ax, (name, (label, scale, unit)) in zip(axes, DISTANCES.items()):
+        for (run, curve), color in zip(curves.items(), _colors(len(curves))):
+            iters = [p['iter'] for p in curve['curve']]
+            ax.plot(iters, [scale * p[name] for p in curve['curve']], 'o-', color=color,
+                    label=run, ms=3)
+            clean = scale * curve['clean'][name]
+            ax.axhline(clean, color=color, ls='--', lw=0.8)
+            ax.axhline(clean / 2, color=color, ls=':', lw=0.8)
+        ax.set_xlabel('GAN iteration')
+        ax.set_ylabel(f'{label} {unit}'.strip())
+        ax.set_yscale('log')
+        ax.grid(alpha=0.3, which='both')
+    axes[0].legend(fontsize=7, title='dashed: clean crops; dotted: ½ clean',
+                   title_fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+
+
+def _colors(n: int) -> List[str]:
+    palette = ['tab:blue', 'tab:orange', 'tab:green', 'tab:red', 'tab:purple', 'tab:brown']
+    return [palette[i % len(palette)] for i in range(n)]
