@@ -25,7 +25,9 @@ Everything is resumable unit by unit: a finished detector unit
 ``(fold, arm, GAN seed[, fraction])`` is a json file under
 ``<results_dir>/units/`` carrying a fingerprint of its settings; it is never
 rerun, and a unit of other settings is refused. The report is rebuilt from
-the unit files after every unit (:mod:`.cv_report`).
+the unit files after every unit (:mod:`.cv_report`). A GAN unit commits its
+inserter's weights beside its json, so that a checkout without the work dir
+synthesises from it instead of retraining the GAN.
 """
 import hashlib
 import json
