@@ -1,50 +1,76 @@
-"""Write long_run.md / long_run.json: the curve of the DetectorGAN run with ``syn_ratio=0``
-continued past 300 iterations (``work_dirs/diag/dgan_realdet``, resumable with the command
-below). Run from the repository root: python results/mini-mias/gan_diag/long_run.py
+"""Write the record of one long GAN run: curve table, curve figure, zoomed insertions.
+
+    python results/mini-mias/gan_diag/long_run.py work_dirs/diag/dgan_long_fold0 \
+        --name long_run_residual --title "..." --command "..." --reading reading.md \
+        [--out-dir results/mini-mias/gan_diag] [--zoom-iters 100 500 1000]
+
+Reads the run's ``insertion_quality.json`` (InsertionQualityHook) and its
+``vis/iter_*.png`` grids (GANVisualizationHook: rows clean, mask, inserted,
+labelled, removed) and writes, in ``--out-dir``: ``<name>.md`` (table, command,
+reading), ``<name>.json`` (the curve), ``<name>_curve.png`` and
+``<name>_zoom.png`` (clean | inserted around each box of the hook's fixed
+batch, 3x the box, nearest-neighbour zoom, one row per chosen iteration).
+Run from the repository root. The first long run (in-loop detector on real films,
+image-output inserter) is kept as ``long_run.md`` / ``long_run.json``.
 """
+import argparse
 import json
+import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-RUN = Path('work_dirs/diag/dgan_realdet')
-COMMAND = ('OMP_NUM_THREADS=1 python tools/train.py '
-           'configs/dgan_retinanet-effnet-lite0_local-crop_1xb4-2k_mini-mias.py '
-           '--work-dir work_dirs/diag/dgan_realdet --resume --cfg-options <fold-0 data options of '
-           'README.md> train_cfg.max_iters=2000')
-#: What the curve and the images showed when the run was stopped (update when resumed).
-READING = """\
-Stopped at iteration 600 (checkpoint `iter_600.pth`) to give the cross-validation both cores;
-the same command resumes it. The level falls from ~500e-3 (100–400 it) to ~330e-3 (500–600 it),
-still about 5× the clean crops: not flattened, far from ½ clean. At 600 iterations
-(`long_run_iter600_zoom.png`: clean | inserted around the hook's four boxes) the insertions are
-smooth blobs with no grid, some with a horizontal seam inside the mask; they do not yet look
-like lesions.
-"""
+import numpy as np
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from make_figure import LABEL_W, TILE, zoom_row  # noqa: E402
+
+from mmdgan.evaluation.quality_curve import curve_table, load_curve, plot_curves  # noqa: E402
+
+
+def zoom_sheet(run: Path, iters, curve: dict) -> Image.Image:
+    points = {p['iter']: p for p in curve['curve']}
+    rows = []
+    for it in iters:
+        strip = zoom_row(run / 'vis' / f'iter_{it:06d}.png')
+        canvas = Image.new('L', (LABEL_W + strip.shape[1], TILE + 6), 0)
+        canvas.paste(Image.fromarray(strip), (LABEL_W, 3))
+        draw = ImageDraw.Draw(canvas)
+        draw.text((6, 30), f'iteration {it}', fill=255)
+        if it in points:
+            draw.text((6, 50), f'kernel {1e3 * points[it]["kernel"]:.0f}e-3 (clean '
+                      f'{1e3 * curve["clean"]["kernel"]:.0f}e-3)', fill=255)
+        rows.append(np.asarray(canvas))
+    width = max(r.shape[1] for r in rows)
+    return Image.fromarray(np.concatenate(
+        [np.pad(r, ((0, 0), (0, width - r.shape[1]))) for r in rows], 0))
 
 
 def main() -> None:
-    quality = json.loads((RUN / 'insertion_quality.json').read_text())
-    rows = [f'| {c["iter"]} | {1e3 * c["kernel"]:.0f} | {c["frechet"]:.0f} |'
-            for c in quality['curve']]
-    clean = quality['clean']
-    text = '\n'.join([
-        '# DetectorGAN with the in-loop detector on real films only, continued',
-        '',
-        'CV fold 0, seed 0, local crop, `syn_ratio=0`, one thread beside two CV jobs '
-        '(2-core sandbox).',
-        f'Clean crops (no insertion): kernel {1e3 * clean["kernel"]:.0f}e-3, Fréchet '
-        f'{clean["frechet"]:.0f}; the issue\'s target is ≤ ½ clean.',
-        '',
-        '| iteration | kernel distance ×1e-3 | Fréchet distance |',
-        '| --- | --- | --- |',
-        *rows,
-        '',
-        f'Resume: `{COMMAND}`',
-        '',
-        READING,
-    ])
-    (HERE / 'long_run.md').write_text(text)
-    (HERE / 'long_run.json').write_text(json.dumps(quality, indent=1) + '\n')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('run', type=Path, help='work dir of the run')
+    parser.add_argument('--name', required=True)
+    parser.add_argument('--title', required=True)
+    parser.add_argument('--command', required=True, help='the command that ran it')
+    parser.add_argument('--reading', type=Path, help='markdown file: what the run shows')
+    parser.add_argument('--out-dir', type=Path, default=Path(__file__).parent)
+    parser.add_argument('--zoom-iters', type=int, nargs='+',
+                        help='grid iterations to zoom (default: first, middle, last)')
+    args = parser.parse_args()
+    curve = load_curve(args.run)
+    done = [p['iter'] for p in curve['curve']]
+    iters = args.zoom_iters or sorted({done[0], done[len(done) // 2], done[-1]})
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    plot_curves({args.name: curve}, args.out_dir / f'{args.name}_curve.png', args.title)
+    zoom_sheet(args.run, iters, curve).save(args.out_dir / f'{args.name}_zoom.png')
+    text = [f'# {args.title}', '', curve_table(curve), f'Command: `{args.command}`', '',
+            f'`{args.name}_curve.png`: the curve (dashed: clean crops; dotted: ½ clean, the '
+            f'target). `{args.name}_zoom.png`: clean | inserted around each box of the fixed '
+            f'batch at iterations {", ".join(map(str, iters))}.', '']
+    if args.reading:
+        text.append(args.reading.read_text())
+    (args.out_dir / f'{args.name}.md').write_text('\n'.join(text))
+    (args.out_dir / f'{args.name}.json').write_text(json.dumps(curve, indent=1) + '\n')
 
 
 if __name__ == '__main__':
