@@ -4,6 +4,7 @@ After Liu et al., "Generative Modeling for Small-Data Object Detection"
 (ICCV 2019). See ``docs/method.md`` for the notation.
 """
 import contextlib
+import copy
 import math
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -179,6 +180,13 @@ class DetectorGAN(BaseModel):
             the discriminators are updated; 0 uses the current batch only.
         target_label: Class index of the inserted boxes; the dataset labels
             them (``target_class``) and a mismatch raises.
+        inserter_ema: ``None``, or ``dict(momentum, begin_iter=0)`` to keep an
+            exponential moving average of G_X's weights, ``ema += momentum *
+            (w - ema)`` after every generator step (a copy before
+            ``begin_iter``). The average (``generator_x_ema``) is the inserter
+            that the hooks, :meth:`insert_objects`, synthesis and export use:
+            it smooths the step-to-step swings of adversarial training. Saved
+            in checkpoints, so resume stays exact.
         detector_checkpoint: A trained detector to start the in-loop detector
             from (e.g. the real-only detector of the same data and seed), so
             that ``L_det^syn`` and the unroll come from a detector that
@@ -206,6 +214,7 @@ class DetectorGAN(BaseModel):
                  local_crop: Optional[dict] = None,
                  pool_size: int = 0,
                  target_label: int = 0,
+                 inserter_ema: Optional[dict] = None,
                  detector_checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[dict] = dict(type='UnpairedDataPreprocessor'),
                  init_cfg: Optional[dict] = None) -> None:
@@ -241,6 +250,10 @@ class DetectorGAN(BaseModel):
             self.pools = nn.ModuleDict({
                 name: ImagePool(self.pool_size, seed=i)
                 for i, name in enumerate(OPTIM_GROUPS['discriminators'])})
+        self.inserter_ema = self._check_inserter_ema(inserter_ema)
+        if self.inserter_ema is not None:
+            # Frozen: no optimizer group holds it and DDP leaves it unwrapped.
+            self.generator_x_ema = copy.deepcopy(self.generator_x).requires_grad_(False)
         inner = self.unroll_cfg['inner_modules']
         if inner is not None:
             unknown = set(inner) - {n for n, _ in self.detector.named_children()}
@@ -256,8 +269,44 @@ class DetectorGAN(BaseModel):
     def init_weights(self) -> None:
         """Initialise every module, then load ``detector_checkpoint`` if set."""
         super().init_weights()
+        if self.inserter_ema is not None:
+            # init_cfg drew the average's weights on its own: start it at G_X.
+            self.generator_x_ema.load_state_dict(unwrap(self.generator_x).state_dict())
         if self.detector_checkpoint:
             load_detector_checkpoint(self.det, self.detector_checkpoint)
+
+    @staticmethod
+    def _check_inserter_ema(cfg: Optional[dict]) -> Optional[Dict[str, float]]:
+        if cfg is None:
+            return None
+        unknown = set(cfg) - {'momentum', 'begin_iter'}
+        if unknown or 'momentum' not in cfg:
+            raise ValueError('inserter_ema must be None or dict(momentum, begin_iter=0); got '
+                             f'{cfg!r}')
+        momentum, begin = cfg['momentum'], cfg.get('begin_iter', 0)
+        if not (isinstance(momentum, (int, float)) and 0 < momentum <= 1):
+            raise ValueError(f'inserter_ema.momentum must be in (0, 1], got {momentum!r}')
+        if int(begin) != begin or begin < 0:
+            raise ValueError(f'inserter_ema.begin_iter must be an int >= 0, got {begin!r}')
+        return dict(momentum=float(momentum), begin_iter=int(begin))
+
+    @torch.no_grad()
+    def _update_inserter_ema(self, iteration: int) -> None:
+        source = unwrap(self.generator_x).state_dict()
+        momentum = 1.0 if iteration < self.inserter_ema['begin_iter'] \
+            else self.inserter_ema['momentum']
+        for name, avg in self.generator_x_ema.state_dict().items():
+            if avg.is_floating_point():
+                avg.lerp_(source[name], momentum)
+            else:
+                avg.copy_(source[name])
+
+    @property
+    def inserter(self) -> nn.Module:
+        """The G_X that inserts outside training: its moving average when kept."""
+        if self.inserter_ema is not None:
+            return self.generator_x_ema
+        return unwrap(self.generator_x)
 
     # ------------------------------------------------------------------ config
     @staticmethod
@@ -629,6 +678,8 @@ class DetectorGAN(BaseModel):
         if not warmup:
             log['loss_g'] = g_total
             g_ow.update_params(g_total)
+            if self.inserter_ema is not None:
+                self._update_inserter_ema(iteration)
             d_ow.update_params(sum(d_terms.values()))
             for _ in range(self.disc_steps - 1):
                 with d_ow.optim_context(self.disc_global_x):
@@ -699,21 +750,28 @@ class DetectorGAN(BaseModel):
         run = self._run_generator
         return dict(
             clean=clean['inputs'], mask=clean['masks'],
-            inserted=run(unwrap(self.generator_x), clean['inputs'], clean['masks'],
+            inserted=run(self.inserter, clean['inputs'], clean['masks'],
                          clean['data_samples']),
             labelled=labelled['inputs'], labelled_mask=labelled['masks'],
             removed=run(unwrap(self.generator_y), labelled['inputs'], labelled['masks'],
                         labelled['data_samples']))
 
     @torch.no_grad()
-    def insert_objects(self, data: dict) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    def insert_objects(self, data: dict,
+                       averaged: bool = True) -> Tuple[torch.Tensor, List[torch.Tensor]]:
         """G_X on the clean half of an unpaired batch, without G_Y.
+
+        Args:
+            data: An unpaired batch.
+            averaged: Use :attr:`inserter` (the moving average where kept);
+                ``False`` runs the trained G_X itself.
 
         Returns:
             The GAN-range inserted images and, per image, the boxes it
             inserted into (in the same pixel frame).
         """
         clean = self.data_preprocessor(data, False)['clean']
-        inserted = self._run_generator(unwrap(self.generator_x), clean['inputs'],
-                                       clean['masks'], clean['data_samples'])
+        generator = self.inserter if averaged else unwrap(self.generator_x)
+        inserted = self._run_generator(generator, clean['inputs'], clean['masks'],
+                                       clean['data_samples'])
         return inserted, sample_boxes(clean['data_samples'])

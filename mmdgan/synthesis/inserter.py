@@ -19,9 +19,16 @@ GENERATOR_KEYS = {'inserter': 'generator_x', 'remover': 'generator_y'}
 
 
 def _generator_weights(state: dict, checkpoint: str, key: str) -> dict:
-    """The ``<key>.*`` tensors of a loaded checkpoint (keys kept), or a KeyError naming it."""
-    prefix = f'{key}.'
-    own = {k: v for k, v in state.get('state_dict', state).items() if k.startswith(prefix)}
+    """The ``<key>.*`` tensors of a loaded checkpoint, or a KeyError naming it.
+
+    Where the run kept a moving average of the generator (``<key>_ema.*``,
+    DetectorGAN's ``inserter_ema``), that is the generator: its tensors are
+    returned under the ``<key>.`` names.
+    """
+    prefix, ema = f'{key}.', f'{key}_ema.'
+    weights = state.get('state_dict', state)
+    averaged = {prefix + k[len(ema):]: v for k, v in weights.items() if k.startswith(ema)}
+    own = averaged or {k: v for k, v in weights.items() if k.startswith(prefix)}
     if not own:
         raise KeyError(f'{checkpoint}: no {prefix}* weights in the checkpoint')
     return own

@@ -40,3 +40,17 @@ def test_curve_is_written_and_training_is_unchanged(tiny_cfg, tmp_path):
     assert scalars
     logged = scalars[0].read_text()
     assert all(f'insertion/{key}' in logged for key in ('kernel', 'frechet', 'kernel_clean'))
+
+
+def test_curve_scores_the_moving_average_and_gx_itself(tiny_cfg, tmp_path):
+    cfg = copy.deepcopy(tiny_cfg)
+    cfg.model.inserter_ema = dict(momentum=0.5)
+    _run(cfg, tmp_path / 'ema', [HOOK])
+    report = json.loads((tmp_path / 'ema' / 'insertion_quality.json').read_text())
+    for point in report['curve']:
+        assert {'kernel', 'frechet', 'raw_kernel', 'raw_frechet'} <= set(point)
+    # After two generator steps the average lags G_X, so the two insert differently.
+    last = report['curve'][-1]
+    assert last['raw_kernel'] != last['kernel']
+    log = next((tmp_path / 'ema').rglob('*.log')).read_text()
+    assert 'moving average; G_X itself: kernel distance' in log

@@ -358,3 +358,71 @@ def test_image_pool_feeds_the_discriminators_and_is_in_the_state_dict(cfg):
     # Without a pool the state dict keeps its old keys.
     cfg.model.pool_size = 0
     assert not any(k.startswith('pools.') for k in build_tiny(cfg)[0].state_dict())
+
+
+def test_inserter_ema_averages_gx_and_is_what_inserts(cfg, tmp_path):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.inserter_ema = dict(momentum=0.25, begin_iter=1)
+    model, optim_wrapper, batch = build_tiny(cfg)
+    gx, ema = model.generator_x, model.generator_x_ema
+    # Starts at G_X (init_cfg drew it separately), frozen, outside every optimizer.
+    for (name, p), q in zip(gx.named_parameters(), ema.parameters()):
+        assert torch.equal(p, q) and not q.requires_grad, name
+    grouped = {id(p) for w in optim_wrapper.values() for g in w.param_groups for p in g['params']}
+    assert not any(id(p) in grouped for p in ema.parameters())
+    # Before begin_iter the average copies G_X; after it, ema += 0.25 (w - ema).
+    model.train_step(batch, optim_wrapper)
+    assert all(torch.equal(p, q) for p, q in zip(gx.parameters(), ema.parameters()))
+    previous = [q.detach().clone() for q in ema.parameters()]
+    model.train_step(batch, optim_wrapper)
+    moved = False
+    for p, q, prev in zip(gx.parameters(), ema.parameters(), previous):
+        torch.testing.assert_close(q, prev + 0.25 * (p - prev))
+        moved |= not torch.equal(q, p)
+    assert moved
+    # The hooks' and synthesis' inserter is the average.
+    assert model.inserter is ema
+    model.eval()
+    data = model.data_preprocessor(batch, False)['clean']
+    expected = model._run_generator(ema, data['inputs'], data['masks'], data['data_samples'])
+    assert torch.equal(model.insert_objects(batch)[0], expected)
+    # Checkpoints carry it; load_generator and save_generator take it as G_X.
+    from mmdgan.synthesis.inserter import load_generator, save_generator
+    ckpt = tmp_path / 'iter_2.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    loaded = load_generator(cfg, str(ckpt)).state_dict()
+    assert all(torch.equal(v, ema.state_dict()[k]) for k, v in loaded.items())
+    save_generator(str(ckpt), str(tmp_path / 'g.pth'))
+    small = load_generator(cfg, str(tmp_path / 'g.pth')).state_dict()
+    assert all(torch.equal(v, loaded[k]) for k, v in small.items())
+
+
+def test_inserter_ema_resumes_exactly(cfg):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.inserter_ema = dict(momentum=0.5)
+    model, optim_wrapper, batch = build_tiny(cfg)
+    model.train_step(batch, optim_wrapper)
+    state = copy.deepcopy(model.state_dict())
+    assert any(k.startswith('generator_x_ema.') for k in state)
+    fresh = build_tiny(cfg, seed=1)[0]
+    fresh.load_state_dict(state)
+    assert all(torch.equal(v, state[k]) for k, v in fresh.state_dict().items())
+    # Without it the state dict keeps its old keys and G_X inserts.
+    cfg.model.inserter_ema = None
+    plain = build_tiny(cfg)[0]
+    assert plain.inserter is plain.generator_x
+    assert not any(k.startswith('generator_x_ema.') for k in plain.state_dict())
+
+
+@pytest.mark.parametrize('setting, field', [
+    (dict(momentum=0), 'inserter_ema.momentum'),
+    (dict(momentum=1.5), 'inserter_ema.momentum'),
+    (dict(momentum=0.1, begin_iter=-1), 'inserter_ema.begin_iter'),
+    (dict(decay=0.9), 'inserter_ema'),
+])
+def test_bad_inserter_ema_is_rejected_by_name(cfg, setting, field):
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pop('type')
+    model_cfg.update(inserter_ema=setting)
+    with pytest.raises(ValueError, match=field.replace('.', r'\.')):
+        DetectorGAN(**model_cfg)

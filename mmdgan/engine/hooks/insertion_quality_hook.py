@@ -115,13 +115,24 @@ class InsertionQualityHook(Hook):
     # --------------------------------------------------------------- evaluate
     @torch.no_grad()
     def evaluate(self, model) -> Dict[str, float]:
-        """Distances of the current G_X's insertions on the fixed set, by name."""
+        """Distances of the current inserter's insertions on the fixed set, by name.
+
+        With a moving average of G_X (``inserter_ema``) the distances are the
+        average's, and ``raw_kernel`` / ``raw_frechet`` those of G_X itself.
+        """
+        distances = self._distances(model, averaged=True)
+        if getattr(model, 'inserter_ema', None) is not None:
+            raw = self._distances(model, averaged=False)
+            distances.update({f'raw_{name}': value for name, value in raw.items()})
+        return distances
+
+    def _distances(self, model, averaged: bool) -> Dict[str, float]:
         was_training = model.training
         model.eval()
         try:
             inserted, boxes = [], []
             for batch in self.batches:
-                images, batch_boxes = model.insert_objects(batch)
+                images, batch_boxes = model.insert_objects(batch, averaged=averaged)
                 inserted += [(img.float().cpu() + 1) * 127.5 for img in images]
                 boxes += batch_boxes
         finally:
@@ -155,7 +166,11 @@ class InsertionQualityHook(Hook):
         runner.logger.info(f'InsertionQualityHook: iter {step}: inserted crops: '
                            f'{self._describe(distances)}; clean crops: '
                            f'{self._describe(self.clean_distances)}; kernel-distance ratio '
-                           f'inserted / clean {ratio:.3f}')
+                           f'inserted / clean {ratio:.3f}'
+                           + ('' if 'raw_kernel' not in distances else
+                              f' (moving average; G_X itself: kernel distance '
+                              f'{1e3 * distances["raw_kernel"]:.2f}e-3, Fréchet distance '
+                              f'{distances["raw_frechet"]:.2f})'))
         path = self._path(runner)
         os.makedirs(osp.dirname(path), exist_ok=True)
         write_json_atomic(dict(clean=self.clean_distances, num_real=len(self.real),
