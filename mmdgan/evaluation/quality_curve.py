@@ -43,21 +43,34 @@ def load_curve(path: PathLike) -> dict:
     return curve
 
 
+def has_raw(curve: dict) -> bool:
+    """Whether the curve scores a moving-average inserter and G_X itself (``raw_*``)."""
+    return all('raw_kernel' in p for p in curve['curve'])
+
+
 def curve_table(curve: dict) -> str:
-    """Markdown table of one curve: per iteration, each distance and its ratio to clean."""
+    """Markdown table of one curve: per iteration, each distance and its ratio to clean.
+
+    A moving-average run (``inserter_ema``) gets G_X's own distances as extra columns.
+    """
     clean = curve['clean']
+    columns = [(name, name, label, scale, unit)
+               for name, (label, scale, unit) in DISTANCES.items()]
+    if has_raw(curve):
+        columns += [(f'raw_{name}', name, f'G_X itself: {label}', scale, unit)
+                     for name, (label, scale, unit) in DISTANCES.items()]
     head = ['iteration']
-    for name, (label, _, unit) in DISTANCES.items():
-        head += [f'{label} {unit}'.strip(), f'{name} / clean']
+    for key, _, label, _, unit in columns:
+        head += [f'{label} {unit}'.strip(), f'{key} / clean']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     ref = ['clean crops (no insertion)']
-    for name, (_, scale, _) in DISTANCES.items():
+    for _, name, _, scale, _ in columns:
         ref += [f'{scale * clean[name]:.0f}', '1']
     lines.append('| ' + ' | '.join(ref) + ' |')
     for point in curve['curve']:
         cells = [str(point['iter'])]
-        for name, (_, scale, _) in DISTANCES.items():
-            cells += [f'{scale * point[name]:.0f}', f'{point[name] / clean[name]:.2f}']
+        for key, name, _, scale, _ in columns:
+            cells += [f'{scale * point[key]:.0f}', f'{point[key] / clean[name]:.2f}']
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
 
@@ -66,7 +79,8 @@ def plot_curves(curves: Dict[str, dict], out: PathLike, title: str = '') -> None
     """Plot each run's kernel and Fréchet distances against the iteration.
 
     Dashed: the run's clean crops (no insertion); dotted: half of that, the
-    target of an inserter whose crops resemble the real objects. Written
+    target of an inserter whose crops resemble the real objects. Moving-average
+    runs also show G_X itself (faint, crosses). Written
     atomically (PNG, or any format matplotlib infers from ``out``).
     """
     if not curves:
@@ -80,14 +94,16 @@ def plot_curves(curves: Dict[str, dict], out: PathLike, title: str = '') -> None
         for (run, curve), color in zip(curves.items(), _colors(len(curves))):
             iters = [p['iter'] for p in curve['curve']]
             ax.plot(iters, [scale * p[name] for p in curve['curve']], 'o-', color=color,
-                    label=run, ms=3)
+                    label=run + (' (moving average)' if has_raw(curve) else ''), ms=3)
+            if has_raw(curve):
+                ax.plot(iters, [scale * p[f'raw_{name}'] for p in curve['curve']], 'x-',
+                        color=color, alpha=0.45, lw=0.8, label=f'{run} (G_X itself)')
             clean = scale * curve['clean'][name]
             ax.axhline(clean, color=color, ls='--', lw=0.8)
             ax.axhline(clean / 2, color=color, ls=':', lw=0.8)
         ax.set_xlabel('GAN iteration')
         ax.set_ylabel(f'{label} {unit}'.strip())
-        ax.set_yscale('log')
-        ax.grid(alpha=0.3, which='both')
+        ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, title='dashed: clean crops; dotted: ½ clean',
                    title_fontsize=7)
     if title:

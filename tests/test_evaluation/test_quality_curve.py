@@ -74,3 +74,13 @@ def test_tool_refuses_bad_runs_in_one_line(tmp_path, capsys):
         main(['no-equals-sign', '--out', str(tmp_path / 'c.png')])
     with pytest.raises(ValueError, match='no curves'):
         plot_curves({}, tmp_path / 'c.png')
+
+
+def test_moving_average_runs_show_gx_itself_too(tmp_path):
+    ema = dict(CURVE, curve=[dict(p, raw_kernel=2 * p['kernel'], raw_frechet=p['frechet'] + 1)
+                             for p in CURVE['curve']])
+    table = curve_table(ema).splitlines()
+    assert 'G_X itself: kernel distance ×1e-3 | raw_kernel / clean' in table[0]
+    assert table[3] == '| 100 | 54 | 0.86 | 180 | 0.91 | 108 | 1.71 | 181 | 0.91 |'
+    plot_curves({'ema': ema, 'plain': CURVE}, tmp_path / 'c.png')
+    assert (tmp_path / 'c.png').is_file()

@@ -8,7 +8,7 @@ Reads the run's ``insertion_quality.json`` (InsertionQualityHook) and its
 ``vis/iter_*.png`` grids (GANVisualizationHook: rows clean, mask, inserted,
 labelled, removed) and writes, in ``--out-dir``: ``<name>.md`` (table, command,
 reading), ``<name>.json`` (the curve), ``<name>_curve.png`` and
-``<name>_zoom.png`` (clean | inserted around each box of the hook's fixed
+``<name>_zoom.png`` (clean | inserted around each box of the grid's training
 batch, 3x the box, nearest-neighbour zoom, one row per chosen iteration).
 Run from the repository root. The first long run (in-loop detector on real films,
 image-output inserter) is kept as ``long_run.md`` / ``long_run.json``.
@@ -65,8 +65,9 @@ def main() -> None:
     zoom_sheet(args.run, iters, curve).save(args.out_dir / f'{args.name}_zoom.png')
     text = [f'# {args.title}', '', curve_table(curve), f'Command: `{args.command}`', '',
             f'`{args.name}_curve.png`: the curve (dashed: clean crops; dotted: ½ clean, the '
-            f'target). `{args.name}_zoom.png`: clean | inserted around each box of the fixed '
-            f'batch at iterations {", ".join(map(str, iters))}.', '']
+            f'target). `{args.name}_zoom.png`: clean | inserted around each box of the '
+            'training batch drawn by GANVisualizationHook at iterations '
+            f'{", ".join(map(str, iters))}.', '']
     if args.reading:
         text.append(args.reading.read_text())
     (args.out_dir / f'{args.name}.md').write_text('\n'.join(text))
