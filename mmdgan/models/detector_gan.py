@@ -254,6 +254,9 @@ class DetectorGAN(BaseModel):
         if self.inserter_ema is not None:
             # Frozen: no optimizer group holds it and DDP leaves it unwrapped.
             self.generator_x_ema = copy.deepcopy(self.generator_x).requires_grad_(False)
+            # init_weights copies G_X into it instead of drawing it: drawing would use up
+            # random numbers and change the training run against one without the average.
+            self.generator_x_ema.is_init = True
         inner = self.unroll_cfg['inner_modules']
         if inner is not None:
             unknown = set(inner) - {n for n, _ in self.detector.named_children()}
@@ -270,7 +273,6 @@ class DetectorGAN(BaseModel):
         """Initialise every module, then load ``detector_checkpoint`` if set."""
         super().init_weights()
         if self.inserter_ema is not None:
-            # init_cfg drew the average's weights on its own: start it at G_X.
             self.generator_x_ema.load_state_dict(unwrap(self.generator_x).state_dict())
         if self.detector_checkpoint:
             load_detector_checkpoint(self.det, self.detector_checkpoint)

@@ -397,6 +397,23 @@ def test_inserter_ema_averages_gx_and_is_what_inserts(cfg, tmp_path):
     assert all(torch.equal(v, loaded[k]) for k, v in small.items())
 
 
+def test_inserter_ema_leaves_the_training_run_unchanged(cfg):
+    cfg = copy.deepcopy(cfg)
+    runs = []
+    for ema in (None, dict(momentum=0.1)):
+        cfg.model.inserter_ema = ema
+        model, optim_wrapper, batch = build_tiny(cfg)
+        rng = torch.get_rng_state()
+        model.train_step(batch, optim_wrapper)
+        runs.append((rng, {k: v for k, v in model.state_dict().items()
+                           if not k.startswith('generator_x_ema.')}))
+    # Same random numbers left after building, same weights after a step.
+    assert torch.equal(runs[0][0], runs[1][0])
+    assert runs[0][1].keys() == runs[1][1].keys()
+    for key, value in runs[0][1].items():
+        assert torch.equal(value, runs[1][1][key]), key
+
+
 def test_inserter_ema_resumes_exactly(cfg):
     cfg = copy.deepcopy(cfg)
     cfg.model.inserter_ema = dict(momentum=0.5)
