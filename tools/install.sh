@@ -83,7 +83,7 @@ else
 fi
 
 step "install mmengine, mmdet, ONNX stack and test tools"
-pip_install -r requirements.txt -r requirements/tests.txt
+pip_install -r requirements.txt -r requirements/tests.txt -c requirements/constraints.txt
 "$PY" -c 'import mmengine, mmdet, onnx, onnxruntime, pycocotools'
 
 step "install mmdgan (editable)"
