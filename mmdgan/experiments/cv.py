@@ -31,6 +31,7 @@ synthesises from it instead of retraining the GAN.
 """
 import hashlib
 import json
+import math
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -381,7 +382,9 @@ class CVExperiment(ToolRunner):
         not counted (what is left to run).
         """
         c = self.s.costs
-        det = sum(self.iters(u) * c['det_step'] + 2 * c['process']
+        # fsum: exactly rounded, so the totals do not depend on set iteration
+        # order (string hashing is salted per process).
+        det = math.fsum(self.iters(u) * c['det_step'] + 2 * c['process']
                   + (self.folds[u.fold].num_eval + self.folds[u.fold].num_real[u.fraction])
                   * c['score_image'] for u in units)
         sources = {u.source for u in units if u.source is not None}
@@ -389,9 +392,9 @@ class CVExperiment(ToolRunner):
         if skip_done:
             sets = {t for t in sets if not self.synthetic_done(*t)}
             sources = {s for s in sources if self.gan_checkpoint(s) is None}
-        gan = sum(self.gan_iters[s.arm] * self.gan_step_cost(s.arm) + c['process']
+        gan = math.fsum(self.gan_iters[s.arm] * self.gan_step_cost(s.arm) + c['process']
                   for s in sources if s.is_gan)
-        synth = sum(c['process'] + n * c['synth_image'] for _, n in sets)
+        synth = math.fsum(c['process'] + n * c['synth_image'] for _, n in sets)
         total = det + gan + synth
         return dict(detector_units=len(units), gan_units=sum(s.is_gan for s in sources),
                     synthetic_sets=len(sets), detector_s=det, gan_s=gan, synth_s=synth,
