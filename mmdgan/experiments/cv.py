@@ -78,7 +78,10 @@ DETECTOR_INIT_KEY = 'model.detector_checkpoint'
 #: results/README.md "Speed"): detector / GAN step, per process start-up,
 #: per image scored, per image synthesized.
 DEFAULT_COSTS = dict(det_step=0.8, gan_step=4.4, gan_step_nounroll=2.9, gan_step_nodet=2.7,
-                     process=20.0, score_image=0.05, synth_image=0.3)
+                     process=20.0, score_image=0.05, synth_image=0.3, quality_image=0.05)
+
+#: Crop embedding of the insertion-quality scores (tools/analysis_tools/insertion_quality.py).
+QUALITY_EMBEDDER = dict(crop_size=128, context=0.5, feature='head')
 
 
 def detector_init_options(checkpoint: Path) -> Dict[str, object]:
@@ -172,6 +175,11 @@ class CVSettings:
         warm_start: Start each GAN's in-loop detector from the fold's real-only
             detector (seed 0, same fraction).
         op_sensitivity: Training sensitivity that fixes the operating point.
+        quality_images: Films synthesised per synthetic source (GAN or copy-paste)
+            to score its insertions: kernel and Fréchet distances of inserted to
+            the fold's training lesion crops, with the clean crops at the same
+            boxes as reference (0: not scored). Separate from the training sets,
+            which are too small for a stable estimate.
         det_options: Extra ``--cfg-options`` of every detector run.
         gan_options: Extra ``--cfg-options`` of every GAN run.
         costs: Seconds per step / process / image for the plan (:data:`DEFAULT_COSTS`).
@@ -207,6 +215,7 @@ class CVSettings:
     special_fold: int = 0
     warm_start: bool = True
     op_sensitivity: float = OP_SENSITIVITY
+    quality_images: int = 500
     det_options: Dict[str, object] = field(default_factory=dict)
     gan_options: Dict[str, object] = field(default_factory=dict)
     costs: Dict[str, float] = field(default_factory=dict)
@@ -222,6 +231,8 @@ class CVSettings:
             raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
         if not self.seeds:
             raise ValueError('at least one detector seed is needed')
+        if self.quality_images < 0 or self.quality_images == 1:
+            raise ValueError(f'quality_images must be 0 (off) or >= 2, got {self.quality_images}')
         if self.threads < 1 or self.jobs < 1:
             raise ValueError(f'threads ({self.threads}) and jobs ({self.jobs}) must be >= 1')
         if self.in_process and self.jobs != 1:
@@ -375,11 +386,13 @@ class CVExperiment(ToolRunner):
         variant = ARMS[arm].variant
         return self.s.costs[f'gan_step_{variant}' if variant else 'gan_step']
 
-    def cost(self, units: Sequence[DetUnit], skip_done: bool = False) -> Dict[str, float]:
+    def cost(self, units: Sequence[DetUnit], skip_done: bool = False,
+             scored_units: Optional[Sequence[DetUnit]] = None) -> Dict[str, float]:
         """Planned core-seconds of ``units`` and the GAN units / syntheses they need.
 
-        With ``skip_done``, GAN units and synthetic sets that exist already are
-        not counted (what is left to run).
+        With ``skip_done``, GAN units, synthetic sets and quality scores that
+        exist already are not counted (what is left to run). The sources of
+        ``scored_units`` (default ``units``) get quality scores.
         """
         c = self.s.costs
         # fsum: exactly rounded, so the totals do not depend on set iteration
@@ -389,15 +402,20 @@ class CVExperiment(ToolRunner):
                   * c['score_image'] for u in units)
         sources = {u.source for u in units if u.source is not None}
         sets = {(u.source, self.num_syn(u)) for u in units if u.source is not None}
+        scored = set(self.sources(units if scored_units is None else scored_units))
         if skip_done:
             sets = {t for t in sets if not self.synthetic_done(*t)}
+            scored = {s for s in scored if self.load_quality(s) is None}
             sources = {s for s in sources if self.gan_checkpoint(s) is None}
         gan = math.fsum(self.gan_iters[s.arm] * self.gan_step_cost(s.arm) + c['process']
                   for s in sources if s.is_gan)
         synth = math.fsum(c['process'] + n * c['synth_image'] for _, n in sets)
-        total = det + gan + synth
+        quality = len(scored) * (2 * c['process'] + self.s.quality_images
+                                 * (c['synth_image'] + c['quality_image']))
+        total = det + gan + synth + quality
         return dict(detector_units=len(units), gan_units=sum(s.is_gan for s in sources),
-                    synthetic_sets=len(sets), detector_s=det, gan_s=gan, synth_s=synth,
+                    synthetic_sets=len(sets), quality_sets=len(scored), detector_s=det,
+                    gan_s=gan, synth_s=synth, quality_s=quality,
                     core_hours=total / 3600,
                     wall_hours_2_cores=total / 3600 / min(2, self.s.jobs))
 
@@ -418,10 +436,11 @@ class CVExperiment(ToolRunner):
                          f'{self.num_syn(u)} synthetic)')
         lines.append(f'GAN iterations: {self.gan_iters}; warm start: {self.s.warm_start}')
         for label, subset, skip in (('planned', units, False), ('to run', todo, True)):
-            c = self.cost(subset, skip_done=skip)
+            c = self.cost(subset, skip_done=skip, scored_units=units)
             lines.append(
                 f'{label}: {c["detector_units"]} detector units, {c["gan_units"]} GAN units, '
-                f'{c["synthetic_sets"]} synthetic sets: {c["core_hours"]:.2f} CPU core-hours, '
+                f'{c["synthetic_sets"]} synthetic sets, {c["quality_sets"]} quality scores: '
+                f'{c["core_hours"]:.2f} CPU core-hours, '
                 f'~{c["wall_hours_2_cores"]:.2f} h on 2 cores with {min(2, self.s.jobs)} '
                 f'job(s) (costs: {self.s.costs})')
         return '\n'.join(lines)
@@ -629,6 +648,52 @@ class CVExperiment(ToolRunner):
         self._run(cmd, out.parent / f'synthesize_n{num}.log', commands)
         return out
 
+    # --- insertion quality ------------------------------------------------------
+    def quality_file(self, source: Source) -> Path:
+        return self.units_dir / 'quality' / f'{source.name()}.json'
+
+    def quality_fingerprint(self, source: Source) -> dict:
+        return json.loads(json.dumps(dict(source=self.source_fingerprint(source),
+                                          images=self.s.quality_images,
+                                          embedder=QUALITY_EMBEDDER)))
+
+    def load_quality(self, source: Source) -> Optional[dict]:
+        """The insertion-quality score of ``source`` if it was measured."""
+        return self._load(self.quality_file(source), self.quality_fingerprint(source))
+
+    def measure_quality(self, source: Source) -> dict:
+        """Score ``quality_images`` insertions of ``source`` (or load the score).
+
+        The real reference is the fold's training lesions of the source's
+        fraction, the only lesions the source may have seen: no held-out film
+        enters the score.
+        """
+        done = self.load_quality(source)
+        if done is not None:
+            return done
+        commands: List[str] = []
+        start = time.time()
+        num = self.s.quality_images
+        synthetic = self.synthesize(source, num, commands) / 'train.json'
+        out = synthetic.parent.with_name(f'quality_n{num}.json')
+        cmd = [*self._tool('analysis_tools/insertion_quality.py'),
+               str(self.folds[source.fold].train_file(source.fraction)),
+               f'{source.arm}={synthetic}', '--clean-reference', str(synthetic),
+               *(f'--{k.replace("_", "-")}={v}' for k, v in QUALITY_EMBEDDER.items()),
+               '--out', str(out)]
+        self._run(cmd, out.with_suffix('.log'), commands)
+        report = json.loads(out.read_text())['report']
+        result = dict(source=asdict(source), name=source.name(), images=num,
+                      real_crops=report['real']['num_crops'], inserted=report[source.arm],
+                      clean=report['clean'], commands=commands,
+                      fingerprint=self.quality_fingerprint(source), threads=self.s.threads,
+                      seconds=round(time.time() - start, 1))
+        write_json_atomic(result, self.quality_file(source))
+        self.log(f'[quality {source.name()}] kernel distance '
+                 f'{1e3 * result["inserted"]["kernel"]:.1f}e-3 '
+                 f'(clean {1e3 * result["clean"]["kernel"]:.1f}e-3)')
+        return result
+
     def run_unit(self, unit: DetUnit) -> dict:
         """Run one detector unit, or load it if it finished before."""
         done = self.load_unit(unit)
@@ -671,18 +736,27 @@ class CVExperiment(ToolRunner):
         return result
 
     # --- run --------------------------------------------------------------------
-    def task_graph(self, todo: Sequence[DetUnit]) -> Dict[Tuple[str, Hashable], tuple]:
-        """Every step ``todo`` needs, mapped to the steps it waits for.
+    def task_graph(self, todo: Sequence[DetUnit], unscored: Sequence[Source] = ()
+                   ) -> Dict[Tuple[str, Hashable], tuple]:
+        """Every step ``todo`` and the quality scores of ``unscored`` need, mapped to
+        the steps they wait for.
 
         Steps: ``('det', unit)``, ``('warm', (fold, fraction))`` (the real-only
-        detector a GAN starts from), ``('gan', source)`` and ``('synth', (source,
-        num))``. Insertion order is priority order: a step comes right before
-        the first unit that needs it, so that the plan's order (main comparison
-        fold by fold, then learning curve, sweep and GAN variance) is also the
-        order in which complete, pairable results appear.
+        detector a GAN starts from), ``('gan', source)``, ``('synth', (source,
+        num))`` and ``('quality', source)``. Insertion order is priority order: a
+        step comes right before the first unit that needs it, so that the plan's
+        order (main comparison fold by fold, then learning curve, sweep and GAN
+        variance) is also the order in which complete, pairable results appear;
+        a source's quality score follows its first unit. Scores of sources whose
+        units are all done come first (minutes each).
         """
         graph: Dict[Tuple[str, Hashable], tuple] = {}
         todo_set = set(todo)
+        unscored = list(unscored)
+        pending_sources = {u.source for u in todo}
+        for source in unscored:
+            if source not in pending_sources:
+                graph[('quality', source)] = ()
         for unit in todo:
             source = unit.source
             needs: tuple = ()
@@ -705,6 +779,8 @@ class CVExperiment(ToolRunner):
                 graph.setdefault(synth, needs)
                 needs = (synth,)
             graph[('det', unit)] = needs
+            if source in unscored and ('quality', source) not in graph:
+                graph[('quality', source)] = (('gan', source),) if source.is_gan else ()
         return graph
 
     def run_graph(self, graph: Dict[Tuple[str, Hashable], tuple],
@@ -731,10 +807,19 @@ class CVExperiment(ToolRunner):
                     future.result()
                     done.add(task)
 
+    def sources(self, units: Sequence[DetUnit]) -> List[Source]:
+        """The synthetic sources of ``units`` whose insertions get a quality score."""
+        if not self.s.quality_images:
+            return []
+        return list(dict.fromkeys(u.source for u in units if u.source is not None))
+
     def report(self, command: str) -> dict:
         """Rebuild the report from the unit files present."""
-        units = [u for u in (self.load_unit(d) for d in self.plan()) if u is not None]
-        return write_cv_report(units, self.settings_summary(), self.results_dir, command)
+        plan = self.plan()
+        units = [u for u in (self.load_unit(d) for d in plan) if u is not None]
+        scores = [q for q in (self.load_quality(s) for s in self.sources(plan)) if q is not None]
+        return write_cv_report(units, self.settings_summary(), self.results_dir, command,
+                               quality=scores)
 
     def settings_summary(self) -> dict:
         out = asdict(self.s)
@@ -748,9 +833,11 @@ class CVExperiment(ToolRunner):
         self.prepare_folds()
         units = self.plan()
         todo = [u for u in units if self.load_unit(u) is None]
+        unscored = [s for s in self.sources(units) if self.load_quality(s) is None]
         self.log(self.describe_plan(units, todo))
         if dry_run:
-            return dict(plan=self.cost(units), todo=self.cost(todo, skip_done=True),
+            return dict(plan=self.cost(units),
+                        todo=self.cost(todo, skip_done=True, scored_units=units),
                         units=[u.name(self.s.syn_per_real) for u in units])
         self.report(command)
 
@@ -762,12 +849,16 @@ class CVExperiment(ToolRunner):
                 self.train_gan(item)
             elif kind == 'synth':
                 self.synthesize(*item, [])
+            elif kind == 'quality':
+                self.measure_quality(item)
+                with self._lock:
+                    self.report(command)
             else:
                 self.run_unit(item)
                 with self._lock:
                     self.report(command)
 
-        self.run_graph(self.task_graph(todo), work)
+        self.run_graph(self.task_graph(todo, unscored), work)
         return self.report(command)
 
 

@@ -220,6 +220,60 @@ def gan_variance(units: Sequence[dict], settings: dict) -> Optional[dict]:
     return dict(arms=out, sentence=f'GAN variance on fold {fold}: ' + '; '.join(parts) + '.')
 
 
+def insertion_quality_summary(scores: Sequence[dict]) -> List[dict]:
+    """Quality scores of the synthetic sources, per (arm, fraction, GAN seed), over folds.
+
+    Each score's ``ratio`` is inserted / clean kernel distance of one fold (both
+    measured against the same real crops), so folds with different lesion sets
+    are comparable; below 1 the insertions are closer to real lesions than the
+    untouched tissue at the same boxes.
+    """
+    groups: Dict[tuple, List[dict]] = {}
+    for q in scores:
+        src = q['source']
+        groups.setdefault((src['arm'], float(src['fraction']), int(src['gan_seed'])), []).append(q)
+    order = {arm: i for i, arm in enumerate(ARMS)}
+    rows = []
+    for (arm, fraction, gan_seed), qs in sorted(
+            groups.items(), key=lambda kv: (kv[0][1] != 1.0, kv[0][2], -kv[0][1], order[kv[0][0]])):
+        rows.append(dict(
+            arm=arm, label=ARMS[arm].label, fraction=fraction, gan_seed=gan_seed,
+            folds=sorted(q['source']['fold'] for q in qs), images=qs[0]['images'],
+            inserted_kernel=mean_std([q['inserted']['kernel'] for q in qs]),
+            clean_kernel=mean_std([q['clean']['kernel'] for q in qs]),
+            ratio=mean_std([q['inserted']['kernel'] / q['clean']['kernel'] for q in qs]),
+            inserted_frechet=mean_std([q['inserted']['frechet'] for q in qs]),
+            clean_frechet=mean_std([q['clean']['frechet'] for q in qs])))
+    return rows
+
+
+def _quality_lines(rows: Sequence[dict]) -> List[str]:
+    if not rows:
+        return []
+
+    def pm(d: dict, scale: float = 1.0, fmt: str = '.1f') -> str:
+        return f'{scale * d["mean"]:{fmt}} ± {scale * d["std"]:{fmt}}'
+
+    lines = ['## Insertion quality of the synthetic sources', '',
+             f'Kernel (×1e-3) and Fréchet distances of inserted to real lesion crops in '
+             f'ImageNet EfficientNet-Lite0 features, {rows[0]["images"]} synthesised films per '
+             f'source, against the fold\'s own training lesions (no held-out film); "clean": '
+             f'the untouched films at the same boxes. Ratio < 1: the insertions are closer to '
+             f'real lesions than the tissue they replace; copy-paste pastes those very '
+             f'lesions. Mean ± std over folds.', '',
+             '| source | kernel inserted | kernel clean | ratio inserted / clean | '
+             'Fréchet inserted | Fréchet clean | folds |',
+             '| --- | --- | --- | --- | --- | --- | --- |']
+    for r in rows:
+        name = r['label'] + (f', {r["fraction"]:.0%} of labelled films'
+                             if r['fraction'] != 1.0 else '') + (
+            f', GAN seed {r["gan_seed"]}' if r['gan_seed'] else '')
+        lines.append(f'| {name} | {pm(r["inserted_kernel"], 1e3)} | {pm(r["clean_kernel"], 1e3)} '
+                     f'| {pm(r["ratio"], fmt=".2f")} | {pm(r["inserted_frechet"])} | '
+                     f'{pm(r["clean_frechet"])} | {len(r["folds"])} |')
+    return lines + ['']
+
+
 def _op_notes(summary: Dict[str, dict]) -> List[str]:
     notes = [f'{e["label"]}: {e["op_not_reached"]} of {e["pairs"]}'
              for e in summary.values() if e.get('op_not_reached')]
@@ -291,6 +345,7 @@ def markdown(results: dict) -> str:
                              f'{e["AP50"]["std"]:.3f} | {_interval(e["paired_vs_real"])} | '
                              f'{e["seeds"]} |')
         lines.append('')
+    lines += _quality_lines(results.get('insertion_quality') or [])
     return '\n'.join(lines)
 
 
@@ -342,8 +397,11 @@ def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
 
 
 def write_cv_report(units: Sequence[dict], settings: dict, results_dir: Path,
-                    command: str) -> dict:
-    """Write ``results.json``, ``table.md``, ``ap50.png`` (and ``learning_curve.png``)."""
+                    command: str, quality: Sequence[dict] = ()) -> dict:
+    """Write ``results.json``, ``table.md``, ``ap50.png`` (and ``learning_curve.png``).
+
+    ``quality``: the insertion-quality scores of the synthetic sources.
+    """
     results_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize(units, settings)
     gan_var = gan_variance(units, settings)
@@ -352,7 +410,8 @@ def write_cv_report(units: Sequence[dict], settings: dict, results_dir: Path,
                    settings=settings, units_done=len(units), arms=summary,
                    learning_curve=learning_curve(units, settings),
                    ratio_sweep=ratio_sweep(units, settings), gan_variance=gan_var,
-                   goal=goal_sentences(summary, gan_var))
+                   goal=goal_sentences(summary, gan_var),
+                   insertion_quality=insertion_quality_summary(quality))
     write_json_atomic(results, results_dir / 'results.json')
     table = results_dir / 'table.md'
     tmp = table.with_name('.table.md.tmp')

@@ -5,6 +5,7 @@ import pytest
 
 from mmdgan.experiments.cv_report import (
     goal_sentences,
+    insertion_quality_summary,
     readme_table,
     summarize,
     update_markdown_block,
@@ -110,6 +111,33 @@ def test_written_report(tmp_path):
     assert 'real + DetectorGAN: 2 of 6' in (tmp_path / 'table.md').read_text()
     assert (tmp_path / 'ap50.png').stat().st_size > 0
     assert (tmp_path / 'learning_curve.png').stat().st_size > 0
+
+
+def _score(arm, fold, inserted, clean, fraction=1.0, gan_seed=0):
+    return dict(source=dict(fold=fold, arm=arm, gan_seed=gan_seed, fraction=fraction),
+                images=500, inserted=dict(kernel=inserted, frechet=1e3 * inserted),
+                clean=dict(kernel=clean, frechet=1e3 * clean))
+
+
+def test_insertion_quality_summary(tmp_path):
+    """Ratios are taken per fold (each fold has its own real crops), then averaged."""
+    scores = [_score('dgan', 0, 0.02, 0.04), _score('dgan', 1, 0.06, 0.03),
+              _score('copy-paste', 0, 0.01, 0.04), _score('dgan', 0, 0.05, 0.05, fraction=0.5),
+              _score('dgan', 0, 0.03, 0.04, gan_seed=1)]
+    rows = insertion_quality_summary(scores)
+    # Main comparison first (in arm order), then other GAN seeds, then smaller fractions.
+    assert [(r['arm'], r['fraction'], r['gan_seed']) for r in rows] == [
+        ('copy-paste', 1.0, 0), ('dgan', 1.0, 0), ('dgan', 1.0, 1), ('dgan', 0.5, 0)]
+    dgan = rows[1]
+    assert dgan['folds'] == [0, 1]
+    assert dgan['ratio']['mean'] == pytest.approx((0.5 + 2.0) / 2)
+    assert dgan['inserted_kernel']['mean'] == pytest.approx(0.04)
+    write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py', quality=scores)
+    table = (tmp_path / 'table.md').read_text()
+    assert '| real + DetectorGAN | 40.0 ± 28.3 | 35.0 ± 7.1 | 1.25 ± 1.06 |' in table
+    assert '| real + DetectorGAN, 50% of labelled films |' in table
+    assert '| real + DetectorGAN, GAN seed 1 |' in table
+    assert json.loads((tmp_path / 'results.json').read_text())['insertion_quality'] == rows
 
 
 def test_readme_block(tmp_path):

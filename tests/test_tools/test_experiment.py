@@ -222,7 +222,7 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
                 'train_dataloader.dataset.labelled_pipeline.2.scale=(64,64)']
     args = ['--data', str(demo_data), '--quick', '--folds', '2', '--seeds', '1',
             '--arms', 'real', 'dgan', '--real-epochs', '0.25', '--gan-iters', '2',
-            '--syn-per-real', '0.5', '--jobs', '1', '--in-process',
+            '--syn-per-real', '0.5', '--jobs', '1', '--in-process', '--quality-images', '4',
             '--work-dir', str(tmp_path / 'work'),
             '--results-dir', str(tmp_path / 'results'), '--det-config', real,
             '--det-syn-config', syn, '--gan-options', *tiny_gan]
@@ -256,6 +256,18 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert held_out_boxes == sum(len(json.loads((demo_data / f).read_text())['annotations'])
                                  for f in ('train.json', 'val.json', 'test.json'))
     assert 'Units finished: 4 / 4' in (out / 'table.md').read_text()
+    # Each GAN's insertions are scored on their own synthetic films against the fold's
+    # training lesions only, with the clean crops at the same boxes as reference.
+    for fold in (0, 1):
+        score = json.loads((out / 'units' / 'quality' / f'dgan_fold{fold}_gan0.json').read_text())
+        assert score['images'] == 4 and score['inserted']['num_crops'] >= 4
+        assert score['clean']['num_crops'] == score['inserted']['num_crops']
+        assert f'folds/fold{fold}/train.json' in score['commands'][-1]
+        fold_train = tmp_path / 'work' / 'folds' / f'fold{fold}' / 'train.json'
+        assert score['real_crops'] == len(json.loads(fold_train.read_text())['annotations'])
+    (quality,) = results['insertion_quality']
+    assert quality['arm'] == 'dgan' and quality['folds'] == [0, 1]
+    assert '## Insertion quality' in (out / 'table.md').read_text()
     # Resumable: a second run loads every unit and runs nothing.
     capsys.readouterr()
     cv_main(args)
@@ -267,7 +279,18 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     left = cv_main([*args, '--dry-run'])['todo']
     assert left['detector_units'] == 1 and left['gan_units'] == 0
     assert left['synthetic_sets'] == 0 and left['gan_s'] == left['synth_s'] == 0
+    assert left['quality_sets'] == 0
     unit_file.write_text(kept)
+    score_file = out / 'units' / 'quality' / 'dgan_fold1_gan0.json'
+    kept_score = score_file.read_text()
+    score_file.unlink()
+    left = cv_main([*args, '--dry-run'])['todo']
+    assert left['detector_units'] == 0 and left['quality_sets'] == 1
+    capsys.readouterr()
+    cv_main(args)
+    log = capsys.readouterr().out
+    assert '[quality dgan_fold1_gan0]' in log and 'train.py' not in log
+    assert json.loads(score_file.read_text())['inserted'] == json.loads(kept_score)['inserted']
     # A fresh checkout has the committed units but no work dir: the GAN's inserter
     # weights were committed beside its unit (a fraction of the checkpoint), so a lost
     # detector unit is redone from them, GAN untrained, to the same numbers.
@@ -290,7 +313,9 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     readme.write_text('<!-- cv-table:start -->\n<!-- cv-table:end -->\n')
     assert cv_main([*args, '--report-only', '--readme', str(readme)])['goal'] == results['goal']
     assert f'Command: `{results["command"]}`' in readme.read_text()
-    assert (out / 'table.md').read_text().count('| real + DetectorGAN |') == 1
+    # One row in the main table, one in the insertion-quality table.
+    assert (out / 'table.md').read_text().count('| real + DetectorGAN |') == 2
+    assert readme.read_text().count('| real + DetectorGAN |') == 1
     # Other settings are refused, not mixed in.
     with pytest.raises(ValueError, match='real_fold0_seed0.json was made with other settings'):
         cv_main([a if a != '0.25' else '0.5' for a in args])

@@ -119,6 +119,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='start the GANs\' in-loop detectors from scratch')
     parser.add_argument('--op-sensitivity', type=float, default=0.8,
                         help='training lesion sensitivity that fixes the operating point')
+    parser.add_argument('--quality-images', type=int, default=500,
+                        help='films synthesised per synthetic source to score its insertions '
+                        'against the fold\'s training lesions (0: no scores)')
     parser.add_argument('--jobs', type=int, default=2, help='units run side by side')
     parser.add_argument('--threads', type=int, default=1, help='OpenMP threads per process')
     parser.add_argument('--in-process', action='store_true',
@@ -169,7 +172,7 @@ def settings_from_args(args: argparse.Namespace) -> CVSettings:
         sweep_ratios=pick(args.sweep_ratios, 'sweep_ratios', ()),
         extra_gan_seeds=pick(args.extra_gan_seeds, 'extra_gan_seeds', 0),
         special_fold=args.special_fold, warm_start=not args.no_warm_start,
-        op_sensitivity=args.op_sensitivity,
+        op_sensitivity=args.op_sensitivity, quality_images=args.quality_images,
         det_options={**preset.get('det_options', {}), **args.det_options},
         gan_options={**preset.get('gan_options', {}), **args.gan_options},
         costs={**preset.get('costs', {}), **args.costs},
