@@ -89,6 +89,21 @@ def test_goal_sentences():
     assert 'undefined' in lines[0] and lines[4].endswith('NOT met.')
 
 
+def test_ratio_on_shared_pairs_while_incomplete():
+    """Midway through a run the ratio compares the same held-out films and seeds."""
+    # DetectorGAN has fold 0 only; real-only's fold 1 (higher AP50) must not enter.
+    partial = [u for u in _units() if u['unit']['arm'] != 'dgan' or u['unit']['fold'] == 0]
+    summary = summarize(partial, SETTINGS)
+    shared = summary['dgan']['ratio_vs_real']
+    assert shared['pairs'] == 3 and shared['real_AP50'] == pytest.approx(0.101)
+    assert shared['ratio'] == pytest.approx(shared['AP50'] / 0.101)
+    line = goal_sentences(summary)[0]
+    assert f'= {shared["ratio"]:.2f} on the 3 fold × seed pairs both have' in line
+    no_shared = [u for u in _units() if u['unit']['arm'] != 'real' or u['unit']['fold'] == 1]
+    no_shared = [u for u in no_shared if u['unit']['arm'] != 'dgan' or u['unit']['fold'] == 0]
+    assert 'share no fold × seed pair' in goal_sentences(summarize(no_shared, SETTINGS))[0]
+
+
 def test_written_report(tmp_path):
     results = write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py')
     saved = json.loads((tmp_path / 'results.json').read_text())
