@@ -281,14 +281,19 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert left['synthetic_sets'] == 0 and left['gan_s'] == left['synth_s'] == 0
     assert left['quality_sets'] == 0
     unit_file.write_text(kept)
+
+    def redo(lost: Path):
+        """Delete ``lost``, price what is left, run it: that plan and the run's log."""
+        lost.unlink()
+        todo = cv_main([*args, '--dry-run'])['todo']
+        capsys.readouterr()
+        cv_main(args)
+        return todo, capsys.readouterr().out
+
     score_file = out / 'units' / 'quality' / 'dgan_fold1_gan0.json'
     kept_score = score_file.read_text()
-    score_file.unlink()
-    left = cv_main([*args, '--dry-run'])['todo']
+    left, log = redo(score_file)
     assert left['detector_units'] == 0 and left['quality_sets'] == 1
-    capsys.readouterr()
-    cv_main(args)
-    log = capsys.readouterr().out
     assert '[quality dgan_fold1_gan0]' in log and 'train.py' not in log
     assert json.loads(score_file.read_text())['inserted'] == json.loads(kept_score)['inserted']
     # A fresh checkout has the committed units but no work dir: the GAN's inserter
@@ -298,12 +303,8 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     inserter = out / 'units' / 'gan' / gan_unit['inserter']
     assert inserter.stat().st_size < Path(gan_unit['checkpoint']).stat().st_size / 5
     shutil.rmtree(tmp_path / 'work')
-    unit_file.unlink()
-    left = cv_main([*args, '--dry-run'])['todo']
+    left, log = redo(unit_file)
     assert left['gan_units'] == 0 and left['synthetic_sets'] == 1
-    capsys.readouterr()
-    cv_main(args)
-    log = capsys.readouterr().out
     assert 'synthesize.py' in log and '[GAN ' not in log
     redone = json.loads(unit_file.read_text())
     assert redone['metrics'] == json.loads(kept)['metrics']
