@@ -76,9 +76,10 @@ DETECTOR_INIT_KEY = 'model.detector_checkpoint'
 
 #: Documented default costs, seconds on one core of the 2-core machine (see
 #: results/README.md "Speed"): detector / GAN step, per process start-up,
-#: per image scored, per image synthesized.
+#: per image scored, per image synthesized, per film of a quality score
+#: (synthesised and embedded: 500 films took ~50 s on mini-MIAS).
 DEFAULT_COSTS = dict(det_step=0.8, gan_step=4.4, gan_step_nounroll=2.9, gan_step_nodet=2.7,
-                     process=20.0, score_image=0.05, synth_image=0.3, quality_image=0.05)
+                     process=20.0, score_image=0.05, synth_image=0.3, quality_image=0.1)
 
 #: Crop embedding of the insertion-quality scores (tools/analysis_tools/insertion_quality.py).
 QUALITY_EMBEDDER = dict(crop_size=128, context=0.5, feature='head')
@@ -410,8 +411,7 @@ class CVExperiment(ToolRunner):
         gan = math.fsum(self.gan_iters[s.arm] * self.gan_step_cost(s.arm) + c['process']
                   for s in sources if s.is_gan)
         synth = math.fsum(c['process'] + n * c['synth_image'] for _, n in sets)
-        quality = len(scored) * (2 * c['process'] + self.s.quality_images
-                                 * (c['synth_image'] + c['quality_image']))
+        quality = len(scored) * (2 * c['process'] + self.s.quality_images * c['quality_image'])
         total = det + gan + synth + quality
         return dict(detector_units=len(units), gan_units=sum(s.is_gan for s in sources),
                     synthetic_sets=len(sets), quality_sets=len(scored), detector_s=det,
