@@ -146,6 +146,7 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
         :class:`BackendResult` dicts under ``results``.
     """
     threads = threads or len(os.sched_getaffinity(0))
+    load_before = os.getloadavg()[0]
     is_onnx = model_or_config.endswith('.onnx')
     if backends is None:
         backends = (['ort-fp32'] if is_onnx else ['torch', 'ort-fp32']) + ['ort-int8']
@@ -238,6 +239,7 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
                 [s * 1e3 for s in samples[name]]))
     return dict(model=model_or_config, size=size, batch=batch, channels=channels,
                 threads=threads, warmup=warmup, repeats=repeats,
+                cores=len(os.sched_getaffinity(0)), load_average=load_before,
                 optimization=optimization, gflop_per_img=gflop_per_img,
                 cpu_peak_gflops=roof.gflops if roof else None,
                 cpu_peak_yardstick=roof.yardstick if roof else None,
@@ -245,6 +247,17 @@ def benchmark(model_or_config: str, checkpoint: Optional[str] = None, size: int 
                 cpu_fma_peak_gflops=roof.fma_gflops if roof else None,
                 cpu_sgemm_peak_gflops=roof.sgemm_gflops if roof else None,
                 results=[asdict(r) for r in results])
+
+
+def _load_warning(report: Dict[str, object]) -> List[str]:
+    # Worker threads that spin-wait on cores other processes hold ran ~20x slower
+    # here (docs/deploy.md): say so rather than print such times as figures.
+    load, cores = report.get('load_average'), report.get('cores')
+    if load is None or cores is None or load + report['threads'] <= cores + 0.5:
+        return []
+    return [f'warning: load average {load:.1f} on {cores} cores before this run + '
+            f'{report["threads"]} threads: times are not comparable to a quiet machine; '
+            f'use --threads {max(1, int(cores - load))} or a quiet machine']
 
 
 def format_report(report: Dict[str, object]) -> str:
@@ -257,6 +270,7 @@ def format_report(report: Dict[str, object]) -> str:
               f"{report['cpu_peak_yardstick']}: {report['cpu_peak_description']}"
               if peak else '%peak: not measured (--peak-gflops)'),
              'x fp32 is the median of per-iteration ratios (interleaved timing)',
+             *_load_warning(report),
              f"{'backend':<10}{'provider':<22}{'ms/img':>9}{'img/s':>8}{'GFLOP/s':>9}"
              f"{'%peak':>7}{'peakRSS MiB':>13}{'PSNR dB':>9}{'x fp32':>8}"]
     for r in report['results']:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from deploy_helpers import TINY_CONFIG, load_cli
 
-from mmdgan.deploy.benchmark import PeakRss, benchmark, conv_macs
+from mmdgan.deploy.benchmark import PeakRss, benchmark, conv_macs, format_report
 from mmdgan.deploy.cpu_peak import cpu_peak, fma_peak_gflops
 
 
@@ -52,6 +52,13 @@ def test_benchmark_tiny(tmp_path, capsys):
     assert report['gflop_per_img'] > 0 and report['cpu_peak_gflops'] > 0
     assert report['cpu_peak_yardstick'] in ('fma', 'sgemm')
     assert (tmp_path / 'inserter_int8.onnx').is_file()
+    assert report['cores'] >= 1 and report['load_average'] >= 0
+    # Busy cores are named in the report, not hidden in its times.
+    busy = dict(report, cores=2, load_average=2.9, threads=2)
+    assert 'warning: load average 2.9 on 2 cores' in format_report(busy)
+    assert 'use --threads 1' in format_report(busy)
+    assert 'load average' not in format_report(dict(report, cores=2, load_average=0.2,
+                                                    threads=2))
 
     main = load_cli('benchmark').main
     assert main([str(tmp_path / 'inserter_fp32.onnx'), '--size', '32', '--warmup', '0',
