@@ -1,0 +1,119 @@
+"""Side-by-side crops of real objects and of what each inserter drew, for the eye.
+
+The numbers of :mod:`.insertion_quality` say how far inserted crops are from
+real ones; this figure shows what they look like: a row of real object crops,
+then per synthetic set a row of pairs (clean source | inserted) at the same
+boxes, every crop at the same scale and context.
+"""
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from mmdgan.models.layers.roi_crop import crop_and_resize
+
+from .insertion_quality import coco_crops, synthetic_sources
+
+
+def _crops(images: Sequence[torch.Tensor], boxes: Sequence[torch.Tensor], num: int,
+           size: int, context: float) -> List[np.ndarray]:
+    """The first ``num`` boxes' crops as ``(size, size)`` uint8 grey images."""
+    out: List[np.ndarray] = []
+    for img, img_boxes in zip(images, boxes):
+        if len(out) >= num:
+            break
+        if len(img_boxes) == 0:
+            continue
+        grey = img.float().mean(0, keepdim=True)[None]
+        crops = crop_and_resize(grey, [img_boxes.float()[:num - len(out)]], size,
+                                context=context)
+        out += [c[0].clamp(0, 255).round().byte().numpy() for c in crops]
+    return out
+
+
+def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLike],
+                 num: int = 8, size: int = 64, context: float = 1.0,
+                 clean_root: Optional[os.PathLike] = None
+                 ) -> Tuple[np.ndarray, List[str]]:
+    """Build the gallery.
+
+    Args:
+        real_ann_file: COCO file of real objects (first row).
+        syn_ann_files: Row name -> a synthetic set's ``train.json``
+            (``tools/synthesize.py`` output, with its clean sources recorded).
+        num: Crops per row (real) or pairs per row (synthetic sets).
+        size: Side of each crop, pixels.
+        context: Margin on each side as a fraction of the box (1: the box
+            fills the middle third, enough to see its edges).
+        clean_root: Folder relative clean sources are under.
+
+    Returns:
+        ``(H, W)`` uint8 image and the row names, top to bottom.
+    """
+    if num < 1 or size < 8:
+        raise ValueError(f'num must be >= 1 and size >= 8, got {num} and {size}')
+    if not syn_ann_files:
+        raise ValueError('crop_gallery needs at least one synthetic set')
+    frame = None
+    rows: List[List[np.ndarray]] = []
+    names: List[str] = []
+    for name, ann in syn_ann_files.items():
+        images, boxes = coco_crops(ann)
+        frame = frame or max(images[0].shape[1:])
+        clean, clean_boxes = coco_crops(ann, frame, synthetic_sources(ann, clean_root))
+        inserted = _crops(images, boxes, num, size, context)
+        before = _crops(clean, clean_boxes, num, size, context)
+        pairs = []
+        for a, b in zip(before, inserted):
+            pairs += [a, b]
+        rows.append(pairs)
+        names.append(f'{name}: clean | inserted')
+    # Real crops at the synthetic sets' resolution, so they carry the same detail.
+    real = _crops(*coco_crops(real_ann_file, frame), 2 * num, size, context)
+    rows.insert(0, real)
+    names.insert(0, 'real objects')
+    gap = max(2, size // 16)
+    # A wider gap after every second column keeps each clean | inserted pair together.
+    width = 2 * num * size + (2 * num - 1) * gap + (num - 1) * gap
+    canvas = np.full((len(rows) * size + (len(rows) - 1) * 2 * gap, width), 255, np.uint8)
+    for r, row in enumerate(rows):
+        top = r * (size + 2 * gap)
+        for c, crop in enumerate(row):
+            left = c * (size + gap) + (c // 2) * gap
+            canvas[top:top + size, left:left + size] = crop
+    return canvas, names
+
+
+def row_centres(names: Sequence[str], size: int) -> List[float]:
+    """Vertical pixel centre of each row of a :func:`crop_gallery` canvas."""
+    gap = max(2, size // 16)
+    return [r * (size + 2 * gap) + size / 2 for r in range(len(names))]
+
+
+def save_crop_gallery(canvas: np.ndarray, names: Sequence[str], size: int, out: os.PathLike,
+                      title: str = '') -> None:
+    """Write the gallery with its row labels as a PNG (temp file, then rename)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    label_in = 0.07 * max(len(n) for n in names) + 0.2  # ~8-pt characters
+    width, height = canvas.shape[1] / 100 + label_in, canvas.shape[0] / 100 + 0.5
+    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    ax.imshow(canvas, cmap='gray', vmin=0, vmax=255, interpolation='nearest')
+    ax.set_yticks(row_centres(names, size), list(names), fontsize=8)
+    ax.set_xticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.subplots_adjust(left=label_in / width, right=0.995, bottom=0.02,
+                        top=1 - 0.4 / height)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f'.{out.stem}.tmp.png')
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(out)
