@@ -4,7 +4,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from mmengine.config import DictAction
 
@@ -38,6 +38,23 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
     return value
+
+
+def add_synthetic_sets_args(parser: argparse.ArgumentParser, real_help: str,
+                            nargs: str = '+') -> None:
+    """``REAL NAME=PATH ...`` and ``--clean-root``: the tools that compare synthetic sets."""
+    parser.add_argument('real', help=real_help)
+    parser.add_argument('synthetic', nargs=nargs, metavar='NAME=PATH',
+                        help='synthetic dataset train.json files (tools/synthesize.py output)')
+    parser.add_argument('--clean-root', help='folder the recorded clean sources are relative to')
+
+
+def named_paths(parser: argparse.ArgumentParser, items: List[str]) -> Dict[str, str]:
+    """``NAME=PATH`` arguments as a dict, in order; anything else is a usage error."""
+    for item in items:
+        if '=' not in item:
+            parser.error(f'synthetic sets are NAME=PATH, got {item!r}')
+    return dict(item.split('=', 1) for item in items)
 
 
 def add_debug_arg(parser: argparse.ArgumentParser) -> None:

@@ -16,33 +16,32 @@ from typing import List, Optional
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from mmdgan.evaluation.crop_gallery import crop_gallery, save_crop_gallery  # noqa: E402
-from mmdgan.utils.cli import add_debug_arg, run_tool  # noqa: E402
+from mmdgan.utils.cli import (  # noqa: E402
+    add_debug_arg,
+    add_synthetic_sets_args,
+    named_paths,
+    run_tool,
+)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('real', help='COCO file of the real objects (first row)')
-    parser.add_argument('synthetic', nargs='+', metavar='NAME=PATH',
-                        help='synthetic dataset train.json files, one row each')
+    add_synthetic_sets_args(parser, 'COCO file of the real objects (first row)')
     parser.add_argument('--out', required=True, help='PNG to write')
     parser.add_argument('--num', type=int, default=8, help='pairs per row')
     parser.add_argument('--size', type=int, default=64, help='crop side, pixels')
     parser.add_argument('--context', type=float, default=1.0,
                         help='margin per side, as a fraction of the box')
-    parser.add_argument('--clean-root', help='folder the recorded clean sources are relative to')
     parser.add_argument('--title', default='')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
-    for item in args.synthetic:
-        if '=' not in item:
-            parser.error(f'synthetic sets are NAME=PATH, got {item!r}')
+    args.sets = named_paths(parser, args.synthetic)
     return args
 
 
 def main(argv: Optional[List[str]] = None) -> str:
     args = parse_args(argv)
-    sets = dict(item.split('=', 1) for item in args.synthetic)
-    canvas, names = crop_gallery(args.real, sets, args.num, args.size, args.context,
+    canvas, names = crop_gallery(args.real, args.sets, args.num, args.size, args.context,
                                  args.clean_root)
     save_crop_gallery(canvas, names, args.size, args.out, args.title)
     print(f'wrote {args.out} ({len(names)} rows)')

@@ -18,26 +18,26 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality  # noqa: E402
 from mmdgan.fileio import write_json_atomic  # noqa: E402
-from mmdgan.utils.cli import add_debug_arg, run_tool  # noqa: E402
+from mmdgan.utils.cli import (  # noqa: E402
+    add_debug_arg,
+    add_synthetic_sets_args,
+    named_paths,
+    run_tool,
+)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('real', help='COCO file of the real objects (e.g. Y train.json)')
-    parser.add_argument('synthetic', nargs='*', metavar='NAME=PATH',
-                        help='synthetic dataset train.json files to score')
+    add_synthetic_sets_args(parser, 'COCO file of the real objects (e.g. Y train.json)', '*')
     parser.add_argument('--clean-reference', help='synthetic train.json whose clean sources '
                         'are scored at the same boxes (reported as "clean")')
-    parser.add_argument('--clean-root', help='folder the recorded clean sources are relative to')
     parser.add_argument('--crop-size', type=int, default=128)
     parser.add_argument('--context', type=float, default=0.5)
     parser.add_argument('--feature', default='head', choices=['last_stage', 'head'])
     parser.add_argument('--out', help='write the report as json here too')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
-    for item in args.synthetic:
-        if '=' not in item:
-            parser.error(f'synthetic sets are NAME=PATH, got {item!r}')
+    args.sets = named_paths(parser, args.synthetic)
     if not args.synthetic and not args.clean_reference:
         parser.error('nothing to score: give NAME=PATH sets and/or --clean-reference')
     return args
@@ -45,9 +45,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    sets = dict(item.split('=', 1) for item in args.synthetic)
     embedder = CropEmbedder(args.crop_size, args.context, args.feature)
-    report = insertion_quality(args.real, sets, args.clean_reference, args.clean_root, embedder)
+    report = insertion_quality(args.real, args.sets, args.clean_reference, args.clean_root,
+                               embedder)
     print(f'{"set":<16} {"kernel distance x1e3":>21} {"Fréchet distance":>17}   crops')
     for name, row in report.items():
         kernel = f'{1e3 * row["kernel"]:.2f}' if 'kernel' in row else '-'
