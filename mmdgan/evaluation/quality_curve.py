@@ -79,7 +79,8 @@ def plot_curves(curves: Dict[str, dict], out: PathLike, title: str = '') -> None
     """Plot each run's kernel and Fréchet distances against the iteration.
 
     Dashed: the run's clean crops (no insertion); dotted: half of that, the
-    target of an inserter whose crops resemble the real objects. Moving-average
+    target of an inserter whose crops resemble the real objects; bars: the
+    kernel distance's standard error where the curve has it. Moving-average
     runs also show G_X itself (faint, crosses). Written
     atomically (PNG, or any format matplotlib infers from ``out``).
     """
@@ -93,8 +94,13 @@ def plot_curves(curves: Dict[str, dict], out: PathLike, title: str = '') -> None
     for ax, (name, (label, scale, unit)) in zip(axes, DISTANCES.items()):
         for (run, curve), color in zip(curves.items(), _colors(len(curves))):
             iters = [p['iter'] for p in curve['curve']]
-            ax.plot(iters, [scale * p[name] for p in curve['curve']], 'o-', color=color,
-                    label=run + (' (moving average)' if has_raw(curve) else ''), ms=3)
+            errors = [scale * p.get(f'{name}_se', 0.0) for p in curve['curve']]
+            # Standard errors (curves recorded since they exist): a step smaller
+            # than its bars is noise of the fixed set, not a change of the inserter.
+            ax.errorbar(iters, [scale * p[name] for p in curve['curve']],
+                        yerr=errors if any(errors) else None, fmt='o-', color=color,
+                        capsize=2, ms=3,
+                        label=run + (' (moving average)' if has_raw(curve) else ''))
             if has_raw(curve):
                 ax.plot(iters, [scale * p[f'raw_{name}'] for p in curve['curve']], 'x-',
                         color=color, alpha=0.45, lw=0.8, label=f'{run} (G_X itself)')

@@ -35,6 +35,10 @@ def test_curve_is_written_and_training_is_unchanged(tiny_cfg, tmp_path):
     assert all(p['frechet'] >= 0 and np.isfinite(p['kernel']) for p in report['curve'])
     assert report['clean']['frechet'] > 0 and report['clean']['kernel'] > 0
     assert report['num_real'] >= 2 and report['num_inserted'] >= 4
+    # Every point carries its standard error (both sets have >= 3 crops here).
+    assert min(report['num_real'], report['num_inserted']) >= 3
+    assert all(p['kernel_se'] > 0 for p in report['curve'])
+    assert report['clean']['kernel_se'] > 0
     # The scalars reach the visualizer's backends (LocalVisBackend: scalars.json).
     scalars = list((tmp_path / 'hook').rglob('scalars.json'))
     assert scalars

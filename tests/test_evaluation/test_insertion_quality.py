@@ -11,12 +11,31 @@ from mmdgan.evaluation.insertion_quality import (
     frechet_distance,
     insertion_quality,
     kernel_distance,
+    kernel_distance_se,
 )
 
 
 @pytest.fixture(scope='module')
 def embedder() -> CropEmbedder:
     return CropEmbedder(crop_size=64)
+
+
+def test_kernel_distance_standard_error_matches_repeated_draws():
+    """The jackknife error is what independent draws of the same sizes scatter by."""
+    rng = np.random.default_rng(0)
+    values, errors = [], []
+    for _ in range(200):
+        real = rng.standard_normal((40, 8))
+        other = rng.standard_normal((70, 8))
+        other[:, 0] += 0.7
+        values.append(kernel_distance(real, other))
+        errors.append(kernel_distance_se(real, other))
+    assert np.mean(errors) == pytest.approx(np.std(values), rel=0.2)
+    # Ten times the crops, about a third of the error.
+    big = kernel_distance_se(rng.standard_normal((400, 8)), rng.standard_normal((700, 8)) + 0.1)
+    assert big < np.mean(errors) / 2.5
+    with pytest.raises(ValueError, match='at least 3 feature vectors'):
+        kernel_distance_se(np.zeros((2, 8)), np.zeros((5, 8)))
 
 
 def test_frechet_distance_known_answers():

@@ -48,11 +48,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
     embedder = CropEmbedder(args.crop_size, args.context, args.feature)
     report = insertion_quality(args.real, args.sets, args.clean_reference, args.clean_root,
                                embedder)
-    print(f'{"set":<16} {"kernel distance x1e3":>21} {"Fréchet distance":>17}   crops')
+    print(f'{"set":<16} {"kernel distance x1e3":>21} {"s.e. x1e3":>10} '
+          f'{"Fréchet distance":>17}   crops')
     for name, row in report.items():
         kernel = f'{1e3 * row["kernel"]:.2f}' if 'kernel' in row else '-'
+        error = f'{1e3 * row["kernel_se"]:.2f}' if 'kernel_se' in row else '-'
         frechet = f'{row["frechet"]:.2f}' if 'frechet' in row else '-'
-        print(f'{name:<16} {kernel:>21} {frechet:>17}   {row["num_crops"]}')
+        print(f'{name:<16} {kernel:>21} {error:>10} {frechet:>17}   {row["num_crops"]}')
     if args.out:
         write_json_atomic(dict(settings=vars(args), report=report), args.out)
     return report

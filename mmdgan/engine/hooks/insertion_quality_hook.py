@@ -141,7 +141,9 @@ class InsertionQualityHook(Hook):
 
     @staticmethod
     def _describe(distances: Dict[str, float]) -> str:
-        return (f'kernel distance {1e3 * distances["kernel"]:.2f}e-3, '
+        error = (f' ± {1e3 * distances["kernel_se"]:.2f}e-3 (s.e.)'
+                 if 'kernel_se' in distances else '')
+        return (f'kernel distance {1e3 * distances["kernel"]:.2f}e-3{error}, '
                 f'Fréchet distance {distances["frechet"]:.2f}')
 
     def _path(self, runner) -> str:
