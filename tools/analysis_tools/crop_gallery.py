@@ -16,26 +16,21 @@ from typing import List, Optional
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from mmdgan.evaluation.crop_gallery import crop_gallery, save_crop_gallery  # noqa: E402
-from mmdgan.utils.cli import (  # noqa: E402
-    add_debug_arg,
-    add_synthetic_sets_args,
-    named_paths,
-    run_tool,
-)
+from mmdgan.utils import cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    add_synthetic_sets_args(parser, 'COCO file of the real objects (first row)')
+    cli.add_synthetic_sets_args(parser, 'COCO file of the real objects (first row)')
     parser.add_argument('--out', required=True, help='PNG to write')
     parser.add_argument('--num', type=int, default=8, help='pairs per row')
     parser.add_argument('--size', type=int, default=64, help='crop side, pixels')
     parser.add_argument('--context', type=float, default=1.0,
                         help='margin per side, as a fraction of the box')
     parser.add_argument('--title', default='')
-    add_debug_arg(parser)
+    cli.add_debug_arg(parser)
     args = parser.parse_args(argv)
-    args.sets = named_paths(parser, args.synthetic)
+    args.sets = cli.named_paths(parser, args.synthetic)
     return args
 
 
@@ -49,4 +44,4 @@ def main(argv: Optional[List[str]] = None) -> str:
 
 
 if __name__ == '__main__':
-    sys.exit(run_tool(main))
+    sys.exit(cli.run_tool(main))
