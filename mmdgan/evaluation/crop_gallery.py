@@ -17,6 +17,11 @@ from mmdgan.models.layers.roi_crop import crop_and_resize
 from .insertion_quality import coco_crops, synthetic_sources
 
 
+def gallery_gap(size: int) -> int:
+    """Pixels between two crops of a row (twice that between rows and pairs)."""
+    return max(2, size // 16)
+
+
 def _crops(images: Sequence[torch.Tensor], boxes: Sequence[torch.Tensor], num: int,
            size: int, context: float) -> List[np.ndarray]:
     """The first ``num`` boxes' crops as ``(size, size)`` uint8 grey images."""
@@ -60,9 +65,11 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
     rows: List[List[np.ndarray]] = []
     names: List[str] = []
     for name, ann in syn_ann_files.items():
-        images, boxes = coco_crops(ann)
+        # Every image holds at least one box: ``num`` images give ``num`` crops.
+        images, boxes = coco_crops(ann, max_images=num)
         frame = frame or max(images[0].shape[1:])
-        clean, clean_boxes = coco_crops(ann, frame, synthetic_sources(ann, clean_root))
+        clean, clean_boxes = coco_crops(ann, frame, synthetic_sources(ann, clean_root),
+                                        max_images=num)
         inserted = _crops(images, boxes, num, size, context)
         before = _crops(clean, clean_boxes, num, size, context)
         pairs = []
@@ -71,10 +78,11 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
         rows.append(pairs)
         names.append(f'{name}: clean | inserted')
     # Real crops at the synthetic sets' resolution, so they carry the same detail.
-    real = _crops(*coco_crops(real_ann_file, frame), 2 * num, size, context)
+    real = _crops(*coco_crops(real_ann_file, frame, max_images=2 * num), 2 * num, size,
+                  context)
     rows.insert(0, real)
     names.insert(0, 'real objects')
-    gap = max(2, size // 16)
+    gap = gallery_gap(size)
     # A wider gap after every second column keeps each clean | inserted pair together.
     width = 2 * num * size + (2 * num - 1) * gap + (num - 1) * gap
     canvas = np.full((len(rows) * size + (len(rows) - 1) * 2 * gap, width), 255, np.uint8)
@@ -88,7 +96,7 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
 
 def row_centres(names: Sequence[str], size: int) -> List[float]:
     """Vertical pixel centre of each row of a :func:`crop_gallery` canvas."""
-    gap = max(2, size // 16)
+    gap = gallery_gap(size)
     return [r * (size + 2 * gap) + size / 2 for r in range(len(names))]
 
 

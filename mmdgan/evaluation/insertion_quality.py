@@ -227,7 +227,8 @@ def _to_tensor(img: np.ndarray) -> torch.Tensor:
 
 
 def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
-               box_images: Optional[Dict[str, str]] = None
+               box_images: Optional[Dict[str, str]] = None,
+               max_images: Optional[int] = None
                ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
     """Images and boxes of a COCO file, for :class:`CropEmbedder`.
 
@@ -239,6 +240,8 @@ def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
         box_images: Optional map from a ``file_name`` of ``ann_file`` to
             another image to crop the same boxes from (e.g. the clean image
             an inserted image was made from), whose boxes are rescaled to it.
+        max_images: Read only the first this many images with boxes
+            (``None``: all).
 
     Returns:
         ``(images, boxes)``: per image with at least one box.
@@ -253,6 +256,8 @@ def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
         raise ValueError(f'{ann_file}: no box to crop (the file has no annotations)')
     images, boxes = [], []
     for info in coco['images']:
+        if max_images is not None and len(images) >= max_images:
+            break
         if info['id'] not in by_image:
             continue
         path = root / info['file_name']

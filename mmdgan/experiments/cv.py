@@ -833,12 +833,12 @@ class CVExperiment(ToolRunner):
         self.prepare_folds()
         units = self.plan()
         todo = [u for u in units if self.load_unit(u) is None]
-        unscored = [s for s in self.sources(units) if self.load_quality(s) is None]
         self.log(self.describe_plan(units, todo))
         if dry_run:
             return dict(plan=self.cost(units),
                         todo=self.cost(todo, skip_done=True, scored_units=units),
                         units=[u.name(self.s.syn_per_real) for u in units])
+        unscored = [s for s in self.sources(units) if self.load_quality(s) is None]
         self.report(command)
 
         def work(task: Tuple[str, Hashable]) -> None:
@@ -849,12 +849,8 @@ class CVExperiment(ToolRunner):
                 self.train_gan(item)
             elif kind == 'synth':
                 self.synthesize(*item, [])
-            elif kind == 'quality':
-                self.measure_quality(item)
-                with self._lock:
-                    self.report(command)
             else:
-                self.run_unit(item)
+                (self.measure_quality if kind == 'quality' else self.run_unit)(item)
                 with self._lock:
                     self.report(command)
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmdgan.evaluation.crop_gallery import crop_gallery, row_centres
+from mmdgan.evaluation.crop_gallery import crop_gallery, gallery_gap, row_centres
 from mmdgan.models.layers.roi_crop import crop_and_resize
 
 
@@ -16,7 +16,7 @@ def _sources(demo_data):
 
 
 def _cell(canvas, row, col, size):
-    gap = max(2, size // 16)
+    gap = gallery_gap(size)
     top, left = row * (size + 2 * gap), col * (size + gap) + (col // 2) * gap
     return canvas[top:top + size, left:left + size]
 

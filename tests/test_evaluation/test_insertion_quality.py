@@ -144,6 +144,8 @@ def test_a_set_without_boxes_is_named(demo_data):
 def test_coco_crops_rescales_to_a_common_frame(demo_data):
     images, boxes = coco_crops(demo_data / 'train.json')
     small, small_boxes = coco_crops(demo_data / 'train.json', frame=48)
+    few, _ = coco_crops(demo_data / 'train.json', max_images=2)
+    assert len(few) == 2 and torch.equal(few[1], images[1])
     assert max(small[0].shape[1:]) == 48
     np.testing.assert_allclose(small_boxes[0].numpy(),
                                boxes[0].numpy() * 48 / max(images[0].shape[1:]), rtol=1e-6)
