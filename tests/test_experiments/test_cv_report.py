@@ -6,6 +6,7 @@ import pytest
 from mmdgan.experiments.cv_report import (
     goal_sentences,
     insertion_quality_summary,
+    paired_rows,
     readme_table,
     summarize,
     update_markdown_block,
@@ -126,6 +127,26 @@ def test_written_report(tmp_path):
     assert 'real + DetectorGAN: 2 of 6' in (tmp_path / 'table.md').read_text()
     assert (tmp_path / 'ap50.png').stat().st_size > 0
     assert (tmp_path / 'learning_curve.png').stat().st_size > 0
+    assert (tmp_path / 'paired_ap50.png').stat().st_size > 0
+
+
+def test_paired_rows_are_the_reported_differences():
+    summary = summarize(_units(), SETTINGS)
+    rows = paired_rows(summary, 'real')
+    assert [r['label'] for r in rows] == [summary[a]['label']
+                                          for a in ('copy-paste', 'dgan-nounroll', 'dgan')]
+    dgan = rows[-1]
+    stats = summary['dgan']['paired_vs_real']['AP50']
+    assert dgan['folds'] == [0, 0, 0, 1, 1, 1]
+    assert dgan['diffs'] == pytest.approx([0.02, 0.022, 0.024, 0.02, 0.022, 0.024])
+    assert (dgan['mean'], dgan['low'], dgan['high']) == (
+        stats['mean'], stats['boot_low'], stats['boot_high'])
+    # The reference arm has no row of its own; a lone pair has no interval.
+    assert [r['label'] for r in paired_rows(summary, 'dgan-nounroll')] == [
+        summary[a]['label'] for a in ('real', 'copy-paste', 'dgan')]
+    one = summarize([u for u in _units() if (u['unit']['fold'], u['unit']['seed']) == (0, 0)],
+                    SETTINGS)
+    assert paired_rows(one, 'real')[-1]['low'] is None
 
 
 def _score(arm, fold, inserted, clean, fraction=1.0, gan_seed=0):
