@@ -1,5 +1,5 @@
 """Paired statistics of per-(fold, seed) differences between two arms."""
-from typing import Dict, Optional, Sequence
+from typing import Dict, Hashable, Optional, Sequence
 
 import numpy as np
 
@@ -7,22 +7,50 @@ import numpy as np
 N_BOOT = 10000
 
 
+def cluster_bootstrap_means(values: np.ndarray, groups: Sequence[Hashable], n_boot: int,
+                            rng: np.random.Generator) -> np.ndarray:
+    """Means of two-stage resamples: groups with replacement, then members within each.
+
+    Pairs of one fold share its held-out films and its GAN, so they are not
+    independent; resampling whole folds first carries the fold-to-fold
+    spread into the interval that a pair bootstrap leaves out. Each resample
+    is the mean over all drawn members (larger groups weigh more, as in the
+    plain mean).
+    """
+    labels = list(dict.fromkeys(groups))
+    members = [values[[g == label for g in groups]] for label in labels]
+    sizes = np.array([len(m) for m in members])
+    slots = len(labels)
+    # member_means[g, b, j]: mean of a resample of group g, had slot j of
+    # resample b drawn it.
+    member_means = np.stack([m[rng.integers(0, len(m), size=(n_boot, slots, len(m)))].mean(-1)
+                             for m in members])
+    chosen = rng.integers(0, slots, size=(n_boot, slots))
+    drawn = member_means[chosen, np.arange(n_boot)[:, None], np.arange(slots)[None, :]]
+    weights = sizes[chosen]
+    return (drawn * weights).sum(1) / weights.sum(1)
+
+
 def paired_summary(diffs: Sequence[float], conf: float = 0.95, n_boot: int = N_BOOT,
-                   seed: int = 0) -> Dict[str, Optional[float]]:
+                   seed: int = 0, groups: Optional[Sequence[Hashable]] = None
+                   ) -> Dict[str, Optional[float]]:
     """Mean of paired differences with a t and a bootstrap interval and a Wilcoxon p-value.
 
     Args:
         diffs: One difference per pair (fold x seed), ``arm - reference``.
-        conf: Confidence level of both intervals.
+        conf: Confidence level of the intervals.
         n_boot: Bootstrap resamples (percentile interval of the resampled means).
         seed: Seed of the bootstrap resampling (the interval is reproducible).
+        groups: The cluster of each pair (its fold), for the fold-clustered
+            bootstrap interval (:func:`cluster_bootstrap_means`).
 
     Returns:
         ``dict(n, mean, std, t_low, t_high, boot_low, boot_high, wilcoxon_p)``;
         the spread, intervals and p-value are ``None`` where ``n`` is too
         small (t and bootstrap need 2 pairs). The Wilcoxon signed-rank test
         is two-sided and drops zero differences; all-zero differences give
-        ``p = 1``.
+        ``p = 1``. With ``groups``: also ``groups`` (how many) and
+        ``cluster_low`` / ``cluster_high`` (``None`` with fewer than 2 groups).
     """
     from scipy import stats
 
@@ -33,16 +61,24 @@ def paired_summary(diffs: Sequence[float], conf: float = 0.95, n_boot: int = N_B
         raise ValueError('paired_summary needs at least one difference')
     if not np.isfinite(d).all():
         raise ValueError(f'paired differences must be finite, got {d.tolist()}')
+    if groups is not None and len(groups) != len(d):
+        raise ValueError(f'groups: {len(groups)} labels for {len(d)} paired differences')
     out: Dict[str, Optional[float]] = dict(
         n=len(d), mean=float(d.mean()), std=None, t_low=None, t_high=None,
         boot_low=None, boot_high=None, wilcoxon_p=None)
+    tail = (1 - conf) / 2 * 100
+    if groups is not None:
+        out.update(groups=len(set(groups)), cluster_low=None, cluster_high=None)
+        if out['groups'] > 1:
+            means = cluster_bootstrap_means(d, groups, n_boot, np.random.default_rng(seed + 1))
+            out.update(cluster_low=float(np.percentile(means, tail)),
+                       cluster_high=float(np.percentile(means, 100 - tail)))
     if len(d) < 2:
         return out
     std = float(d.std(ddof=1))
     half = float(stats.t.ppf(0.5 + conf / 2, len(d) - 1)) * std / np.sqrt(len(d))
     idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
     means = d[idx].mean(axis=1)
-    tail = (1 - conf) / 2 * 100
     nonzero = d[d != 0]
     p = 1.0 if not len(nonzero) else float(stats.wilcoxon(nonzero).pvalue)
     out.update(std=std, t_low=out['mean'] - half, t_high=out['mean'] + half,

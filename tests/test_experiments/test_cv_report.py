@@ -90,6 +90,30 @@ def test_goal_sentences():
     assert 'undefined' in lines[0] and lines[4].endswith('NOT met.')
 
 
+def test_goal_cautions_when_only_the_pair_bootstrap_clears_zero():
+    # Fold 0 gains a lot, fold 1 nothing: every pair interval clears zero (5 of
+    # 6 resampled pairs from fold 1 still average above it), but resampling
+    # whole folds draws fold 1 twice a quarter of the time.
+    def fold_effect(u):
+        k = u['unit']
+        return 0.08 + 0.001 * k['seed'] if k['fold'] == 0 else 0.001 * (k['seed'] - 1)
+
+    units = [dict(u, metrics=dict(u['metrics'], AP50=u['metrics']['AP50'] - 0.02 - 0.002 *
+                                  u['unit']['seed'] + fold_effect(u)))
+             if u['unit']['arm'] == 'dgan' and u['unit']['fraction'] == 1.0 else u
+             for u in _units()]
+    summary = summarize(units, SETTINGS)
+    vs_real = summary['dgan']['paired_vs_real']['AP50']
+    assert vs_real['boot_low'] > 0 > vs_real['cluster_low'] and vs_real['groups'] == 2
+    lines = goal_sentences(summary)
+    assert 'fold-clustered bootstrap over 2 folds [' in lines[1]
+    assert lines[4] == 'Goal (ratio >= 1.2, every interval above zero): met.'
+    assert lines[5].startswith('Caution: the goal holds on the pair bootstrap, but not every')
+    # Where the folds agree there is no caution (test_goal_sentences: line 5 is the GAN note).
+    assert not any(line.startswith('Caution') for line in goal_sentences(
+        summarize(_units(), SETTINGS)))
+
+
 def test_ratio_on_shared_pairs_while_incomplete():
     """Midway through a run the ratio compares the same held-out films and seeds."""
     # DetectorGAN has fold 0 only; real-only's fold 1 (higher AP50) must not enter.
