@@ -435,8 +435,10 @@ def paired_rows(summary: Dict[str, dict], reference: str,
 
     Returns:
         One row per arm with a paired comparison: ``label``, ``folds`` and
-        ``diffs`` per pair (in pair order), ``mean`` and the bootstrap
-        interval ``low`` / ``high`` (``None`` with fewer than 2 pairs).
+        ``diffs`` per pair (in pair order), ``mean``, the bootstrap
+        interval ``low`` / ``high`` (``None`` with fewer than 2 pairs) and the
+        fold-clustered one ``cluster_low`` / ``cluster_high`` (``None`` with
+        fewer than 2 folds).
     """
     rows = []
     for entry in summary.values():
@@ -445,7 +447,8 @@ def paired_rows(summary: Dict[str, dict], reference: str,
             continue
         folds = [_k(key)[0] for key in d['per_pair']]
         rows.append(dict(label=entry['label'], folds=folds, diffs=list(d['per_pair'].values()),
-                         mean=d['mean'], low=d['boot_low'], high=d['boot_high']))
+                         mean=d['mean'], low=d['boot_low'], high=d['boot_high'],
+                         cluster_low=d.get('cluster_low'), cluster_high=d.get('cluster_high')))
     return rows
 
 
@@ -456,7 +459,8 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
     figure the intervals and the goal refer to; ``ap50.png`` shows the arms
     side by side, where the fold-to-fold spread hides the paired effect.
     Dots: one pair each, coloured by fold; bar: 95 % bootstrap interval of the
-    mean; dashed: the gain the goal asks for (``GOAL_RATIO`` × real-only mean).
+    mean (thin grey below it: the fold-clustered interval); dashed: the gain
+    the goal asks for (``GOAL_RATIO`` × real-only mean).
     """
     import matplotlib
     matplotlib.use('Agg')
@@ -474,6 +478,9 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
             jitter = np.linspace(-0.15, 0.15, len(row['diffs'])) if len(row['diffs']) > 1 else [0]
             ax.scatter(row['diffs'], y + np.asarray(jitter), s=10, zorder=3,
                        color=[cmap(f % 10) for f in row['folds']])
+            if row['cluster_low'] is not None:
+                ax.plot([row['cluster_low'], row['cluster_high']], [y + 0.25, y + 0.25],
+                        color='grey', lw=1)
             if row['low'] is not None:
                 ax.plot([row['low'], row['high']], [y, y], color='black', lw=2)
             ax.plot([row['mean']], [y], marker='D', color='black', ms=6)
@@ -487,8 +494,8 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
         ax.set_yticklabels([r['label'].replace('real + ', '+ ') for r in rows], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel(f'paired Δ{metric} vs {summary.get(ref, {}).get("label", ref)}', fontsize=8)
-    fig.suptitle(f'Paired Δ{metric} per fold × seed (dots, colour = fold), '
-                 'mean and 95 % bootstrap interval', fontsize=9)
+    fig.suptitle(f'Paired Δ{metric} per fold × seed (dots, colour = fold), mean and 95 % '
+                 'bootstrap interval (black: pairs; grey: folds)', fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120)

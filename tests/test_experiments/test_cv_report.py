@@ -163,8 +163,8 @@ def test_paired_rows_are_the_reported_differences():
     stats = summary['dgan']['paired_vs_real']['AP50']
     assert dgan['folds'] == [0, 0, 0, 1, 1, 1]
     assert dgan['diffs'] == pytest.approx([0.02, 0.022, 0.024, 0.02, 0.022, 0.024])
-    assert (dgan['mean'], dgan['low'], dgan['high']) == (
-        stats['mean'], stats['boot_low'], stats['boot_high'])
+    assert (dgan['mean'], dgan['low'], dgan['high'], dgan['cluster_low']) == (
+        stats['mean'], stats['boot_low'], stats['boot_high'], stats['cluster_low'])
     # The reference arm has no row of its own; a lone pair has no interval.
     assert [r['label'] for r in paired_rows(summary, 'dgan-nounroll')] == [
         summary[a]['label'] for a in ('real', 'copy-paste', 'dgan')]
