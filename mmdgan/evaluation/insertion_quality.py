@@ -32,7 +32,7 @@ import torch
 from mmengine.runner import load_checkpoint
 from scipy import linalg
 
-from mmdgan.fileio import load_coco, read_image
+from mmdgan.fileio import coco_records, load_coco, read_image
 from mmdgan.models.backbones import EfficientNetLiteClassifier
 from mmdgan.models.layers.roi_crop import crop_and_resize
 
@@ -246,26 +246,18 @@ def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
     Returns:
         ``(images, boxes)``: per image with at least one box.
     """
-    coco = load_coco(ann_file)
-    root = Path(ann_file).parent
-    by_image: Dict[int, List[List[float]]] = {}
-    for ann in coco.get('annotations', []):
-        x, y, w, h = ann['bbox']
-        by_image.setdefault(ann['image_id'], []).append([x, y, x + w, y + h])
-    if not by_image:
+    records = [r for r in coco_records(load_coco(ann_file)) if r.boxes]
+    if not records:
         raise ValueError(f'{ann_file}: no box to crop (the file has no annotations)')
+    root = Path(ann_file).parent
     images, boxes = [], []
-    for info in coco['images']:
-        if max_images is not None and len(images) >= max_images:
-            break
-        if info['id'] not in by_image:
-            continue
-        path = root / info['file_name']
+    for record in records[:max_images]:
+        path = root / record.file_name
         if box_images is not None:
-            path = Path(box_images[info['file_name']])
+            path = Path(box_images[record.file_name])
         img = read_image(path)
-        img_boxes = np.asarray(by_image[info['id']], np.float64)
-        img_boxes *= img.shape[1] / info['width']  # boxes into this image's frame
+        img_boxes = np.asarray([box[:4] for box in record.boxes], np.float64)
+        img_boxes *= img.shape[1] / record.width  # boxes into this image's frame
         img, scale = _frame_scale(img, frame)
         images.append(_to_tensor(img))
         boxes.append(torch.from_numpy(img_boxes * scale))

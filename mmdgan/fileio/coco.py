@@ -72,3 +72,16 @@ def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict
     cats = [dict(id=i, name=name, supercategory='none')
             for i, name in enumerate(categories, start=1)]
     return dict(images=images, annotations=annotations, categories=cats)
+
+
+def coco_records(coco: dict) -> List[ImageRecord]:
+    """The images of a COCO dict with their boxes, in image order (inverse of :func:`make_coco`).
+
+    Boxes become ``(x1, y1, x2, y2, category_id)`` in the image's own pixel frame.
+    """
+    records = {info['id']: ImageRecord(info['file_name'], info['width'], info['height'])
+               for info in coco['images']}
+    for ann in coco.get('annotations', []):
+        x, y, w, h = ann['bbox']
+        records[ann['image_id']].boxes.append((x, y, x + w, y + h, ann['category_id']))
+    return list(records.values())

@@ -11,7 +11,7 @@ term), so that term costs no forward of its own. See ``docs/unroll.md``.
 """
 import random
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -292,3 +292,44 @@ def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_
 
         hyper = -inner_lr * (input_grad(1.0) - input_grad(-1.0)) / (2 * eps)
     return _result(loss_real, syn_inputs, hyper, loss_syn, syn_input_grad)
+
+
+
+def virtual_step_losses(detector: nn.Module, syn_inputs: torch.Tensor, syn_samples: Any,
+                        probe: Sequence[Tuple[torch.Tensor, Any]], inner_lrs: Sequence[float],
+                        loss_fn: Optional[Callable[[dict], torch.Tensor]] = None
+                        ) -> List[List[float]]:
+    """``L_real(theta')`` on each probe batch after one virtual step on a synthetic batch.
+
+    The same ``theta' = theta - inner_lr * grad L_syn(theta)`` that :func:`unroll`
+    scores, taken on a finished synthetic set rather than inside training:
+    ``L_real(theta) - L_real(theta')`` is what the unrolled generator loss
+    rewards, so it can be compared across inserters at one detector. No
+    hypergradient is formed; the detector is left untouched. The gradient is
+    taken once for all step sizes.
+
+    Args:
+        detector: mmdet detector (a DDP wrapper is unwrapped).
+        syn_inputs: Synthetic batch in detector space.
+        syn_samples: Its data samples (the inserted boxes).
+        probe: ``(inputs, samples)`` real batches to score ``theta'`` on.
+        inner_lrs: Step sizes of the virtual step (``0``: ``theta`` itself).
+        loss_fn: As in :func:`unroll`.
+
+    Returns:
+        Per step size, the loss at ``theta'`` per probe batch.
+    """
+    if not inner_lrs or not all(lr >= 0 for lr in inner_lrs):
+        raise ValueError(f'virtual_step_losses: inner_lrs must be >= 0, got {list(inner_lrs)}')
+    model = detector.module if is_model_wrapper(detector) else detector
+    theta = {n: p.detach().requires_grad_(True)
+             for n, p in model.named_parameters() if p.requires_grad}
+    loss_at = _LossAt(model, loss_fn, syn_inputs.device)
+    grads, _ = _grads(loss_at(theta, _as_fp32(syn_inputs.detach()), syn_samples), theta)
+    out = []
+    with torch.no_grad():
+        for lr in inner_lrs:
+            theta_new = _axpy(theta, grads, -lr)
+            out.append([float(loss_at(theta_new, _as_fp32(inputs), samples))
+                        for inputs, samples in probe])
+    return out

@@ -1,7 +1,7 @@
 """mmdgan.fileio.coco: one COCO reader with one error style."""
 import pytest
 
-from mmdgan.fileio import ImageRecord, load_coco, make_coco
+from mmdgan.fileio import ImageRecord, coco_records, load_coco, make_coco
 
 
 def test_round_trip(tmp_path):
@@ -10,6 +10,8 @@ def test_round_trip(tmp_path):
     assert coco['annotations'] == [dict(id=1, image_id=1, category_id=1, bbox=[1, 2, 3, 4],
                                         area=12, iscrowd=0)]
     assert [i['id'] for i in coco['images']] == [1, 2]
+    assert coco_records(coco) == [ImageRecord('a.png', 10, 8, [(1, 2, 4, 6, 1)]),
+                                  ImageRecord('b.png', 4, 4)]
 
 
 @pytest.mark.parametrize('text, error, message', [

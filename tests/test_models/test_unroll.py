@@ -12,7 +12,7 @@ from mmengine.model import BaseModel
 from mmdgan.models.detector_gan import frozen
 from mmdgan.models.generators import MaskedResnetGenerator
 from mmdgan.models.layers import make_twice_differentiable
-from mmdgan.models.unroll import functional_loss, unroll
+from mmdgan.models.unroll import functional_loss, unroll, virtual_step_losses
 
 INNER_LR = 0.1
 
@@ -415,3 +415,31 @@ def test_functional_loss_leaves_batchnorm_statistics_alone(tiny_detector, det_sa
     # Same value as the detector's own train-mode loss (batch statistics).
     reference = det.parse_losses(det.loss(inputs.detach(), samples))[0]
     torch.testing.assert_close(loss.detach(), reference)
+
+
+
+def test_virtual_step_losses_score_the_unrolled_step():
+    det, gen, batch = _toy_case()
+    before = _state(det)
+    syn = gen(batch['clean']).detach()
+    probe = [(batch['real'], batch['real_t']), (batch['clean'], batch['syn_t'])]
+    losses = virtual_step_losses(det, syn, batch['syn_t'], probe, [INNER_LR, 0.0, 2 * INNER_LR],
+                                 loss_fn=_sum_losses)
+    assert [len(per_lr) for per_lr in losses] == [2, 2, 2]
+    # The first probe batch is unroll's real batch: the same theta'.
+    expected = unroll(det, syn, batch['syn_t'], batch['real'], batch['real_t'], INNER_LR,
+                      loss_fn=_sum_losses).loss
+    assert losses[0][0] == pytest.approx(expected.item(), rel=1e-12)
+    assert losses[0][0] == pytest.approx(
+        _reference_unrolled_loss(det, gen, batch, INNER_LR).item(), rel=1e-10)
+    assert losses[2][0] == pytest.approx(
+        _reference_unrolled_loss(det, gen, batch, 2 * INNER_LR).item(), rel=1e-10)
+    # No step leaves theta; a step on the probe's own batch lowers its loss.
+    at_theta = functional_loss(det, batch['real'], batch['real_t'], loss_fn=_sum_losses).item()
+    assert losses[1][0] == pytest.approx(at_theta, rel=1e-12)
+    own = virtual_step_losses(det, batch['real'], batch['real_t'], probe[:1], [INNER_LR],
+                              loss_fn=_sum_losses)[0][0]
+    assert own < at_theta
+    _assert_untouched(det, before)
+    with pytest.raises(ValueError, match='inner_lrs must be >= 0'):
+        virtual_step_losses(det, syn, batch['syn_t'], probe, [-1.0], loss_fn=_sum_losses)
