@@ -15,6 +15,7 @@ Controls: ``clean`` (the first set's boxes on its recorded clean images) and
 clean images and boxes are compared batch by batch.
 """
 import argparse
+import logging
 import os
 import sys
 from typing import List, Optional
@@ -63,6 +64,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    from mmengine.logging import MMLogger
+
     from mmdgan.evaluation.insertion_quality import synthetic_sources
     from mmdgan.evaluation.unroll_gain import (
         class_labels,
@@ -83,7 +86,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
     pipeline = deterministic_pipeline(training_pipeline(cfg))
     detector = MODELS.build(cfg.model)
     if args.checkpoint == 'none':
-        detector.init_weights()
+        # mmengine logs every initialised tensor at INFO: hundreds of lines.
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            detector.init_weights()
+        finally:
+            logger.setLevel(level)
     else:
         load_detector_checkpoint(detector, args.checkpoint)
     detector.train()
