@@ -6,8 +6,9 @@ Protocol (see ``results/README.md`` for the reading and the numbers):
   of the dataset folder (:mod:`.folds`); every lesion film and every normal
   film is held out exactly once. Each detector is scored on its held-out fold,
   lesion and normal films together (:mod:`.scoring`).
-* **Arms.** The five arms of :data:`.small_data.ARMS` train the same detector
-  and differ only in the synthetic set added to the fold's real training films.
+* **Arms.** The arms of :data:`.small_data.ARMS` (the five of ``DEFAULT_ARMS``
+  by default) train the same detector and differ only in the synthetic set
+  added to the fold's real training films; ``late_arms`` run after all else.
 * **One GAN per arm and fold** (a *GAN unit*), trained on the clean films and
   the labelled films of the fold's training patients only, its in-loop
   detector warm-started from the fold's real-only detector (seed 0), shared
@@ -149,6 +150,9 @@ class CVSettings:
         data: Name in the report (``demo``, ``mini-mias`` or the folder's name).
         data_root: Converted dataset folder (``images/`` + six COCO files).
         arms: Arm names, in report order.
+        late_arms: Arms (of ``arms``) whose units run after every other unit
+            (the learning curve, sweep and GAN variance included): additions
+            to a comparison that must not delay it.
         seeds: Detector seeds (per fold).
         work_dir: Runs, fold files and synthetic sets.
         results_dir: ``folds.json``, ``units/``, ``table.md``, ``results.json``, figures.
@@ -199,6 +203,7 @@ class CVSettings:
     det_config: str
     det_syn_config: str
     gan_configs: Dict[str, str] = field(default_factory=dict)
+    late_arms: Sequence[str] = ()
     config_tag: str = ''
     gan_family: str = ''
     folds: int = 5
@@ -232,6 +237,9 @@ class CVSettings:
             raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
         if not self.seeds:
             raise ValueError('at least one detector seed is needed')
+        stray = [a for a in self.late_arms if a not in self.arms]
+        if stray:
+            raise ValueError(f'late_arms {stray} are not arms of the comparison {list(self.arms)}')
         if self.quality_images < 0 or self.quality_images == 1:
             raise ValueError(f'quality_images must be 0 (off) or >= 2, got {self.quality_images}')
         if self.threads < 1 or self.jobs < 1:
@@ -359,10 +367,11 @@ class CVExperiment(ToolRunner):
         return self.s.syn_per_real if ARMS[arm].synthetic else 0.0
 
     def plan(self) -> List[DetUnit]:
-        """Every detector unit: main comparison, learning curve, sweep, GAN variance."""
+        """Every detector unit: main comparison, learning curve, sweep, GAN variance, late arms."""
         s = self.s
+        first = [a for a in s.arms if a not in s.late_arms]
         units = [DetUnit(k, a, seed, 1.0, self.ratio(a))
-                 for k in range(s.folds) for seed in s.seeds for a in s.arms]
+                 for k in range(s.folds) for seed in s.seeds for a in first]
         units += [DetUnit(k, a, seed, frac, self.ratio(a))
                   for frac in s.fractions if frac < 1.0 for k in range(s.folds)
                   for seed in s.seeds for a in s.lc_arms if a in s.arms]
@@ -372,6 +381,8 @@ class CVExperiment(ToolRunner):
         units += [DetUnit(s.special_fold, a, seed, 1.0, self.ratio(a), g)
                   for g in range(1, s.extra_gan_seeds + 1) for seed in s.seeds
                   for a in s.gan_var_arms if a in s.arms and ARMS[a].synthetic == 'gan']
+        units += [DetUnit(k, a, seed, 1.0, self.ratio(a))
+                  for k in range(s.folds) for seed in s.seeds for a in s.late_arms]
         return units
 
     def num_syn(self, unit: DetUnit) -> int:

@@ -73,7 +73,12 @@ ARMS: Dict[str, Arm] = {a.name: a for a in (
     Arm('gan-nodet', 'real + GAN w/o detector', 'gan', 'nodet'),
     Arm('dgan-nounroll', 'real + DetectorGAN w/o unroll', 'gan', 'nounroll'),
     Arm('dgan', 'real + DetectorGAN', 'gan', ''),
+    # Not one of the five: DetectorGAN without L_det^syn and with a smaller
+    # virtual step (results/mini-mias/gan_diag/README.md, fifth and sixth rounds).
+    Arm('dgan-unroll', 'real + DetectorGAN, unroll only', 'gan', 'unroll-only'),
 )}
+#: The comparison's five arms: the default of both runners.
+DEFAULT_ARMS = ('real', 'copy-paste', 'gan-nodet', 'dgan-nounroll', 'dgan')
 
 #: Reported metric -> key in the metrics of tools/test.py.
 METRIC_KEYS = {'mAP': 'coco/bbox_mAP', 'AP50': 'coco/bbox_mAP_50',
@@ -81,7 +86,7 @@ METRIC_KEYS = {'mAP': 'coco/bbox_mAP', 'AP50': 'coco/bbox_mAP_50',
 
 #: GAN variant tokens that mark an ablation config (``dgan_..._nodet_...``), or
 #: another generator setting the arms do not pick by default (``_local-crop_``).
-VARIANTS = ('nodet', 'nounroll', 'local-crop')
+VARIANTS = ('nodet', 'nounroll', 'unroll-only', 'local-crop')
 
 
 def find_gan_config(tag: str, variant: str, config_dir: Path = REPO_ROOT / 'configs',

@@ -86,3 +86,25 @@ def test_run_graph_stops_at_a_failure(experiment):
     assert ran == [('det', 'a'), ('det', 'b')]
     with pytest.raises(RuntimeError, match='never run'):
         experiment.run_graph({('det', 'x'): (('det', 'missing'),)}, work)
+
+
+def test_late_arms_run_after_everything_else(experiment):
+    import dataclasses
+
+    unroll_config = ('configs/dgan_retinanet-effnet-lite0_local-crop_unroll-only_1xb4-2k_'
+                     'mini-mias.py')
+    settings = dataclasses.replace(
+        experiment.s, arms=[*experiment.s.arms, 'dgan-unroll'], late_arms=['dgan-unroll'],
+        gan_configs={**experiment.s.gan_configs, 'dgan-unroll': unroll_config})
+    late = CVExperiment(settings, log=lambda _: None)
+    late.prepare_folds()
+    units = late.plan()
+    # The other units, in the order they had without the late arm, then the late arm's.
+    assert units[:len(experiment.plan())] == experiment.plan()
+    tail = units[len(experiment.plan()):]
+    assert tail and {u.arm for u in tail} == {'dgan-unroll'} and len(tail) == 2 * 2
+    order = [item for kind, item in late.task_graph(units) if kind == 'det']
+    assert all(u.arm == 'dgan-unroll' for u in order[-len(tail):])
+    assert late.source_fingerprint(Source(0, 'dgan-unroll'))['config'] == unroll_config
+    with pytest.raises(ValueError, match=r"late_arms \['dgan-unroll'\] are not arms"):
+        dataclasses.replace(experiment.s, late_arms=['dgan-unroll'])

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from mmdgan.experiments.cli import add_config_args, gan_configs_from_args  # noqa: E402
 from mmdgan.experiments.cv import CVExperiment, CVSettings  # noqa: E402
 from mmdgan.experiments.cv_report import readme_table, update_markdown_block  # noqa: E402
-from mmdgan.experiments.small_data import ARMS  # noqa: E402
+from mmdgan.experiments.small_data import ARMS, DEFAULT_ARMS  # noqa: E402
 from mmdgan.experiments.steps import REPO_ROOT  # noqa: E402
 
 _GAN_256PX = {'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
@@ -58,10 +58,14 @@ PRESETS = {
         det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py', folds=5, seeds=3,
         real_epochs=30, gan_iters=300, fractions=(0.25, 0.5, 1.0), sweep_ratios=(0.5, 2.0),
         extra_gan_seeds=1,
+        # The five arms, then DetectorGAN with the unroll only (the fifth and sixth
+        # rounds of results/mini-mias/gan_diag/), scheduled after everything else.
+        arms=(*DEFAULT_ARMS, 'dgan-unroll'), late_arms=('dgan-unroll', ),
         gan_configs={arm: f'configs/dgan_retinanet-effnet-lite0_local-crop{variant}'
                           '_1xb4-2k_mini-mias.py'
                      for arm, variant in (('dgan', ''), ('dgan-nounroll', '_nounroll'),
-                                          ('gan-nodet', '_nodet'))},
+                                          ('gan-nodet', '_nodet'),
+                                          ('dgan-unroll', '_unroll-only'))},
         info_file=str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt'),
         det_options={'default_hooks.checkpoint.interval': 100},
         gan_options={'train_dataloader.num_workers': 0,
@@ -69,7 +73,8 @@ PRESETS = {
                      'default_hooks.checkpoint.interval': 25,
                      'default_hooks.checkpoint.max_keep_ckpts': 1},
         costs=dict(det_step=0.76, gan_step=5.6, gan_step_nounroll=2.9, gan_step_nodet=2.7,
-                   process=25, score_image=0.1, synth_image=0.3)),
+                   **{'gan_step_unroll-only': 5.0}, process=25, score_image=0.1,
+                   synth_image=0.3)),
     ('mini-mias', True): dict(
         tag='mini-mias',
         det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py', folds=5, seeds=1,
@@ -101,7 +106,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--folds', type=int, help='k of the k-fold cross-validation')
     parser.add_argument('--fold-seed', type=int, default=0)
     parser.add_argument('--seeds', type=int, help='detector seeds per fold (0, 1, ...)')
-    parser.add_argument('--arms', nargs='+', choices=list(ARMS), default=list(ARMS))
+    parser.add_argument('--arms', nargs='+', choices=list(ARMS),
+                        help=f'default: the preset\'s, else {" ".join(DEFAULT_ARMS)}')
     parser.add_argument('--info-file', help='mini-MIAS Info.txt (lesion-type strata)')
     parser.add_argument('--real-epochs', type=float,
                         help='passes of every detector over its real training films')
@@ -156,7 +162,8 @@ def settings_from_args(args: argparse.Namespace) -> CVSettings:
     if info_file and not Path(info_file).is_file() and not args.info_file:
         raise FileNotFoundError(f'mini-MIAS Info.txt not found at {info_file}: pass --info-file')
     return CVSettings(
-        data=name, data_root=data_root, arms=args.arms,
+        data=name, data_root=data_root, arms=args.arms or preset.get('arms', DEFAULT_ARMS),
+        late_arms=preset.get('late_arms', ()) if args.arms is None else (),
         seeds=list(range(pick(args.seeds, 'seeds'))),
         work_dir=args.work_dir or f'work_dirs/cv/{name}',
         results_dir=args.results_dir or f'results/{name}',

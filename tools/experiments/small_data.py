@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from mmdgan.experiments import ARMS, ExperimentSettings, run_experiment  # noqa: E402
 from mmdgan.experiments.cli import add_config_args, gan_configs_from_args  # noqa: E402
+from mmdgan.experiments.small_data import DEFAULT_ARMS  # noqa: E402
 
 #: Per (data, --quick): the configs and schedule of the comparison; see
 #: results/README.md for what each one means and costs on 2 CPU cores.
@@ -58,7 +59,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--jobs', type=int, default=2, help='units run side by side')
     parser.add_argument('--threads', type=int, default=1,
                         help='OpenMP threads per tool process (1 avoids spinning on busy cores)')
-    parser.add_argument('--arms', nargs='+', choices=list(ARMS), default=list(ARMS))
+    parser.add_argument('--arms', nargs='+', choices=list(ARMS), default=list(DEFAULT_ARMS))
     parser.add_argument('--work-dir', help='default: work_dirs/small_data/<data>[-quick]')
     parser.add_argument('--results-dir', help='default: results/<data>[-quick]')
     parser.add_argument('--det-iters', type=int, help='override the detector iterations')
