@@ -26,7 +26,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from PIL import Image
 
-from mmdgan.experiments.paired_stats import paired_summary
+from mmdgan.evaluation.paired_stats import paired_summary
 from mmdgan.fileio import ImageRecord, coco_records, load_coco
 from mmdgan.models.unroll import functional_loss, virtual_step_losses
 

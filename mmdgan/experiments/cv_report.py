@@ -6,7 +6,8 @@ README table copied from ``table.md``) can be rebuilt at any time with
 
 Pairs are ``(fold, detector seed)``: an arm and its reference trained on the
 same fold with the same seed. Paired differences get a 95 % bootstrap and t
-interval and a Wilcoxon signed-rank p-value (:mod:`.paired_stats`). The
+interval and a Wilcoxon signed-rank p-value
+(:mod:`mmdgan.evaluation.paired_stats`). The
 spread over pairs excludes GAN variance (one GAN per arm and fold, shared by
 the seeds); the extra GAN seeds on one fold report it separately.
 """
@@ -16,9 +17,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmdgan.evaluation.paired_stats import paired_summary
 from mmdgan.fileio import atomic_path, write_json_atomic
 
-from .paired_stats import paired_summary
 from .report import GOAL_RATIO, _git_commit, bar_chart, mean_std
 from .small_data import ARMS
 

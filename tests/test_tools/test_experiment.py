@@ -142,11 +142,17 @@ def test_mini_mias_cv_preset_uses_local_crop_ablations():
     from tools.experiments.cross_validation import PRESETS
     configs = {arm: Config.fromfile(_abs(path))
                for arm, path in PRESETS[('mini-mias', False)]['gan_configs'].items()}
-    assert sorted(configs) == ['dgan', 'dgan-nounroll', 'gan-nodet']
+    assert sorted(configs) == ['dgan', 'dgan-nounroll', 'dgan-unroll', 'gan-nodet']
     full = configs['dgan']
     assert full.model.local_crop.crop_size > 0 and full.model.unroll.mode == 'exact'
     assert configs['dgan-nounroll'].model.unroll.mode == 'none'
     assert configs['gan-nodet'].model.loss_weights.det_syn == 0
+    # The sixth arm: the unroll alone, with a smaller step and the same step x weight.
+    unroll_only = configs['dgan-unroll'].model
+    assert unroll_only.loss_weights.det_syn == 0 and unroll_only.unroll.mode == 'exact'
+    assert unroll_only.unroll.inner_lr * unroll_only.unroll.weight == pytest.approx(
+        full.model.unroll.inner_lr * full.model.unroll.weight)
+    assert PRESETS[('mini-mias', False)]['late_arms'] == ('dgan-unroll', )
     for cfg in configs.values():
         assert cfg.model.local_crop == full.model.local_crop
         assert cfg.train_dataloader == full.train_dataloader and cfg.train_cfg == full.train_cfg

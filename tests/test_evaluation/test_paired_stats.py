@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmdgan.experiments.paired_stats import cluster_bootstrap_means, paired_summary
+from mmdgan.evaluation.paired_stats import cluster_bootstrap_means, paired_summary
 
 
 def test_known_answers():
