@@ -246,7 +246,7 @@ def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
     Returns:
         ``(images, boxes)``: per image with at least one box.
     """
-    records = [r for r in coco_records(load_coco(ann_file)) if r.boxes]
+    records = [r for r in coco_records(load_coco(ann_file), ann_file) if r.boxes]
     if not records:
         raise ValueError(f'{ann_file}: no box to crop (the file has no annotations)')
     root = Path(ann_file).parent

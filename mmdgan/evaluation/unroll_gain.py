@@ -81,7 +81,7 @@ def load_detection_images(ann_file: Path, labels: Dict[str, int],
         raise ValueError(f'{ann_file}: categories {unknown} are not classes of the detector '
                          f'{sorted(labels)}')
     out = []
-    for record in coco_records(coco):
+    for record in coco_records(coco, ann_file):
         if not record.boxes:
             continue
         path = Path(ann_file).parent / record.file_name
@@ -110,8 +110,11 @@ def detector_batches(detector: nn.Module, images: Sequence[Tuple[str, ImageRecor
         for path, record in images[start:start + batch_size]:
             instances = [dict(bbox=list(box[:4]), bbox_label=box[4], ignore_flag=0)
                          for box in record.boxes]
-            items.append(transform(dict(img_path=path, img_id=start + len(items),
-                                        instances=instances)))
+            try:
+                items.append(transform(dict(img_path=path, img_id=start + len(items),
+                                            instances=instances)))
+            except (AssertionError, OSError) as e:  # mmcv asserts on an undecodable file
+                raise ValueError(f'{path}: not a readable image ({e})') from None
         data = detector.data_preprocessor(pseudo_collate(items), training=True)
         batches.append((data['inputs'], data['data_samples']))
     return batches

@@ -74,14 +74,34 @@ def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict
     return dict(images=images, annotations=annotations, categories=cats)
 
 
-def coco_records(coco: dict) -> List[ImageRecord]:
+def coco_records(coco: dict, source: PathLike = 'COCO file') -> List[ImageRecord]:
     """The images of a COCO dict with their boxes, in image order (inverse of :func:`make_coco`).
 
     Boxes become ``(x1, y1, x2, y2, category_id)`` in the image's own pixel frame.
+
+    Args:
+        coco: A dict from :func:`load_coco`.
+        source: Its file, named in errors.
+
+    Raises:
+        ValueError: An image or annotation lacks a field, or an annotation
+            names an image the file does not have (one line, naming ``source``).
     """
-    records = {info['id']: ImageRecord(info['file_name'], info['width'], info['height'])
-               for info in coco['images']}
+    try:
+        records = {info['id']: ImageRecord(info['file_name'], info['width'], info['height'])
+                   for info in coco['images']}
+    except (KeyError, TypeError) as e:
+        raise ValueError(f'{source}: an image entry lacks {e} (needs id, file_name, width, '
+                         'height)') from None
     for ann in coco.get('annotations', []):
-        x, y, w, h = ann['bbox']
-        records[ann['image_id']].boxes.append((x, y, x + w, y + h, ann['category_id']))
+        try:
+            x, y, w, h = ann['bbox']
+            record = records[ann['image_id']]
+            box = (x, y, x + w, y + h, ann['category_id'])
+        except (KeyError, TypeError, ValueError) as e:
+            name = ann.get('id', '?') if isinstance(ann, dict) else repr(ann)
+            raise ValueError(f'{source}: annotation {name} is malformed ({type(e).__name__}: '
+                             f'{e}; needs bbox [x, y, w, h], an image_id of the file and '
+                             'category_id)') from None
+        record.boxes.append(box)
     return list(records.values())

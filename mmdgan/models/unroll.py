@@ -294,7 +294,6 @@ def _finite_diff(loss_at: _LossAt, theta: Params, syn_inputs: torch.Tensor, syn_
     return _result(loss_real, syn_inputs, hyper, loss_syn, syn_input_grad)
 
 
-
 def virtual_step_losses(detector: nn.Module, syn_inputs: torch.Tensor, syn_samples: Any,
                         probe: Sequence[Tuple[torch.Tensor, Any]], inner_lrs: Sequence[float],
                         loss_fn: Optional[Callable[[dict], torch.Tensor]] = None

@@ -120,6 +120,14 @@ def test_tool_errors(demo_data, tmp_path, capsys):
     assert unroll_gain_tool.run_tool(unroll_gain_tool.main,
                                      base + ['--probe-batches', '50']) == 1
     assert 'the probe needs 200' in capsys.readouterr().err
+    # An undecodable image: one line naming it, not mmcv's assertion.
+    broken = tmp_path / 'broken'
+    shutil.copytree(demo_data, broken)
+    first = load_detection_images(broken / 'train.json', {'lesion': 0})[0][0]
+    Path(first).write_bytes(b'not a png')
+    assert unroll_gain_tool.run_tool(unroll_gain_tool.main, [
+        CONFIG, 'none', str(broken / 'train.json'), '--batch-size', '2']) == 1
+    assert f'{first}: not a readable image' in capsys.readouterr().err
     missing = tmp_path / 'gone'
     shutil.rmtree(missing, ignore_errors=True)
     assert unroll_gain_tool.run_tool(unroll_gain_tool.main,

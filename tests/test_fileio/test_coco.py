@@ -14,6 +14,21 @@ def test_round_trip(tmp_path):
                                   ImageRecord('b.png', 4, 4)]
 
 
+@pytest.mark.parametrize('change, message', [
+    (lambda c: c['annotations'][0].pop('bbox'), r"annotation 1 is malformed \(KeyError: 'bbox'"),
+    (lambda c: c['annotations'][0].update(bbox=[1, 2]), r'annotation 1 is malformed \(ValueError'),
+    (lambda c: c['annotations'][0].update(image_id=9), r'annotation 1 is malformed \(KeyError: 9'),
+    (lambda c: c['images'][1].pop('width'), r"an image entry lacks 'width'"),
+])
+def test_records_name_the_file_and_the_bad_entry(change, message):
+    coco = make_coco([ImageRecord('a.png', 10, 8, [(1, 2, 4, 6, 1)]), ImageRecord('b.png', 4, 4)],
+                     ['lesion'])
+    change(coco)
+    with pytest.raises(ValueError, match=r'^train\.json: ' + message) as info:
+        coco_records(coco, 'train.json')
+    assert '\n' not in str(info.value)
+
+
 @pytest.mark.parametrize('text, error, message', [
     (None, FileNotFoundError, r'train file not found: .*train\.json'),
     ('{"images": [', ValueError, r'train file .*train\.json is not valid json'),
