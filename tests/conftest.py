@@ -42,3 +42,19 @@ def synthetic_copy(demo_data, tmp_path) -> Callable[[Callable[[dict], List[str]]
         (syn / 'train.json').write_text(json.dumps(coco))
         return syn / 'train.json'
     return make
+
+
+@pytest.fixture(params=['no bbox', 'unknown image_id'])
+def malformed_train_json(request, demo_data, tmp_path) -> Path:
+    """Y train of the demo data with its first annotation broken one way (the
+    param); every reader of labelled boxes must name the file and annotation."""
+    coco = json.loads((demo_data / 'train.json').read_text())
+    first = coco['annotations'][0]
+    if request.param == 'no bbox':
+        del first['bbox']
+    else:
+        first['image_id'] = max(i['id'] for i in coco['images']) + 1
+    path = tmp_path / 'train.json'
+    path.write_text(json.dumps(coco))
+    return path
+

@@ -6,7 +6,7 @@ from typing import Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmdgan.fileio import load_coco, read_image
+from mmdgan.fileio import coco_records, load_coco, read_image
 from mmdgan.registry import TASK_UTILS
 
 from .regions import breast_region, largest_component, otsu_region
@@ -23,16 +23,9 @@ def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
     """
     ann_file = Path(ann_file)
     coco = load_coco(ann_file, 'box prior: annotation file')
-    sizes = {img['id']: (img['width'], img['height']) for img in coco.get('images', [])}
-    rel = []
-    for ann in coco.get('annotations', []):
-        if ann['image_id'] not in sizes:
-            raise ValueError(f'{ann_file}: annotation {ann.get("id")} refers to unknown '
-                             f'image_id {ann["image_id"]}')
-        w_img, h_img = sizes[ann['image_id']]
-        _, _, w, h = ann['bbox']
-        if w > 0 and h > 0:
-            rel.append((min(w / w_img, 1.0), min(h / h_img, 1.0)))
+    rel = [(min((x2 - x1) / rec.width, 1.0), min((y2 - y1) / rec.height, 1.0))
+           for rec in coco_records(coco, ann_file)
+           for x1, y1, x2, y2, _ in rec.boxes if x2 > x1 and y2 > y1]
     if not rel:
         raise ValueError(f'box prior: {ann_file} has no box of positive size to learn from')
     return np.asarray(rel, np.float64)

@@ -109,6 +109,12 @@ def test_errors(demo_data, tmp_path):
         BoxPriorSampler(str(demo_data / 'train.json'), num_boxes=(3, 1))
 
 
+def test_malformed_annotation_is_named(malformed_train_json):
+    with pytest.raises(ValueError, match=r'train\.json: annotation 1 is malformed') as info:
+        load_relative_box_sizes(malformed_train_json)
+    assert '\n' not in str(info.value)
+
+
 def test_otsu_largest_keeps_the_body_and_drops_film_labels(demo_data):
     # A film: a large body on a dark background plus a small bright label apart from it.
     img = np.full((128, 128), 10, np.uint8)

@@ -185,6 +185,11 @@ def test_invalid_json_names_the_file(dataset_cfg, tmp_path):
     assert '\n' not in str(info.value)
 
 
+def test_malformed_annotation_is_named(dataset_cfg, malformed_train_json):
+    with pytest.raises(ValueError, match=r'train\.json: annotation 1 is malformed'):
+        _build(dataset_cfg, labelled_ann_file=str(malformed_train_json))
+
+
 def test_boxes_that_train_nothing_are_reported(dataset_cfg, demo_data, tmp_path):
     """Issue 13.6: mmdet drops zero-area and outside boxes silently; the dataset says so."""
     coco = json.loads((demo_data / 'train.json').read_text())

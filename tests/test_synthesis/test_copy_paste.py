@@ -82,3 +82,11 @@ def test_copy_paste_bad_inputs(demo_data, tmp_path):
         copy_paste_synthesize(str(demo_data / 'train.json'), str(tmp_path / 'nope.json'), 1,
                               str(tmp_path / 'o'), sampler)
     assert not (tmp_path / 'o').exists()
+
+
+def test_copy_paste_malformed_annotation_is_named(demo_data, malformed_train_json, tmp_path):
+    sampler = dict(type='BoxPriorSampler', ann_file=str(demo_data / 'train.json'))
+    with pytest.raises(ValueError, match=r'train\.json: annotation 1 is malformed'):
+        copy_paste_synthesize(str(malformed_train_json), str(demo_data / 'clean_train.json'), 1,
+                              str(tmp_path / 'o'), sampler)
+    assert not (tmp_path / 'o').exists()
