@@ -23,9 +23,16 @@ def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
     """
     ann_file = Path(ann_file)
     coco = load_coco(ann_file, 'box prior: annotation file')
-    rel = [(min((x2 - x1) / rec.width, 1.0), min((y2 - y1) / rec.height, 1.0))
-           for rec in coco_records(coco, ann_file)
-           for x1, y1, x2, y2, _ in rec.boxes if x2 > x1 and y2 > y1]
+    # Validates every annotation (one named error); the sizes are then read from the xywh
+    # boxes themselves, since x2 - x1 of the records would differ from w in the last bit.
+    coco_records(coco, ann_file)
+    sizes = {img['id']: (img['width'], img['height']) for img in coco['images']}
+    rel = []
+    for ann in coco.get('annotations', []):
+        w_img, h_img = sizes[ann['image_id']]
+        _, _, w, h = ann['bbox']
+        if w > 0 and h > 0:
+            rel.append((min(w / w_img, 1.0), min(h / h_img, 1.0)))
     if not rel:
         raise ValueError(f'box prior: {ann_file} has no box of positive size to learn from')
     return np.asarray(rel, np.float64)
