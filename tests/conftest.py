@@ -57,4 +57,3 @@ def malformed_train_json(request, demo_data, tmp_path) -> Path:
     path = tmp_path / 'train.json'
     path.write_text(json.dumps(coco))
     return path
-

@@ -6,7 +6,7 @@ from typing import Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmdgan.fileio import coco_records, load_coco, read_image
+from mmdgan.fileio import load_coco, read_image
 from mmdgan.registry import TASK_UTILS
 
 from .regions import breast_region, largest_component, otsu_region
@@ -22,10 +22,9 @@ def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
         ValueError: If it has no usable box.
     """
     ann_file = Path(ann_file)
-    coco = load_coco(ann_file, 'box prior: annotation file')
-    # Validates every annotation (one named error); the sizes are then read from the xywh
-    # boxes themselves, since x2 - x1 of the records would differ from w in the last bit.
-    coco_records(coco, ann_file)
+    # Sizes come from the xywh boxes, not coco_records' x2 - x1, which can differ from w in the
+    # last bit and would change every box sampled since.
+    coco = load_coco(ann_file, 'box prior: annotation file', check_annotations=True)
     sizes = {img['id']: (img['width'], img['height']) for img in coco['images']}
     rel = []
     for ann in coco.get('annotations', []):

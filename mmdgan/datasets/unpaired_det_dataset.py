@@ -10,7 +10,7 @@ import torch
 from mmdet.datasets import CocoDataset
 from torch.utils.data import Dataset
 
-from mmdgan.fileio import coco_records, load_coco
+from mmdgan.fileio import load_coco
 from mmdgan.registry import DATASETS, TASK_UTILS
 
 from .transforms import SampleInsertionBoxes
@@ -21,9 +21,8 @@ _LOADERS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'mmcv.LoadImageFromF
 
 def _load_checked(ann_file: str, which: str, need_boxes: bool) -> dict:
     """Load a COCO file and fail early, naming the set, if it is missing or empty."""
-    coco = load_coco(ann_file, f'UnpairedDetDataset: {which} annotation file', keys=('images',))
-    # Validates every annotation, so a malformed one fails named, not as a KeyError below.
-    coco_records(coco, ann_file)
+    coco = load_coco(ann_file, f'UnpairedDetDataset: {which} annotation file', keys=('images',),
+                     check_annotations=True)
     images = coco['images']
     if need_boxes:
         with_boxes = {a['image_id'] for a in coco.get('annotations', [])}

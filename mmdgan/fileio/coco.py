@@ -18,20 +18,25 @@ class ImageRecord:
 
 
 def load_coco(path: PathLike, what: str = 'COCO file',
-              keys: Sequence[str] = ('images', 'categories')) -> dict:
+              keys: Sequence[str] = ('images', 'categories'),
+              check_annotations: bool = False) -> dict:
     """Read a COCO json, naming the file and the problem on failure.
 
     Args:
         path: The json file.
         what: How the file is called in error messages (``'clean COCO file'``).
         keys: Top-level lists the file must have.
+        check_annotations: Also check every image and annotation entry (as
+            :func:`coco_records` does), for readers that then index
+            ``bbox`` / ``image_id`` themselves.
 
     Returns:
         The parsed dict.
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
-        ValueError: ``path`` is not json, or not a COCO detection file.
+        ValueError: ``path`` is not json, or not a COCO detection file, or
+            (``check_annotations``) an entry is malformed.
     """
     path = Path(path)
     if not path.is_file():
@@ -45,6 +50,8 @@ def load_coco(path: PathLike, what: str = 'COCO file',
     for key in keys:
         if not isinstance(coco.get(key), list):
             raise ValueError(f'{what} {path} has no "{key}" list')
+    if check_annotations:
+        coco_records(coco, path)
     return coco
 
 

@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from mmdgan.fileio import coco_records, read_image
+from mmdgan.fileio import read_image
 
 from .clean_source import (
     CleanImageSource,
@@ -106,11 +106,9 @@ class CopyPasteSynthesizer:
         if blend not in BLENDS:
             raise ValueError(f'blend must be one of {BLENDS}, got {blend!r}')
         self.ann_file = Path(labelled_ann_file)
-        coco = load_coco(self.ann_file, 'labelled COCO file')
+        coco = load_coco(self.ann_file, 'labelled COCO file', check_annotations=True)
         self.categories = category_names(coco, self.ann_file)
         self.category_id = target_category_id(self.categories, target_class, self.ann_file)
-        # Validates every annotation, so a malformed one fails named, not as a KeyError below.
-        coco_records(coco, self.ann_file)
         files = {img['id']: img['file_name'] for img in coco['images']}
         self.bank = [(files[a['image_id']], a['bbox']) for a in coco.get('annotations', [])
                      if a['category_id'] == self.category_id and not a.get('iscrowd', 0)]
