@@ -111,6 +111,10 @@ def score_detector(config: str, checkpoint: str, eval_ann: str, op_ann: str,
     from mmdgan.evaluation.evaluate import build_test_config, evaluate
 
     out_dir = Path(out_dir)
+    # Checked before the (minutes-long) test passes, so that a malformed box
+    # is reported by file and annotation, not as a KeyError after them.
+    truths = {name: load_coco(ann, f'{name} COCO file', check_annotations=True)
+              for name, ann in (('eval', eval_ann), ('train', op_ann))}
     passes = {}
     for name, ann in (('eval', eval_ann), ('train', op_ann)):
         opts = dict(cfg_options or {})
@@ -123,8 +127,7 @@ def score_detector(config: str, checkpoint: str, eval_ann: str, op_ann: str,
         if not dets_file.is_file():
             raise FileNotFoundError(f'{dets_file} was not written: test_evaluator.0 must be '
                                     f'a CocoMetric')
-        passes[name] = (metrics, json.loads(dets_file.read_text()),
-                        load_coco(ann, f'{name} COCO file'))
+        passes[name] = (metrics, json.loads(dets_file.read_text()), truths[name])
     metrics, dets, coco = passes['eval']
     threshold = operating_threshold(best_hit_scores(passes['train'][1], passes['train'][2]),
                                     op_sensitivity)

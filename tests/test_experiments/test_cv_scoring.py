@@ -1,10 +1,16 @@
 """Operating point and per-normal-film detections: known answers."""
 import math
+import re
 
 import numpy as np
 import pytest
 
-from mmdgan.experiments.scoring import best_hit_scores, operating_point_metrics, operating_threshold
+from mmdgan.experiments.scoring import (
+    best_hit_scores,
+    operating_point_metrics,
+    operating_threshold,
+    score_detector,
+)
 
 #: Two lesion films (boxes 1, 2 on image 1; box 3 on image 2) and two normal films (3, 4).
 COCO = dict(
@@ -48,3 +54,14 @@ def test_operating_point_metrics():
     assert high['det_per_normal'] == 0.5 and high['sens_at_op'] == pytest.approx(1 / 3)
     no_normals = dict(COCO, images=COCO['images'][:2])
     assert math.isnan(operating_point_metrics(DETS, no_normals, 0.5)['det_per_normal'])
+
+
+@pytest.mark.parametrize('broken', ['eval', 'train'])
+def test_score_detector_names_malformed_ground_truth(broken, malformed_train_json, demo_data,
+                                                     tmp_path):
+    # Checked before any test pass: neither config nor checkpoint is touched.
+    files = {'eval': demo_data / 'train.json', 'train': demo_data / 'train.json'}
+    files[broken] = malformed_train_json
+    with pytest.raises(ValueError, match=re.escape(f'{malformed_train_json}: annotation 1')):
+        score_detector('no_config.py', 'no_checkpoint.pth', str(files['eval']),
+                       str(files['train']), tmp_path / 'out')
