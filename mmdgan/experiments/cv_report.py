@@ -316,6 +316,31 @@ def _op_notes(summary: Dict[str, dict]) -> List[str]:
             f'counted) by: {"; ".join(notes)} detectors.', '']
 
 
+def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> List[str]:
+    """Every metric's paired difference against ``reference``, one row per arm.
+
+    AP50 alone decides the goal; the other columns show *how* an arm differs
+    (box tightness, false positives on normal films, sensitivity) and are read
+    with the caution the table states: many intervals, none corrected.
+    """
+    rows = [e for arm, e in summary.items()
+            if arm != reference and e.get(f'paired_vs_{reference}')]
+    if not rows:
+        return []
+    ref_label = summary.get(reference, {}).get('label', reference)
+    n_tests = len(rows) * len(METRIC_TITLES)
+    return [f'## Paired differences against {ref_label}, every metric', '',
+            f'Mean paired difference (arm − {ref_label}) [95 % bootstrap] and Wilcoxon p per '
+            f'metric, over the fold × seed pairs; pair-level intervals without correction for '
+            f'the {n_tests} comparisons of this table (the fold-clustered intervals are in '
+            f'`results.json`). Only the AP50 column enters the goal.', '',
+            '| arm | ' + ' | '.join(f'Δ {t}' for t in METRIC_TITLES.values()) + ' |',
+            '|' + ' --- |' * (len(METRIC_TITLES) + 1),
+            *(f'| {e["label"]} | ' + ' | '.join(_interval(e[f'paired_vs_{reference}'].get(m, {}))
+                                              for m in METRIC_TITLES) + ' |' for e in rows),
+            '']
+
+
 def markdown(results: dict) -> str:
     """The report as markdown: provenance, main table, goal, extra tables."""
     s, summary = results['settings'], results['arms']
@@ -353,7 +378,8 @@ def markdown(results: dict) -> str:
         f'share its GAN and held-out films); p: two-sided Wilcoxon signed-rank.', '',
         f'Units finished: {results["units_done"]} / {s.get("units_total", "?")} (planned '
         f'{plan.get("core_hours", float("nan")):.1f} CPU core-hours).', '',
-        *rows, '', *_op_notes(summary), *[f'- {g}' for g in results['goal']], '']
+        *rows, '', *_op_notes(summary), *[f'- {g}' for g in results['goal']], '',
+        *_paired_metric_lines(summary)]
     lc = results.get('learning_curve') or {}
     if any(len(v) > 1 for v in lc.values()):
         fracs = sorted({f for v in lc.values() for f in v}, key=float)

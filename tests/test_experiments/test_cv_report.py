@@ -145,6 +145,15 @@ def test_written_report(tmp_path):
     assert 'Command: `python run.py`' in table and '## Learning curve' in table
     assert '| real + DetectorGAN | 0.128 ± ' in table and 'p=0.031' in table
     assert 'Operating point not reached' not in table
+    # Every metric's paired difference, not only AP50: mAP is AP50 / 3 in the
+    # hand-made units, so DetectorGAN's Δ mAP is a third of its Δ AP50.
+    every = table.split('## Paired differences against real only, every metric')[1].split('##')[0]
+    dgan_row = next(line for line in every.split('\n') if line.startswith('| real + DetectorGAN |'))
+    cells = [c.strip() for c in dgan_row.strip('|').split('|')]
+    assert cells[1].startswith('+0.022 [') and cells[2].startswith('+0.007 [')
+    assert cells[5].startswith('+0.000 [')  # det. / normal film: equal in every unit
+    assert 'without correction for the 18 comparisons' in every
+    assert '| real only |' not in every
     missed = [dict(u, metrics=dict(u['metrics'], op_reached=u['unit']['seed'] != 0))
               for u in _units()]
     write_cv_report(missed, SETTINGS, tmp_path, 'python run.py')
