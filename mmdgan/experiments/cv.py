@@ -172,6 +172,10 @@ class CVSettings:
         fractions: Learning-curve fractions of the labelled training films
             (``1.0`` is the main comparison).
         lc_arms: Arms of the learning curve.
+        lc_control_arms: Further learning-curve arms that tell what a gain of
+            ``lc_arms`` at small fractions comes from (copy-paste: the clean
+            films as backgrounds with real lesions pasted in); their units run
+            after the sweep and the GAN variance, before ``late_arms``.
         sweep_ratios: Extra synthetic-per-real ratios, on ``special_fold``.
         sweep_arms: Arms of the ratio sweep.
         extra_gan_seeds: Further GAN seeds on ``special_fold`` (GAN variance).
@@ -214,6 +218,7 @@ class CVSettings:
     syn_per_real: float = 1.0
     fractions: Sequence[float] = (1.0,)
     lc_arms: Sequence[str] = ('real', 'dgan')
+    lc_control_arms: Sequence[str] = ()
     sweep_ratios: Sequence[float] = ()
     sweep_arms: Sequence[str] = ('dgan',)
     extra_gan_seeds: int = 0
@@ -231,10 +236,14 @@ class CVSettings:
     in_process: bool = False
 
     def __post_init__(self) -> None:
-        unknown = [a for a in (*self.arms, *self.lc_arms, *self.sweep_arms, *self.gan_var_arms)
-                   if a not in ARMS]
+        unknown = [a for a in (*self.arms, *self.lc_arms, *self.lc_control_arms,
+                               *self.sweep_arms, *self.gan_var_arms) if a not in ARMS]
         if unknown:
             raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
+        stray = [a for a in self.lc_control_arms if a not in self.arms or a in self.lc_arms]
+        if stray:
+            raise ValueError(f'lc_control_arms {stray} must be arms of the comparison '
+                             f'{list(self.arms)} and not of lc_arms {list(self.lc_arms)}')
         if not self.seeds:
             raise ValueError('at least one detector seed is needed')
         stray = [a for a in self.late_arms if a not in self.arms]
@@ -367,20 +376,23 @@ class CVExperiment(ToolRunner):
         return self.s.syn_per_real if ARMS[arm].synthetic else 0.0
 
     def plan(self) -> List[DetUnit]:
-        """Every detector unit: main comparison, learning curve, sweep, GAN variance, late arms."""
+        """Every detector unit: main comparison, learning curve, sweep, GAN variance, learning-curve
+        controls, late arms."""
         s = self.s
         first = [a for a in s.arms if a not in s.late_arms]
         units = [DetUnit(k, a, seed, 1.0, self.ratio(a))
                  for k in range(s.folds) for seed in s.seeds for a in first]
-        units += [DetUnit(k, a, seed, frac, self.ratio(a))
-                  for frac in s.fractions if frac < 1.0 for k in range(s.folds)
-                  for seed in s.seeds for a in s.lc_arms if a in s.arms]
+        curve = [DetUnit(k, a, seed, frac, self.ratio(a))
+                 for frac in s.fractions if frac < 1.0 for k in range(s.folds)
+                 for seed in s.seeds for a in (*s.lc_arms, *s.lc_control_arms) if a in s.arms]
+        units += [u for u in curve if u.arm not in s.lc_control_arms]
         units += [DetUnit(s.special_fold, a, seed, 1.0, r)
                   for r in s.sweep_ratios if r != s.syn_per_real for seed in s.seeds
                   for a in s.sweep_arms if a in s.arms and ARMS[a].synthetic]
         units += [DetUnit(s.special_fold, a, seed, 1.0, self.ratio(a), g)
                   for g in range(1, s.extra_gan_seeds + 1) for seed in s.seeds
                   for a in s.gan_var_arms if a in s.arms and ARMS[a].synthetic == 'gan']
+        units += [u for u in curve if u.arm in s.lc_control_arms]
         units += [DetUnit(k, a, seed, 1.0, self.ratio(a))
                   for k in range(s.folds) for seed in s.seeds for a in s.late_arms]
         return units

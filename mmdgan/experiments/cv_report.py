@@ -189,18 +189,25 @@ def _k(key: str) -> Pair:
 
 
 def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
-    """Per arm and fraction: AP50 mean ± std; per fraction: DetectorGAN − real paired."""
+    """Per arm and fraction: AP50 mean ± std and the paired AP50 gain over real-only;
+    for the curve's own arms also their paired AP50 difference to each control arm."""
+    controls = list(settings.get('lc_control_arms', ()))
     out: Dict[str, dict] = {}
     for frac in settings['fractions']:
-        real = _select(units, 'real', frac, 0.0)
-        for arm in settings['lc_arms']:
-            values = _select(units, arm, frac, main_ratio(arm, settings))
+        ratio_values = {arm: _select(units, arm, frac, main_ratio(arm, settings))
+                        for arm in ('real', *settings['lc_arms'], *controls)}
+        for arm in (*settings['lc_arms'], *controls):
+            values = ratio_values[arm]
             if not values:
                 continue
             entry = dict(pairs=len(values), **{m: mean_std([v[m] for v in values.values()])
                                                for m in ('AP50', 'mAP', 'loc_top1')})
-            if arm != 'real' and real:
-                entry['paired_vs_real'] = paired(values, real, 'AP50')
+            refs = ['real'] + ([] if arm in controls else controls)
+            for ref in refs:
+                if arm != ref and ratio_values[ref]:
+                    diff = paired(values, ratio_values[ref], 'AP50')
+                    if diff:
+                        entry[f'paired_vs_{ref}'] = diff
             out.setdefault(arm, {})[f'{frac:g}'] = entry
     return out
 
@@ -316,6 +323,19 @@ def _op_notes(summary: Dict[str, dict]) -> List[str]:
             f'counted) by: {"; ".join(notes)} detectors.', '']
 
 
+def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
+    """The learning curve's arms against its control arms, one line per fraction."""
+    lines = []
+    for arm, per in lc.items():
+        for frac in sorted(per, key=float):
+            for key, diff in per[frac].items():
+                ref = key[len('paired_vs_'):]
+                if key.startswith('paired_vs_') and ref != 'real':
+                    lines.append(f'- {ARMS[arm].label} − {ARMS[ref].label}, {float(frac):.0%} '
+                                 f'of labelled films: ΔAP50 {_interval(diff)}, {diff["n"]} pairs')
+    return lines + [''] if lines else []
+
+
 def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> List[str]:
     """Every metric's paired difference against ``reference``, one row per arm.
 
@@ -395,6 +415,7 @@ def markdown(results: dict) -> str:
                                                           if e.get('paired_vs_real') else ''))
             lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
         lines.append('')
+        lines += _lc_control_lines(lc)
     sweep = results.get('ratio_sweep') or {}
     if sweep:
         lines += [f'## Synthetic-per-real sweep (fold {s["special_fold"]}, AP50 over seeds)', '',

@@ -224,3 +224,23 @@ def test_readme_block(tmp_path):
     readme.write_text('no block here\n')
     with pytest.raises(ValueError, match='cv-table:start'):
         update_markdown_block(readme, 'cv-table', 'x')
+
+
+def test_learning_curve_control_arm(tmp_path):
+    settings = dict(SETTINGS, lc_control_arms=['copy-paste'])
+    units = _units() + [_unit('copy-paste', fold, seed, 0.05 + 0.01 * fold + 0.001 * seed,
+                              fraction=0.5) for fold in (0, 1) for seed in (0, 1, 2)]
+    results = write_cv_report(units, settings, tmp_path, 'python run.py')
+    curve = results['learning_curve']
+    # At 50 %: real-only (0.10 + 0.01 fold + 0.001 seed) / 2, DetectorGAN that + 0.01.
+    assert curve['copy-paste']['0.5']['paired_vs_real']['mean'] == pytest.approx(0.003)
+    assert 'paired_vs_dgan' not in curve['copy-paste']['0.5']
+    vs_control = curve['dgan']['0.5']['paired_vs_copy-paste']
+    assert vs_control['n'] == 6 and vs_control['mean'] == pytest.approx(0.007)
+    # At 100 % the curve repeats the main comparison's pairs.
+    assert curve['dgan']['1']['paired_vs_copy-paste']['mean'] == pytest.approx(
+        results['arms']['dgan']['AP50']['mean'] - results['arms']['copy-paste']['AP50']['mean'])
+    table = (tmp_path / 'table.md').read_text()
+    assert ('- real + DetectorGAN − real + copy-paste, 50% of labelled films: ΔAP50 +0.007 ['
+            in table)
+    assert '| real + copy-paste | 0.056 ± ' in table.split('## Learning curve')[1]

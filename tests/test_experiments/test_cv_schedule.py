@@ -108,3 +108,24 @@ def test_late_arms_run_after_everything_else(experiment):
     assert late.source_fingerprint(Source(0, 'dgan-unroll'))['config'] == unroll_config
     with pytest.raises(ValueError, match=r"late_arms \['dgan-unroll'\] are not arms"):
         dataclasses.replace(experiment.s, late_arms=['dgan-unroll'])
+
+
+def test_learning_curve_controls_run_after_sweep_and_gan_variance(experiment):
+    import dataclasses
+
+    control = CVExperiment(dataclasses.replace(experiment.s, lc_control_arms=['copy-paste']),
+                           log=lambda _: None)
+    control.prepare_folds()
+    units = control.plan()
+    # The units keep their order; the control's fractional units follow them.
+    assert units[:len(experiment.plan())] == experiment.plan()
+    tail = units[len(experiment.plan()):]
+    assert {(u.arm, u.fraction) for u in tail} == {('copy-paste', 0.5)}
+    assert len(tail) == 2 * 2  # folds x seeds
+    # Their copy-paste sets sample boxes from the fraction's own lesion films.
+    synth = [item[0] for kind, item in control.task_graph(units) if kind == 'synth']
+    assert Source(0, 'copy-paste', 0, 0.5) in synth and Source(1, 'copy-paste', 0, 0.5) in synth
+    with pytest.raises(ValueError, match=r"lc_control_arms \['dgan'\] must be arms"):
+        dataclasses.replace(experiment.s, lc_control_arms=['dgan'])
+    with pytest.raises(ValueError, match=r"lc_control_arms \['dgan-unroll'\] must be arms"):
+        dataclasses.replace(experiment.s, lc_control_arms=['dgan-unroll'])

@@ -351,3 +351,18 @@ def test_cross_validation_dry_run(demo_data, tmp_path, capsys):
     # Another fold seed gives another assignment: refused against the saved folds.json.
     with pytest.raises(ValueError, match='folds.json holds another fold assignment'):
         cv_main([*args, '--fold-seed', '1'])
+
+
+def test_cross_validation_learning_curve_controls(demo_data, tmp_path):
+    """``--lc-control-arms``: given, preset, or dropped with an explicit ``--arms``."""
+    from tools.experiments.cross_validation import parse_args, settings_from_args
+    common = ['--data-root', str(demo_data), '--work-dir', str(tmp_path / 'work'),
+              '--results-dir', str(tmp_path / 'results')]
+    assert settings_from_args(parse_args(['--data', 'demo', *common])).lc_control_arms == ()
+    chosen = settings_from_args(parse_args(['--data', 'demo', '--lc-control-arms', 'copy-paste',
+                                            *common]))
+    assert list(chosen.lc_control_arms) == ['copy-paste']
+    mias = ['--data', 'mini-mias', *common]
+    assert settings_from_args(parse_args(mias)).lc_control_arms == ('copy-paste', )
+    assert settings_from_args(parse_args([*mias, '--arms', 'real', 'dgan'])).lc_control_arms == ()
+    assert settings_from_args(parse_args([*mias, '--lc-control-arms'])).lc_control_arms == []

@@ -58,6 +58,9 @@ PRESETS = {
         det_config='retinanet_effnet-lite0_1xb4-1000it_mini-mias.py', folds=5, seeds=3,
         real_epochs=30, gan_iters=300, fractions=(0.25, 0.5, 1.0), sweep_ratios=(0.5, 2.0),
         extra_gan_seeds=1,
+        # Copy-paste on the learning curve too: a DetectorGAN gain where labels are
+        # few could come from the clean films as backgrounds, whatever is inserted.
+        lc_control_arms=('copy-paste', ),
         # The five arms, then DetectorGAN with the unroll only (the fifth and sixth
         # rounds of results/mini-mias/gan_diag/), scheduled after everything else.
         arms=(*DEFAULT_ARMS, 'dgan-unroll'), late_arms=('dgan-unroll', ),
@@ -116,6 +119,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='synthetic images per real training film')
     parser.add_argument('--fractions', type=float, nargs='+',
                         help='learning-curve fractions of the labelled training films')
+    parser.add_argument('--lc-control-arms', nargs='*', choices=list(ARMS),
+                        help='further learning-curve arms, run after the sweep and the GAN '
+                        'variance (default: the preset\'s unless --arms is given)')
     parser.add_argument('--sweep-ratios', type=float, nargs='*',
                         help='extra synthetic-per-real ratios on --special-fold')
     parser.add_argument('--extra-gan-seeds', type=int,
@@ -164,6 +170,8 @@ def settings_from_args(args: argparse.Namespace) -> CVSettings:
     return CVSettings(
         data=name, data_root=data_root, arms=args.arms or preset.get('arms', DEFAULT_ARMS),
         late_arms=preset.get('late_arms', ()) if args.arms is None else (),
+        lc_control_arms=(args.lc_control_arms if args.lc_control_arms is not None else
+                         preset.get('lc_control_arms', ()) if args.arms is None else ()),
         seeds=list(range(pick(args.seeds, 'seeds'))),
         work_dir=args.work_dir or f'work_dirs/cv/{name}',
         results_dir=args.results_dir or f'results/{name}',
