@@ -202,9 +202,9 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
                 continue
             entry = dict(pairs=len(values), **{m: mean_std([v[m] for v in values.values()])
                                                for m in ('AP50', 'mAP', 'loc_top1')})
-            refs = ['real'] + ([] if arm in controls else controls)
+            refs = [] if arm == 'real' else ['real'] + ([] if arm in controls else controls)
             for ref in refs:
-                if arm != ref and ratio_values[ref]:
+                if ratio_values[ref]:
                     diff = paired(values, ratio_values[ref], 'AP50')
                     if diff:
                         entry[f'paired_vs_{ref}'] = diff

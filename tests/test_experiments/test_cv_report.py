@@ -235,6 +235,7 @@ def test_learning_curve_control_arm(tmp_path):
     # At 50 %: real-only (0.10 + 0.01 fold + 0.001 seed) / 2, DetectorGAN that + 0.01.
     assert curve['copy-paste']['0.5']['paired_vs_real']['mean'] == pytest.approx(0.003)
     assert 'paired_vs_dgan' not in curve['copy-paste']['0.5']
+    assert not [k for k in curve['real']['0.5'] if k.startswith('paired_vs_')]
     vs_control = curve['dgan']['0.5']['paired_vs_copy-paste']
     assert vs_control['n'] == 6 and vs_control['mean'] == pytest.approx(0.007)
     # At 100 % the curve repeats the main comparison's pairs.
@@ -243,4 +244,5 @@ def test_learning_curve_control_arm(tmp_path):
     table = (tmp_path / 'table.md').read_text()
     assert ('- real + DetectorGAN − real + copy-paste, 50% of labelled films: ΔAP50 +0.007 ['
             in table)
-    assert '| real + copy-paste | 0.056 ± ' in table.split('## Learning curve')[1]
+    curve_text = table.split('## Learning curve')[1].split('##')[0]
+    assert '| real + copy-paste | 0.056 ± ' in curve_text and '- real only −' not in curve_text
