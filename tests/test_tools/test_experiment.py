@@ -320,8 +320,9 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     readme.write_text('<!-- cv-table:start -->\n<!-- cv-table:end -->\n')
     assert cv_main([*args, '--report-only', '--readme', str(readme)])['goal'] == results['goal']
     assert f'Command: `{results["command"]}`' in readme.read_text()
-    # One row in the main table, one in the insertion-quality table.
-    assert (out / 'table.md').read_text().count('| real + DetectorGAN |') == 2
+    # One row each in the main table, the every-metric paired table and the
+    # insertion-quality table; the README keeps the main table only.
+    assert (out / 'table.md').read_text().count('| real + DetectorGAN |') == 3
     assert readme.read_text().count('| real + DetectorGAN |') == 1
     # Other settings are refused, not mixed in.
     with pytest.raises(ValueError, match='real_fold0_seed0.json was made with other settings'):
