@@ -194,20 +194,19 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
     controls = list(settings.get('lc_control_arms', ()))
     out: Dict[str, dict] = {}
     for frac in settings['fractions']:
-        ratio_values = {arm: _select(units, arm, frac, main_ratio(arm, settings))
-                        for arm in ('real', *settings['lc_arms'], *controls)}
+        by_arm = {arm: _select(units, arm, frac, main_ratio(arm, settings))
+                  for arm in ('real', *settings['lc_arms'], *controls)}
         for arm in (*settings['lc_arms'], *controls):
-            values = ratio_values[arm]
+            values = by_arm[arm]
             if not values:
                 continue
             entry = dict(pairs=len(values), **{m: mean_std([v[m] for v in values.values()])
                                                for m in ('AP50', 'mAP', 'loc_top1')})
             refs = [] if arm == 'real' else ['real'] + ([] if arm in controls else controls)
             for ref in refs:
-                if ratio_values[ref]:
-                    diff = paired(values, ratio_values[ref], 'AP50')
-                    if diff:
-                        entry[f'paired_vs_{ref}'] = diff
+                diff = paired(values, by_arm[ref], 'AP50')  # {} without shared pairs
+                if diff:
+                    entry[f'paired_vs_{ref}'] = diff
             out.setdefault(arm, {})[f'{frac:g}'] = entry
     return out
 
@@ -329,10 +328,11 @@ def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
     for arm, per in lc.items():
         for frac in sorted(per, key=float):
             for key, diff in per[frac].items():
+                if not key.startswith('paired_vs_') or key == 'paired_vs_real':
+                    continue
                 ref = key[len('paired_vs_'):]
-                if key.startswith('paired_vs_') and ref != 'real':
-                    lines.append(f'- {ARMS[arm].label} − {ARMS[ref].label}, {float(frac):.0%} '
-                                 f'of labelled films: ΔAP50 {_interval(diff)}, {diff["n"]} pairs')
+                lines.append(f'- {ARMS[arm].label} − {ARMS[ref].label}, {float(frac):.0%} '
+                             f'of labelled films: ΔAP50 {_interval(diff)}, {diff["n"]} pairs')
     return lines + [''] if lines else []
 
 

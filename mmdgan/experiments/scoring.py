@@ -113,10 +113,11 @@ def score_detector(config: str, checkpoint: str, eval_ann: str, op_ann: str,
     out_dir = Path(out_dir)
     # Checked before the (minutes-long) test passes, so that a malformed box
     # is reported by file and annotation, not as a KeyError after them.
+    ann_files = {'eval': eval_ann, 'train': op_ann}
     truths = {name: load_coco(ann, f'{name} COCO file', check_annotations=True)
-              for name, ann in (('eval', eval_ann), ('train', op_ann))}
+              for name, ann in ann_files.items()}
     passes = {}
-    for name, ann in (('eval', eval_ann), ('train', op_ann)):
+    for name, ann in ann_files.items():
         opts = dict(cfg_options or {})
         opts.update({'test_dataloader.dataset.ann_file': str(ann),
                      'test_evaluator.0.ann_file': str(ann),
