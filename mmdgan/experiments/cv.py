@@ -174,8 +174,8 @@ class CVSettings:
         lc_arms: Arms of the learning curve.
         lc_control_arms: Further learning-curve arms that tell what a gain of
             ``lc_arms`` at small fractions comes from (copy-paste: the clean
-            films as backgrounds with real lesions pasted in); their units run
-            after the sweep and the GAN variance, before ``late_arms``.
+            films as backgrounds with real lesions pasted in); a fraction's
+            control units run right after that fraction's ``lc_arms`` units.
         sweep_ratios: Extra synthetic-per-real ratios, on ``special_fold``.
         sweep_arms: Arms of the ratio sweep.
         extra_gan_seeds: Further GAN seeds on ``special_fold`` (GAN variance).
@@ -376,23 +376,24 @@ class CVExperiment(ToolRunner):
         return self.s.syn_per_real if ARMS[arm].synthetic else 0.0
 
     def plan(self) -> List[DetUnit]:
-        """Every detector unit: main comparison, learning curve, sweep, GAN variance, learning-curve
-        controls, late arms."""
+        """Every detector unit: main comparison, learning curve (each fraction followed by its
+        controls), sweep, GAN variance, late arms."""
         s = self.s
         first = [a for a in s.arms if a not in s.late_arms]
         units = [DetUnit(k, a, seed, 1.0, self.ratio(a))
                  for k in range(s.folds) for seed in s.seeds for a in first]
-        curve = [DetUnit(k, a, seed, frac, self.ratio(a))
-                 for frac in s.fractions if frac < 1.0 for k in range(s.folds)
-                 for seed in s.seeds for a in (*s.lc_arms, *s.lc_control_arms) if a in s.arms]
-        units += [u for u in curve if u.arm not in s.lc_control_arms]
+        # A fraction's control follows that fraction's curve, so each fraction's
+        # evidence (the gain and what any insertion gets) completes before the next.
+        units += [DetUnit(k, a, seed, frac, self.ratio(a))
+                  for frac in s.fractions if frac < 1.0
+                  for arms in (s.lc_arms, s.lc_control_arms) for k in range(s.folds)
+                  for seed in s.seeds for a in arms if a in s.arms]
         units += [DetUnit(s.special_fold, a, seed, 1.0, r)
                   for r in s.sweep_ratios if r != s.syn_per_real for seed in s.seeds
                   for a in s.sweep_arms if a in s.arms and ARMS[a].synthetic]
         units += [DetUnit(s.special_fold, a, seed, 1.0, self.ratio(a), g)
                   for g in range(1, s.extra_gan_seeds + 1) for seed in s.seeds
                   for a in s.gan_var_arms if a in s.arms and ARMS[a].synthetic == 'gan']
-        units += [u for u in curve if u.arm in s.lc_control_arms]
         units += [DetUnit(k, a, seed, 1.0, self.ratio(a))
                   for k in range(s.folds) for seed in s.seeds for a in s.late_arms]
         return units

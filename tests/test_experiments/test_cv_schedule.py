@@ -110,18 +110,30 @@ def test_late_arms_run_after_everything_else(experiment):
         dataclasses.replace(experiment.s, late_arms=['dgan-unroll'])
 
 
-def test_learning_curve_controls_run_after_sweep_and_gan_variance(experiment):
+def test_learning_curve_controls_follow_their_fraction(experiment):
     import dataclasses
 
-    control = CVExperiment(dataclasses.replace(experiment.s, lc_control_arms=['copy-paste']),
+    settings = dataclasses.replace(experiment.s, fractions=(0.25, 0.5, 1.0), sweep_ratios=(2.0,),
+                                   extra_gan_seeds=1)
+    curve = CVExperiment(settings, log=lambda _: None)
+    control = CVExperiment(dataclasses.replace(settings, lc_control_arms=['copy-paste']),
                            log=lambda _: None)
+    curve.prepare_folds()
     control.prepare_folds()
-    units = control.plan()
-    # The units keep their order; the control's fractional units follow them.
-    assert units[:len(experiment.plan())] == experiment.plan()
-    tail = units[len(experiment.plan()):]
-    assert {(u.arm, u.fraction) for u in tail} == {('copy-paste', 0.5)}
-    assert len(tail) == 2 * 2  # folds x seeds
+    without, units = curve.plan(), control.plan()
+    # The control adds its fractional units and moves nothing else.
+    assert [u for u in units if u.arm != 'copy-paste' or u.fraction == 1.0] == without
+    added = [u for u in units if u not in without]
+    assert {(u.arm, u.fraction) for u in added} == {('copy-paste', 0.25), ('copy-paste', 0.5)}
+    assert len(added) == 2 * 2 * 2  # fractions x folds x seeds
+    # Each fraction's control comes right after that fraction's curve, before the next
+    # fraction; the sweep and the GAN variance (fraction 1, after the curve) come last.
+    fractional = [(u.fraction, u.arm not in settings.lc_arms) for u in units if u.fraction < 1.0]
+    assert fractional == sorted(fractional)
+    curve_end = max(i for i, u in enumerate(units) if u.fraction < 1.0)
+    assert units[curve_end] == added[-1]
+    extras = units[curve_end + 1:]
+    assert {u.ratio for u in extras} >= {2.0} and {u.gan_seed for u in extras} >= {1}
     # Their copy-paste sets sample boxes from the fraction's own lesion films.
     synth = [item[0] for kind, item in control.task_graph(units) if kind == 'synth']
     assert Source(0, 'copy-paste', 0, 0.5) in synth and Source(1, 'copy-paste', 0, 0.5) in synth

@@ -120,8 +120,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--fractions', type=float, nargs='+',
                         help='learning-curve fractions of the labelled training films')
     parser.add_argument('--lc-control-arms', nargs='*', choices=list(ARMS),
-                        help='further learning-curve arms, run after the sweep and the GAN '
-                        'variance (default: the preset\'s unless --arms is given)')
+                        help='further learning-curve arms, each fraction\'s run right after '
+                        'that fraction\'s curve (default: the preset\'s unless --arms is given)')
     parser.add_argument('--sweep-ratios', type=float, nargs='*',
                         help='extra synthetic-per-real ratios on --special-fold')
     parser.add_argument('--extra-gan-seeds', type=int,
