@@ -85,3 +85,47 @@ def paired_summary(diffs: Sequence[float], conf: float = 0.95, n_boot: int = N_B
                boot_low=float(np.percentile(means, tail)),
                boot_high=float(np.percentile(means, 100 - tail)), wilcoxon_p=p)
     return out
+
+
+def detectable_effect(std: float, n: int, conf: float = 0.95, power: float = 0.8) -> float:
+    """Smallest mean paired difference a two-sided paired t test finds with ``power``.
+
+    The usual approximation ``(t_{1-α/2} + t_power) · std / √n`` with ``n - 1``
+    degrees of freedom, ``α = 1 - conf``: what a comparison of ``n`` pairs with
+    this spread of differences can see, and so what its null result rules out.
+
+    Args:
+        std: Sample std of the paired differences.
+        n: Number of pairs (>= 2).
+        conf: Confidence level of the test.
+        power: Probability of finding the effect.
+    """
+    from scipy import stats
+
+    if n < 2:
+        raise ValueError(f'detectable_effect needs at least 2 pairs, got {n}')
+    if not (0 < conf < 1 and 0 < power < 1):
+        raise ValueError(f'conf and power must lie in (0, 1), got {conf}, {power}')
+    quantiles = stats.t.ppf(0.5 + conf / 2, n - 1) + stats.t.ppf(power, n - 1)
+    return float(quantiles * std / np.sqrt(n))
+
+
+def pairs_needed(std: float, effect: float, conf: float = 0.95, power: float = 0.8,
+                 limit: int = 100000) -> Optional[int]:
+    """Fewest pairs whose :func:`detectable_effect` is at most ``effect``
+    (``None`` beyond ``limit`` or for a non-positive effect)."""
+    if effect <= 0:
+        return None
+    if std == 0:
+        return 2
+    # The detectable effect falls monotonically in n: bisect.
+    low, high = 2, limit
+    if detectable_effect(std, high, conf, power) > effect:
+        return None
+    while low < high:
+        mid = (low + high) // 2
+        if detectable_effect(std, mid, conf, power) <= effect:
+            high = mid
+        else:
+            low = mid + 1
+    return low

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmdgan.evaluation.paired_stats import paired_summary
+from mmdgan.evaluation.paired_stats import detectable_effect, paired_summary, pairs_needed
 from mmdgan.fileio import atomic_path, write_json_atomic
 
 from .report import GOAL_RATIO, _git_commit, bar_chart, mean_std
@@ -180,7 +180,23 @@ def goal_sentences(summary: Dict[str, dict], gan_var: Optional[dict] = None) -> 
                  'GAN per fold, shared by all detector seeds of that fold.')
     if gan_var:
         lines.append(gan_var['sentence'])
+    if vs_real.get('std') is not None and real > 0:
+        lines.append(_power_sentence(vs_real, real))
     return lines
+
+
+def _power_sentence(vs_real: dict, real: float) -> str:
+    """What the comparison could have seen: the gain it finds with 80 % power, and
+    how many pairs the goal's gain would need, from the spread of its own differences."""
+    detectable = detectable_effect(vs_real['std'], vs_real['n'])
+    goal_gain = (GOAL_RATIO - 1) * real
+    needed = pairs_needed(vs_real['std'], goal_gain)
+    return (f'Power: with the spread of these paired differences (std {vs_real["std"]:.4f} '
+            f'over {vs_real["n"]} pairs) a two-sided paired t test at 5 % finds a DetectorGAN '
+            f'gain of {detectable:+.4f} AP50 ({detectable / real:.2f} × real-only) with 80 % '
+            f'power; the goal\'s gain of {GOAL_RATIO - 1:.1f} × real-only ({goal_gain:+.4f}) '
+            f'would need {needed if needed is not None else "more than 100000"} pairs, more '
+            f'still as pairs of one fold are not independent.')
 
 
 def _k(key: str) -> Pair:

@@ -2,7 +2,12 @@
 import numpy as np
 import pytest
 
-from mmdgan.evaluation.paired_stats import cluster_bootstrap_means, paired_summary
+from mmdgan.evaluation.paired_stats import (
+    cluster_bootstrap_means,
+    detectable_effect,
+    paired_summary,
+    pairs_needed,
+)
 
 
 def test_known_answers():
@@ -72,3 +77,20 @@ def test_cluster_bootstrap_weighs_members_like_the_plain_mean():
     means = cluster_bootstrap_means(np.array([0.0, 0.0, 0.0, 1.0]), ['a', 'a', 'a', 'b'], 4,
                                     np.random.default_rng(1))
     assert set(np.round(means, 6)) <= {0.0, 0.25, 1.0}
+
+
+def test_detectable_effect_and_pairs_needed():
+    # (t(0.975, 4) + t(0.8, 4)) * std / sqrt(5) = (2.7764451 + 0.9409646) * 1.5811388 / sqrt(5).
+    assert detectable_effect(1.5811388, 5) == pytest.approx(2.6286055, abs=1e-6)
+    # Large n: the normal quantiles, (1.959964 + 0.841621) * std / sqrt(n).
+    assert detectable_effect(1.0, 10 ** 6) == pytest.approx(2.801585e-3, rel=1e-4)
+    # Pairs needed: the first n whose detectable effect reaches the target.
+    n = pairs_needed(0.056, 0.0196)
+    assert detectable_effect(0.056, n) <= 0.0196 < detectable_effect(0.056, n - 1)
+    assert 60 < n < 70  # (1.96 + 0.84)^2 * (0.056 / 0.0196)^2 = 64, plus the t tails
+    assert pairs_needed(0.0, 0.01) == 2
+    assert pairs_needed(1.0, 0.0) is None and pairs_needed(1.0, 1e-6, limit=1000) is None
+    with pytest.raises(ValueError, match='at least 2 pairs'):
+        detectable_effect(1.0, 1)
+    with pytest.raises(ValueError, match='power'):
+        detectable_effect(1.0, 5, power=1.0)

@@ -78,6 +78,12 @@ def test_goal_sentences():
     assert lines[3].startswith('DetectorGAN above real + DetectorGAN w/o unroll')
     assert lines[4] == 'Goal (ratio >= 1.2, every interval above zero): met.'
     assert 'excludes GAN variance' in lines[5]
+    # What the design can see, from its own spread: std of the 6 differences
+    # (0.020, 0.022, 0.024 twice) 0.0017889; (2.5705818 + 0.9195438) * std / sqrt(6) = 0.0025488.
+    assert lines[-1].startswith('Power: with the spread of these paired differences '
+                                '(std 0.0018 over 6 pairs)')
+    assert 'gain of +0.0025 AP50 (0.02 × real-only)' in lines[-1]
+    assert 'gain of 0.2 × real-only (+0.0212) would need 2 pairs' in lines[-1]
     # A smaller DetectorGAN gain: ratio below 1.2, goal not met.
     worse = [dict(u, metrics=dict(u['metrics'], AP50=u['metrics']['AP50'] - 0.015))
              if u['unit']['arm'] == 'dgan' else u for u in _units()]
@@ -140,7 +146,8 @@ def test_written_report(tmp_path):
     assert set(sweep) == {'1', '2'} and sweep['2']['paired_vs_real']['mean'] == pytest.approx(0.04)
     var = saved['gan_variance']['arms']['dgan']
     assert var['per_gan_seed']['1']['mean'] == pytest.approx(0.131)
-    assert 'GAN variance on fold 0' in saved['goal'][-1]
+    assert 'GAN variance on fold 0' in saved['goal'][-2]
+    assert saved['goal'][-1].startswith('Power: ')
     table = (tmp_path / 'table.md').read_text()
     assert 'Command: `python run.py`' in table and '## Learning curve' in table
     assert '| real + DetectorGAN | 0.128 ± ' in table and 'p=0.031' in table
