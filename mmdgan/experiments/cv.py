@@ -9,6 +9,8 @@ Protocol (see ``results/README.md`` for the reading and the numbers):
 * **Arms.** The arms of :data:`.small_data.ARMS` (the five of ``DEFAULT_ARMS``
   by default) train the same detector and differ only in the synthetic set
   added to the fold's real training films; ``late_arms`` run after all else.
+  Beyond the issue's five: ``dgan-unroll`` (DetectorGAN with the unroll only)
+  and ``real-steps`` (real only, trained as many iterations as an augmented arm).
 * **One GAN per arm and fold** (a *GAN unit*), trained on the clean films and
   the labelled films of the fold's training patients only, its in-loop
   detector warm-started from the fold's real-only detector (seed 0), shared
@@ -404,8 +406,12 @@ class CVExperiment(ToolRunner):
         return num_synthetic(self.folds[unit.fold].num_real[unit.fraction], unit.ratio)
 
     def iters(self, unit: DetUnit) -> int:
-        return detector_iters(self.folds[unit.fold].num_real[unit.fraction], self.num_syn(unit),
-                              self.s.real_epochs, self.batch_size)
+        num_real = self.folds[unit.fold].num_real[unit.fraction]
+        # The steps-matched control runs the iterations of an augmented arm at the
+        # comparison's ratio, on its real films alone.
+        paced_by = (num_synthetic(num_real, self.s.syn_per_real) if ARMS[unit.arm].matched_steps
+                    else self.num_syn(unit))
+        return detector_iters(num_real, paced_by, self.s.real_epochs, self.batch_size)
 
     def gan_step_cost(self, arm: str) -> float:
         variant = ARMS[arm].variant

@@ -59,12 +59,18 @@ class Arm:
         label: Human-readable name.
         synthetic: ``None`` (real only), ``'copy-paste'`` or ``'gan'``.
         variant: GAN config variant token (``''`` for the full DetectorGAN).
+        matched_steps: Real only, but trained for as many iterations as an
+            augmented arm of the cross-validated comparison (equal real exposure
+            gives those one epoch per real *and* synthetic image: twice the steps
+            at one synthetic image per real one). Tells a gain of the synthetic
+            images from a gain of the extra optimiser steps.
     """
 
     name: str
     label: str
     synthetic: Optional[str] = None
     variant: str = ''
+    matched_steps: bool = False
 
 
 ARMS: Dict[str, Arm] = {a.name: a for a in (
@@ -76,6 +82,8 @@ ARMS: Dict[str, Arm] = {a.name: a for a in (
     # Not one of the issue's five: DetectorGAN without L_det^syn and with a smaller
     # virtual step (results/mini-mias/gan_diag/README.md, fifth and sixth rounds).
     Arm('dgan-unroll', 'real + DetectorGAN, unroll only', 'gan', 'unroll-only'),
+    # Not one of the issue's five either: the steps the augmented arms get, without their images.
+    Arm('real-steps', 'real only, augmented steps', matched_steps=True),
 )}
 #: The comparison's five arms: the default of both runners.
 DEFAULT_ARMS = ('real', 'copy-paste', 'gan-nodet', 'dgan-nounroll', 'dgan')
@@ -175,6 +183,11 @@ class ExperimentSettings:
         unknown = [a for a in self.arms if a not in ARMS]
         if unknown:
             raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
+        matched = [a for a in self.arms if ARMS[a].matched_steps]
+        if matched:
+            raise ValueError(f'arm(s) {matched}: every arm here trains det_iters iterations, so a '
+                             'steps-matched control is the real-only arm itself; it belongs to '
+                             'tools/experiments/cross_validation.py')
         if not self.seeds:
             raise ValueError('at least one seed is needed')
         if self.threads < 1 or self.jobs < 1:

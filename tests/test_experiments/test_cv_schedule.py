@@ -141,3 +141,31 @@ def test_learning_curve_controls_follow_their_fraction(experiment):
         dataclasses.replace(experiment.s, lc_control_arms=['dgan'])
     with pytest.raises(ValueError, match=r"lc_control_arms \['dgan-unroll'\] must be arms"):
         dataclasses.replace(experiment.s, lc_control_arms=['dgan-unroll'])
+
+
+def test_steps_matched_control(experiment):
+    import dataclasses
+
+    from mmdgan.experiments.small_data import ExperimentSettings
+
+    settings = dataclasses.replace(experiment.s, arms=[*experiment.s.arms, 'real-steps'],
+                                   lc_control_arms=['real-steps'])
+    matched = CVExperiment(settings, log=lambda _: None)
+    matched.prepare_folds()
+    for fraction in (0.5, 1.0):
+        steps = DetUnit(0, 'real-steps', 0, fraction)
+        dgan = DetUnit(0, 'dgan', 0, fraction, matched.ratio('dgan'))
+        real = DetUnit(0, 'real', 0, fraction)
+        # An augmented arm's iterations on real films alone: twice the real epochs at 1:1.
+        assert matched.iters(steps) == matched.iters(dgan) > matched.iters(real)
+        assert matched.num_syn(steps) == 0 and steps.source is None
+        assert matched.det_config(steps) == settings.det_config
+        assert matched.unit_fingerprint(steps)['iters'] == matched.iters(dgan)
+        assert steps.name(settings.syn_per_real) == 'real-steps_fold0_seed0' + (
+            '_frac0.5' if fraction == 0.5 else '')
+    assert {(u.arm, u.fraction) for u in matched.plan() if u.arm == 'real-steps'} == {
+        ('real-steps', 0.5), ('real-steps', 1.0)}
+    # The single-split runner trains every arm det_iters iterations: nothing to match.
+    with pytest.raises(ValueError, match=r"arm\(s\) \['real-steps'\]: every arm here trains"):
+        ExperimentSettings(data='demo', data_root='.', seeds=[0], arms=['real', 'real-steps'],
+                           work_dir='w', results_dir='r', det_config='d.py', det_syn_config='d.py')

@@ -60,10 +60,13 @@ PRESETS = {
         extra_gan_seeds=1,
         # Copy-paste on the learning curve too: a DetectorGAN gain where labels are
         # few could come from the clean films as backgrounds, whatever is inserted.
-        lc_control_arms=('copy-paste', ),
-        # The five arms, then DetectorGAN with the unroll only (the fifth and sixth
-        # rounds of results/mini-mias/gan_diag/), scheduled after everything else.
-        arms=(*DEFAULT_ARMS, 'dgan-unroll'), late_arms=('dgan-unroll', ),
+        # Real only at the augmented arms' iteration count: equal real exposure gives
+        # those twice the steps, and the 25 % detectors are far from converged.
+        lc_control_arms=('copy-paste', 'real-steps'),
+        # The five arms, then real only at the augmented steps and DetectorGAN with the
+        # unroll only (the fifth and sixth rounds of results/mini-mias/gan_diag/),
+        # scheduled after everything else.
+        arms=(*DEFAULT_ARMS, 'real-steps', 'dgan-unroll'), late_arms=('real-steps', 'dgan-unroll'),
         gan_configs={arm: f'configs/dgan_retinanet-effnet-lite0_local-crop{variant}'
                           '_1xb4-2k_mini-mias.py'
                      for arm, variant in (('dgan', ''), ('dgan-nounroll', '_nounroll'),
