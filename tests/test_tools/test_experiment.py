@@ -152,7 +152,8 @@ def test_mini_mias_cv_preset_uses_local_crop_ablations():
     assert unroll_only.loss_weights.det_syn == 0 and unroll_only.unroll.mode == 'exact'
     assert unroll_only.unroll.inner_lr * unroll_only.unroll.weight == pytest.approx(
         full.model.unroll.inner_lr * full.model.unroll.weight)
-    assert PRESETS[('mini-mias', False)]['late_arms'] == ('dgan-unroll', )
+    # Late arms: that one, and real only at the augmented arms' steps (no GAN).
+    assert PRESETS[('mini-mias', False)]['late_arms'] == ('real-steps', 'dgan-unroll')
     for cfg in configs.values():
         assert cfg.model.local_crop == full.model.local_crop
         assert cfg.train_dataloader == full.train_dataloader and cfg.train_cfg == full.train_cfg
@@ -364,6 +365,6 @@ def test_cross_validation_learning_curve_controls(demo_data, tmp_path):
                                             *common]))
     assert list(chosen.lc_control_arms) == ['copy-paste']
     mias = ['--data', 'mini-mias', *common]
-    assert settings_from_args(parse_args(mias)).lc_control_arms == ('copy-paste', )
+    assert settings_from_args(parse_args(mias)).lc_control_arms == ('copy-paste', 'real-steps')
     assert settings_from_args(parse_args([*mias, '--arms', 'real', 'dgan'])).lc_control_arms == ()
     assert settings_from_args(parse_args([*mias, '--lc-control-arms'])).lc_control_arms == []
