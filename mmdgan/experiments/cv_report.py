@@ -185,6 +185,16 @@ def goal_sentences(summary: Dict[str, dict], gan_var: Optional[dict] = None) -> 
     return lines
 
 
+def _matched_note(settings: dict) -> str:
+    """The steps-matched arms are the exception to equal real exposure: say so."""
+    matched = [ARMS[a].label for a in settings['arms'] if ARMS[a].matched_steps]
+    if not matched:
+        return ''
+    passes = settings['real_epochs'] * (1 + settings['syn_per_real'])
+    return (f', except {", ".join(matched)}: the augmented arms\' iterations on the real films '
+            f'alone, ≈ {passes:g} passes')
+
+
 def _power_sentence(vs_real: dict, real: float) -> str:
     """What the comparison could have seen: the gain it finds with 80 % power, and
     how many pairs the goal's gain would need, from the spread of its own differences."""
@@ -404,7 +414,7 @@ def markdown(results: dict) -> str:
         f'Detector seeds {list(s["seeds"])}; mean ± sample std over fold × seed pairs. '
         f'Detector `{s["det_config"]}` / `{s["det_syn_config"]}`, {s["real_epochs"]:g} epochs '
         f'over the real training films (batch {s["batch_size"]}; synthetic images are added to '
-        f'each epoch, so every arm sees each real film equally often), '
+        f'each epoch, so every arm sees each real film equally often{_matched_note(s)}), '
         f'{s["syn_per_real"]:g} synthetic image(s) per real one; GAN iterations {s["gan_iters"]}, '
         f'one GAN per arm and fold, in-loop detector warm-started from the fold\'s real-only '
         f'detector: {s["warm_start"]}. Operating point (@op): the highest score threshold that '

@@ -253,3 +253,27 @@ def test_learning_curve_control_arm(tmp_path):
             in table)
     curve_text = table.split('## Learning curve')[1].split('##')[0]
     assert '| real + copy-paste | 0.056 ± ' in curve_text and '- real only −' not in curve_text
+
+
+def test_steps_matched_arm(tmp_path):
+    settings = dict(SETTINGS, arms=[*SETTINGS['arms'], 'real-steps'],
+                    lc_control_arms=['real-steps'])
+    # Twice the steps lift real-only by 0.005 at both fractions.
+    units = _units() + [_unit('real-steps', fold, seed, (0.10 + 0.01 * fold + 0.001 * seed)
+                              / (2 if fraction == 0.5 else 1) + 0.005, fraction=fraction,
+                              ratio=0.0)
+                        for fold in (0, 1) for seed in (0, 1, 2) for fraction in (0.5, 1.0)]
+    results = write_cv_report(units, settings, tmp_path, 'python run.py')
+    assert results['arms']['real-steps']['paired_vs_real']['AP50']['mean'] == pytest.approx(0.005)
+    assert results['learning_curve']['dgan']['0.5']['paired_vs_real-steps']['mean'] == \
+        pytest.approx(0.005)
+    table = (tmp_path / 'table.md').read_text()
+    # The one arm without equal real exposure says so, with its passes (30 x (1 + 1)).
+    assert ('every arm sees each real film equally often, except real only, augmented steps: '
+            "the augmented arms' iterations on the real films alone, ≈ 60 passes)") in table
+    assert '| real only, augmented steps | 0.111 ± ' in table
+    assert ('- real + DetectorGAN − real only, augmented steps, 50% of labelled films: '
+            'ΔAP50 +0.005 [') in table
+    # Without the arm the sentence stays as it was.
+    write_cv_report(_units(), SETTINGS, tmp_path / 'plain', 'python run.py')
+    assert 'each real film equally often), ' in (tmp_path / 'plain' / 'table.md').read_text()
