@@ -489,11 +489,15 @@ def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    for arm, per in lc.items():
-        fracs = sorted(per, key=float)
-        ax.errorbar([float(f) for f in fracs], [per[f]['AP50']['mean'] for f in fracs],
-                    yerr=[per[f]['AP50']['std'] for f in fracs], marker='o', capsize=4,
-                    label=ARMS[arm].label)
+    every = sorted({f for per in lc.values() for f in per}, key=float)
+    for i, (arm, per) in enumerate(lc.items()):
+        # A fraction an arm lacks breaks its line (NaN) instead of drawing a line
+        # through it; a small shift per arm keeps the error bars apart.
+        shift = 0.008 * (i - (len(lc) - 1) / 2)
+        ax.errorbar([float(f) + shift for f in every],
+                    [per[f]['AP50']['mean'] if f in per else np.nan for f in every],
+                    yerr=[per[f]['AP50']['std'] if f in per else np.nan for f in every],
+                    marker='o', capsize=4, label=ARMS[arm].label)
     ax.set_xlabel('fraction of labelled training films')
     ax.set_ylabel('AP50 (held-out folds)')
     ax.legend(fontsize=8)
