@@ -5,6 +5,8 @@ import numpy as np
 
 #: Bootstrap resamples of the mean.
 N_BOOT = 10000
+#: Largest number of pairs :func:`pairs_needed` searches.
+MAX_PAIRS = 100000
 
 
 def cluster_bootstrap_means(values: np.ndarray, groups: Sequence[Hashable], n_boot: int,
@@ -111,7 +113,7 @@ def detectable_effect(std: float, n: int, conf: float = 0.95, power: float = 0.8
 
 
 def pairs_needed(std: float, effect: float, conf: float = 0.95, power: float = 0.8,
-                 limit: int = 100000) -> Optional[int]:
+                 limit: int = MAX_PAIRS) -> Optional[int]:
     """Fewest pairs whose :func:`detectable_effect` is at most ``effect``
     (``None`` beyond ``limit`` or for a non-positive effect)."""
     if effect <= 0:

@@ -17,7 +17,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmdgan.evaluation.paired_stats import detectable_effect, paired_summary, pairs_needed
+from mmdgan.evaluation.paired_stats import (
+    MAX_PAIRS,
+    detectable_effect,
+    paired_summary,
+    pairs_needed,
+)
 from mmdgan.fileio import atomic_path, write_json_atomic
 
 from .report import GOAL_RATIO, _git_commit, bar_chart, mean_std
@@ -205,7 +210,7 @@ def _power_sentence(vs_real: dict, real: float) -> str:
             f'over {vs_real["n"]} pairs) a two-sided paired t test at 5 % finds a DetectorGAN '
             f'gain of {detectable:+.4f} AP50 ({detectable / real:.2f} × real-only) with 80 % '
             f'power; the goal\'s gain of {GOAL_RATIO - 1:.1f} × real-only ({goal_gain:+.4f}) '
-            f'would need {needed if needed is not None else "more than 100000"} pairs, more '
+            f'would need {needed if needed is not None else f"more than {MAX_PAIRS}"} pairs, more '
             f'still as pairs of one fold are not independent.')
 
 
