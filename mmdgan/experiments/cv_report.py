@@ -13,7 +13,7 @@ the seeds); the extra GAN seeds on one fold report it separately.
 """
 import datetime
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -34,6 +34,9 @@ METRIC_TITLES = {'AP50': 'AP50', 'mAP': 'mAP', 'loc_top1': 'top-1 loc.',
                  'sens_at_op': 'sensitivity @op'}
 #: References of the paired comparisons.
 REFERENCES = ('real', 'dgan-nounroll')
+#: A source's kernel ratio is shown where every fold's clean distance exceeds this many
+#: standard errors (a 2-sigma separation from zero).
+RESOLVED_SE = 2.0
 
 Pair = Tuple[int, int]
 
@@ -221,8 +224,11 @@ def _k(key: str) -> Pair:
 
 def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
     """Per arm and fraction: AP50 mean ± std and the paired AP50 gain over real-only;
-    for the curve's own arms also their paired AP50 difference to each control arm."""
+    for the curve's own arms also their paired AP50 difference to each control arm, and
+    for the other controls their difference to a steps-matched control (whether their
+    synthetic images are worth the steps they add)."""
     controls = list(settings.get('lc_control_arms', ()))
+    steps_controls = [arm for arm in controls if ARMS[arm].matched_steps]
     out: Dict[str, dict] = {}
     for frac in settings['fractions']:
         by_arm = {arm: _select(units, arm, frac, main_ratio(arm, settings))
@@ -233,7 +239,12 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
                 continue
             entry = dict(pairs=len(values), **{m: mean_std([v[m] for v in values.values()])
                                                for m in ('AP50', 'mAP', 'loc_top1')})
-            refs = [] if arm == 'real' else ['real'] + ([] if arm in controls else controls)
+            if arm == 'real':
+                refs = []
+            elif arm not in controls:
+                refs = ['real', *controls]
+            else:
+                refs = ['real', *(c for c in steps_controls if c != arm)]
             for ref in refs:
                 diff = paired(values, by_arm[ref], 'AP50')  # {} without shared pairs
                 if diff:
@@ -296,7 +307,10 @@ def insertion_quality_summary(scores: Sequence[dict]) -> List[dict]:
     Each score's ``ratio`` is inserted / clean kernel distance of one fold (both
     measured against the same real crops), so folds with different lesion sets
     are comparable; below 1 the insertions are closer to real lesions than the
-    untouched tissue at the same boxes.
+    untouched tissue at the same boxes. The ratio is ``resolved`` only where every
+    fold's clean distance exceeds ``RESOLVED_SE`` of its standard errors: with few real
+    crops (a learning-curve fraction) the unbiased distances are noise around zero, can
+    be negative, and their ratio can take any sign or size.
     """
     groups: Dict[tuple, List[dict]] = {}
     for q in scores:
@@ -313,8 +327,18 @@ def insertion_quality_summary(scores: Sequence[dict]) -> List[dict]:
             clean_kernel=mean_std([q['clean']['kernel'] for q in qs]),
             ratio=mean_std([q['inserted']['kernel'] / q['clean']['kernel'] for q in qs]),
             inserted_frechet=mean_std([q['inserted']['frechet'] for q in qs]),
-            clean_frechet=mean_std([q['clean']['frechet'] for q in qs])))
+            clean_frechet=mean_std([q['clean']['frechet'] for q in qs]),
+            kernel_se=_mean_of(q['inserted'].get('kernel_se') for q in qs),
+            real_crops=_mean_of(q.get('real_crops') for q in qs),
+            ratio_resolved=all(q['clean']['kernel'] > RESOLVED_SE * q['clean']['kernel_se']
+                               for q in qs if 'kernel_se' in q['clean'])))
     return rows
+
+
+def _mean_of(values: Iterable[Optional[float]]) -> Optional[float]:
+    """Mean of the values that were recorded (older units lack some fields)."""
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
 
 
 def _quality_lines(rows: Sequence[dict]) -> List[str]:
@@ -330,17 +354,24 @@ def _quality_lines(rows: Sequence[dict]) -> List[str]:
              f'source, against the fold\'s own training lesions (no held-out film); "clean": '
              f'the untouched films at the same boxes. Ratio < 1: the insertions are closer to '
              f'real lesions than the tissue they replace; copy-paste pastes those very '
-             f'lesions. Mean ± std over folds.', '',
+             f'lesions. Mean ± std over folds. The kernel distance is the unbiased estimate '
+             f'(it can fall below zero); "s.e.": its standard error for the inserted crops, '
+             f'mean over folds, beside the number of real crops. The ratio is shown only where '
+             f'every fold\'s clean distance exceeds {RESOLVED_SE:g} standard errors; elsewhere '
+             f'(few real crops) the distances cannot rank the sources.', '',
              '| source | kernel inserted | kernel clean | ratio inserted / clean | '
-             'Fréchet inserted | Fréchet clean | folds |',
-             '| --- | --- | --- | --- | --- | --- | --- |']
+             'Fréchet inserted | Fréchet clean | s.e. (real crops) | folds |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in rows:
         name = r['label'] + (f', {r["fraction"]:.0%} of labelled films'
                              if r['fraction'] != 1.0 else '') + (
             f', GAN seed {r["gan_seed"]}' if r['gan_seed'] else '')
+        ratio = pm(r['ratio'], fmt='.2f') if r['ratio_resolved'] else 'not resolved'
+        se = '—' if r.get('kernel_se') is None else f'{1e3 * r["kernel_se"]:.1f}'
+        crops = '' if r.get('real_crops') is None else f' ({r["real_crops"]:.0f})'
         lines.append(f'| {name} | {pm(r["inserted_kernel"], 1e3)} | {pm(r["clean_kernel"], 1e3)} '
-                     f'| {pm(r["ratio"], fmt=".2f")} | {pm(r["inserted_frechet"])} | '
-                     f'{pm(r["clean_frechet"])} | {len(r["folds"])} |')
+                     f'| {ratio} | {pm(r["inserted_frechet"])} | {pm(r["clean_frechet"])} '
+                     f'| {se}{crops} | {len(r["folds"])} |')
     return lines + ['']
 
 
@@ -354,7 +385,8 @@ def _op_notes(summary: Dict[str, dict]) -> List[str]:
 
 
 def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
-    """The learning curve's arms against its control arms, one line per fraction."""
+    """The learning curve's arms against its control arms (and the other controls against
+    a steps-matched one), one line per fraction."""
     lines = []
     for arm, per in lc.items():
         for frac in sorted(per, key=float):

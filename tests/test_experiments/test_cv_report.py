@@ -216,6 +216,27 @@ def test_insertion_quality_summary(tmp_path):
     assert json.loads((tmp_path / 'results.json').read_text())['insertion_quality'] == rows
 
 
+def test_insertion_quality_ratio_needs_resolved_clean_distance(tmp_path):
+    """Few real crops leave the clean distance inside its noise: no ratio is printed then."""
+    def scored(fold, clean, se, fraction=1.0):
+        score = _score('dgan', fold, 0.02, clean, fraction=fraction)
+        score['inserted']['kernel_se'] = score['clean']['kernel_se'] = se
+        score['real_crops'] = 100 * fraction
+        return score
+
+    scores = [scored(0, 0.04, 0.01), scored(1, 0.03, 0.01),
+              scored(0, 0.04, 0.01, fraction=0.25), scored(1, -0.002, 0.01, fraction=0.25)]
+    full, quarter = insertion_quality_summary(scores)
+    assert full['ratio_resolved'] and not quarter['ratio_resolved']
+    assert quarter['kernel_se'] == pytest.approx(0.01) and quarter['real_crops'] == 25
+    write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py', quality=scores)
+    table = (tmp_path / 'table.md').read_text()
+    assert '| real + DetectorGAN | 20.0 ± 0.0 | 35.0 ± 7.1 | 0.58 ± 0.12 |' in table
+    assert '| 10.0 (100) | 2 |' in table
+    assert ('| real + DetectorGAN, 25% of labelled films | 20.0 ± 0.0 | 19.0 ± 29.7 | '
+            'not resolved |') in table
+
+
 def test_readme_block(tmp_path):
     results = write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py')
     readme = tmp_path / 'README.md'
@@ -277,3 +298,27 @@ def test_steps_matched_arm(tmp_path):
     # Without the arm the sentence stays as it was.
     write_cv_report(_units(), SETTINGS, tmp_path / 'plain', 'python run.py')
     assert 'each real film equally often), ' in (tmp_path / 'plain' / 'table.md').read_text()
+
+
+def test_controls_against_the_steps_matched_control(tmp_path):
+    """Copy-paste is weighed against real-only at its own steps; not the other way round."""
+    settings = dict(SETTINGS, arms=[*SETTINGS['arms'], 'real-steps'],
+                    lc_control_arms=['copy-paste', 'real-steps'])
+    real = {(fold, seed): (0.10 + 0.01 * fold + 0.001 * seed) / 2
+            for fold in (0, 1) for seed in (0, 1, 2)}
+    units = _units() + [
+        _unit(arm, fold, seed, ap + lift + 0.001 * seed * (arm == 'copy-paste'), fraction=0.5,
+              ratio=0.0 if arm == 'real-steps' else None)
+        for (fold, seed), ap in real.items()
+        for arm, lift in (('real-steps', 0.008), ('copy-paste', 0.002))]
+    curve = write_cv_report(units, settings, tmp_path, 'python run.py')['learning_curve']
+    vs_steps = curve['copy-paste']['0.5']['paired_vs_real-steps']
+    assert vs_steps['n'] == 6 and vs_steps['mean'] == pytest.approx(-0.006 + 0.001)
+    assert [k for k in curve['real-steps']['0.5'] if k.startswith('paired_vs_')] == [
+        'paired_vs_real']
+    assert set(k for k in curve['dgan']['0.5'] if k.startswith('paired_vs_')) == {
+        'paired_vs_real', 'paired_vs_copy-paste', 'paired_vs_real-steps'}
+    table = (tmp_path / 'table.md').read_text()
+    assert ('- real + copy-paste − real only, augmented steps, 50% of labelled films: '
+            'ΔAP50 -0.005 [') in table
+    assert '- real only, augmented steps − real + copy-paste' not in table
