@@ -469,13 +469,21 @@ def markdown(results: dict) -> str:
         lines += ['## Learning curve (AP50, mean ± std over fold × seed)', '',
                   '| arm | ' + ' | '.join(f'{float(f):.0%} of labelled films' for f in fracs)
                   + ' |', '|' + ' --- |' * (len(fracs) + 1)]
+        # An arm still running has fewer pairs than the others at its fraction; its
+        # mean is then over other films than theirs, so the cell says so.
+        most = {f: max(per[f]['pairs'] for per in lc.values() if f in per) for f in fracs}
         for arm, per in lc.items():
             cells = []
             for f in fracs:
                 e = per.get(f)
-                cells.append('—' if e is None else f'{e["AP50"]["mean"]:.3f} ± '
-                             f'{e["AP50"]["std"]:.3f}' + (f' (Δ {_interval(e["paired_vs_real"])})'
-                                                          if e.get('paired_vs_real') else ''))
+                if e is None:
+                    cells.append('—')
+                    continue
+                notes = [f'Δ {_interval(e["paired_vs_real"])}'] if e.get('paired_vs_real') else []
+                if e['pairs'] < most[f]:
+                    notes.append(f'{e["pairs"]} of {most[f]} pairs')
+                cells.append(f'{e["AP50"]["mean"]:.3f} ± {e["AP50"]["std"]:.3f}'
+                             + (f' ({"; ".join(notes)})' if notes else ''))
             lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
         lines.append('')
         lines += _lc_control_lines(lc)

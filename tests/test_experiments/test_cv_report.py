@@ -274,6 +274,18 @@ def test_learning_curve_control_arm(tmp_path):
             in table)
     curve_text = table.split('## Learning curve')[1].split('##')[0]
     assert '| real + copy-paste | 0.056 ± ' in curve_text and '- real only −' not in curve_text
+    assert ' pairs)' not in curve_text  # every arm complete: no pair counts
+
+
+def test_learning_curve_marks_an_arm_still_running(tmp_path):
+    """A mean over fewer pairs than the other arms' is over other films: the cell says so."""
+    settings = dict(SETTINGS, lc_control_arms=['copy-paste'])
+    units = _units() + [_unit('copy-paste', 0, seed, 0.05, fraction=0.5) for seed in (0, 1)]
+    write_cv_report(units, settings, tmp_path, 'python run.py')
+    curve_text = (tmp_path / 'table.md').read_text().split('## Learning curve')[1]
+    row = next(line for line in curve_text.split('\n') if line.startswith('| real + copy-paste'))
+    assert '; 2 of 6 pairs)' in row.split(' | ')[1]  # 50 %
+    assert 'pairs' not in row.split(' | ')[2]  # 100 %: complete
 
 
 def test_steps_matched_arm(tmp_path):
