@@ -849,7 +849,24 @@ class CVExperiment(ToolRunner):
         units = [u for u in (self.load_unit(d) for d in plan) if u is not None]
         scores = [q for q in (self.load_quality(s) for s in self.sources(plan)) if q is not None]
         return write_cv_report(units, self.settings_summary(), self.results_dir, command,
-                               quality=scores)
+                               quality=scores, progress=self.progress(plan, units, scores))
+
+    def progress(self, plan: Sequence[DetUnit], units: Sequence[dict],
+                 scores: Sequence[dict]) -> Dict[str, float]:
+        """Core-hours the finished units took against what the plan prices them at.
+
+        Each unit file records its own wall seconds (one process, one thread);
+        a detector unit's include the synthetic set it made.
+        """
+        sources = {d.source for d in plan if d.source is not None and d.source.is_gan}
+        gans = [g for g in (self._load(self.gan_file(s), self.source_fingerprint(s))
+                            for s in sources) if g is not None]
+        todo = [d for d in plan if self.load_unit(d) is None]
+        left = self.cost(todo, skip_done=True, scored_units=plan)['core_hours']
+        return dict(spent_core_hours=math.fsum(u.get('seconds', 0.0)
+                                               for u in (*units, *gans, *scores)) / 3600,
+                    planned_core_hours_done=self.cost(plan)['core_hours'] - left,
+                    left_core_hours=left)
 
     def settings_summary(self) -> dict:
         out = asdict(self.s)

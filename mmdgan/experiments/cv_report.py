@@ -217,6 +217,14 @@ def _power_sentence(vs_real: dict, real: float) -> str:
             f'still as pairs of one fold are not independent.')
 
 
+def _spent_note(results: dict) -> str:
+    p = results.get('progress')
+    if not p:
+        return ''
+    return (f'; the finished units took {p["spent_core_hours"]:.1f}, priced at '
+            f'{p["planned_core_hours_done"]:.1f}; {p["left_core_hours"]:.1f} left')
+
+
 def _k(key: str) -> Pair:
     fold, seed = key.split('_')
     return int(fold[4:]), int(seed[4:])
@@ -460,7 +468,8 @@ def markdown(results: dict) -> str:
         f'fold-clustered bootstrap: folds resampled, then seeds within, since pairs of one fold '
         f'share its GAN and held-out films); p: two-sided Wilcoxon signed-rank.', '',
         f'Units finished: {results["units_done"]} / {s.get("units_total", "?")} (planned '
-        f'{plan.get("core_hours", float("nan")):.1f} CPU core-hours).', '',
+        f'{plan.get("core_hours", float("nan")):.1f} CPU core-hours{_spent_note(results)}).',
+        '',
         *rows, '', *_op_notes(summary), *[f'- {g}' for g in results['goal']], '',
         *_paired_metric_lines(summary)]
     lc = results.get('learning_curve') or {}
@@ -626,11 +635,14 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
 
 
 def write_cv_report(units: Sequence[dict], settings: dict, results_dir: Path,
-                    command: str, quality: Sequence[dict] = ()) -> dict:
+                    command: str, quality: Sequence[dict] = (),
+                    progress: Optional[Dict[str, float]] = None) -> dict:
     """Write ``results.json``, ``table.md``, ``ap50.png``, ``paired_ap50.png`` (and
     ``learning_curve.png``).
 
     ``quality``: the insertion-quality scores of the synthetic sources.
+    ``progress``: core-hours spent on the finished units, what the plan prices them
+    at, and what it prices the rest at (``CVExperiment.progress``).
     """
     results_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize(units, settings)
@@ -641,7 +653,8 @@ def write_cv_report(units: Sequence[dict], settings: dict, results_dir: Path,
                    learning_curve=learning_curve(units, settings),
                    ratio_sweep=ratio_sweep(units, settings), gan_variance=gan_var,
                    goal=goal_sentences(summary, gan_var),
-                   insertion_quality=insertion_quality_summary(quality))
+                   insertion_quality=insertion_quality_summary(quality),
+                   progress=progress)
     write_json_atomic(results, results_dir / 'results.json')
     table = results_dir / 'table.md'
     tmp = table.with_name('.table.md.tmp')

@@ -263,6 +263,16 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert held_out_boxes == sum(len(json.loads((demo_data / f).read_text())['annotations'])
                                  for f in ('train.json', 'val.json', 'test.json'))
     assert 'Units finished: 4 / 4' in (out / 'table.md').read_text()
+    # The report weighs what the finished units took against the plan's price.
+    took = sum(json.loads(f.read_text())['seconds'] for f in (out / 'units').glob('*/*.json'))
+    progress = results['progress']
+    assert progress['spent_core_hours'] == pytest.approx(took / 3600)
+    assert progress['left_core_hours'] == 0
+    assert progress['planned_core_hours_done'] == pytest.approx(
+        results['settings']['plan']['core_hours'])
+    assert (f'the finished units took {took / 3600:.1f}, priced at '
+            f'{progress["planned_core_hours_done"]:.1f}; 0.0 left'
+            in (out / 'table.md').read_text())
     # Each GAN's insertions are scored on their own synthetic films against the fold's
     # training lesions only, with the clean crops at the same boxes as reference.
     for fold in (0, 1):
