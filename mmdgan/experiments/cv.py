@@ -856,7 +856,8 @@ class CVExperiment(ToolRunner):
         """Core-hours the finished units took against what the plan prices them at.
 
         Each unit file records its own wall seconds (one process, one thread);
-        a detector unit's include the synthetic set it made.
+        a detector unit's include the synthetic set it made. A unit resumed after an
+        interruption records its last run only, so the spent figure is a lower bound.
         """
         sources = {d.source for d in plan if d.source is not None and d.source.is_gan}
         gans = [g for g in (self._load(self.gan_file(s), self.source_fingerprint(s))

@@ -221,7 +221,8 @@ def _spent_note(results: dict) -> str:
     p = results.get('progress')
     if not p:
         return ''
-    return (f'; the finished units took {p["spent_core_hours"]:.1f}, priced at '
+    # A unit resumed after an interruption records its last run only: "at least".
+    return (f'; the finished units took at least {p["spent_core_hours"]:.1f}, priced at '
             f'{p["planned_core_hours_done"]:.1f}; {p["left_core_hours"]:.1f} left')
 
 
