@@ -568,6 +568,10 @@ class CVExperiment(ToolRunner):
     def load_unit(self, unit: DetUnit) -> Optional[dict]:
         return self._load(self.det_file(unit), self.unit_fingerprint(unit))
 
+    def load_gan(self, source: Source) -> Optional[dict]:
+        """The unit file of ``source``'s finished GAN (``None`` if it has not run)."""
+        return self._load(self.gan_file(source), self.source_fingerprint(source))
+
     # --- steps ------------------------------------------------------------------
     def _unit_dir(self, fold: int, fraction: float, arm: str) -> Path:
         return self.work_dir / f'fold{fold}' / f'frac{fraction:g}' / arm
@@ -616,7 +620,7 @@ class CVExperiment(ToolRunner):
         """
         if not source.is_gan:
             return None
-        unit = self._load(self.gan_file(source), self.source_fingerprint(source))
+        unit = self.load_gan(source)
         if unit is None:
             return None
         for path in (Path(unit['checkpoint']), self.inserter_file(source)):
@@ -846,28 +850,31 @@ class CVExperiment(ToolRunner):
     def report(self, command: str) -> dict:
         """Rebuild the report from the unit files present."""
         plan = self.plan()
-        units = [u for u in (self.load_unit(d) for d in plan) if u is not None]
+        loaded = {d: self.load_unit(d) for d in plan}
+        units = [u for u in loaded.values() if u is not None]
+        todo = [d for d, u in loaded.items() if u is None]
         scores = [q for q in (self.load_quality(s) for s in self.sources(plan)) if q is not None]
-        return write_cv_report(units, self.settings_summary(), self.results_dir, command,
-                               quality=scores, progress=self.progress(plan, units, scores))
+        settings = self.settings_summary()
+        progress = self.progress(plan, todo, settings['plan']['core_hours'], [*units, *scores])
+        return write_cv_report(units, settings, self.results_dir, command, quality=scores,
+                               progress=progress)
 
-    def progress(self, plan: Sequence[DetUnit], units: Sequence[dict],
-                 scores: Sequence[dict]) -> Dict[str, float]:
+    def progress(self, plan: Sequence[DetUnit], todo: Sequence[DetUnit], planned_hours: float,
+                 finished: Sequence[dict]) -> Dict[str, float]:
         """Core-hours the finished units took against what the plan prices them at.
 
-        Each unit file records its own wall seconds (one process, one thread);
-        a detector unit's include the synthetic set it made. A unit resumed after an
-        interruption records its last run only, so the spent figure is a lower bound.
+        ``finished``: the detector units and quality scores done; the GAN units are
+        loaded here. Each unit file records its own wall seconds (one process, one
+        thread); a detector unit's include the synthetic set it made. A unit resumed
+        after an interruption records its last run only, so the spent figure is a
+        lower bound.
         """
         sources = {d.source for d in plan if d.source is not None and d.source.is_gan}
-        gans = [g for g in (self._load(self.gan_file(s), self.source_fingerprint(s))
-                            for s in sources) if g is not None]
-        todo = [d for d in plan if self.load_unit(d) is None]
+        gans = [g for g in (self.load_gan(s) for s in sources) if g is not None]
         left = self.cost(todo, skip_done=True, scored_units=plan)['core_hours']
         return dict(spent_core_hours=math.fsum(u.get('seconds', 0.0)
-                                               for u in (*units, *gans, *scores)) / 3600,
-                    planned_core_hours_done=self.cost(plan)['core_hours'] - left,
-                    left_core_hours=left)
+                                               for u in (*finished, *gans)) / 3600,
+                    planned_core_hours_done=planned_hours - left, left_core_hours=left)
 
     def settings_summary(self) -> dict:
         out = asdict(self.s)
