@@ -878,9 +878,10 @@ class CVExperiment(ToolRunner):
 
     def settings_summary(self) -> dict:
         out = asdict(self.s)
+        plan = self.plan()
         out.update(batch_size=self.batch_size, gan_iters=self.gan_iters,
                    folds_record={k: v for k, v in self.record.items() if k != 'films'},
-                   plan=self.cost(self.plan()), units_total=len(self.plan()))
+                   plan=self.cost(plan), units_total=len(plan))
         return out
 
     def run(self, command: str = '', dry_run: bool = False) -> dict:

@@ -479,9 +479,7 @@ def markdown(results: dict) -> str:
         lines += ['## Learning curve (AP50, mean ± std over fold × seed)', '',
                   '| arm | ' + ' | '.join(f'{float(f):.0%} of labelled films' for f in fracs)
                   + ' |', '|' + ' --- |' * (len(fracs) + 1)]
-        # An arm still running has fewer pairs than the others at its fraction; its
-        # mean is then over other films than theirs, so the cell says so.
-        most = {f: max(per[f]['pairs'] for per in lc.values() if f in per) for f in fracs}
+        running = still_running(lc)
         for arm, per in lc.items():
             cells = []
             for f in fracs:
@@ -490,8 +488,8 @@ def markdown(results: dict) -> str:
                     cells.append('—')
                     continue
                 notes = [f'Δ {_interval(e["paired_vs_real"])}'] if e.get('paired_vs_real') else []
-                if e['pairs'] < most[f]:
-                    notes.append(f'{e["pairs"]} of {most[f]} pairs')
+                if (arm, f) in running:
+                    notes.append('{} of {} pairs'.format(*running[arm, f]))
                 cells.append(f'{e["AP50"]["mean"]:.3f} ± {e["AP50"]["std"]:.3f}'
                              + (f' ({"; ".join(notes)})' if notes else ''))
             lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
@@ -537,25 +535,55 @@ def readme_table(results: dict) -> str:
                       '', *main, '', *[f'- {g}' for g in results['goal']]])
 
 
+def still_running(lc: Dict[str, dict]) -> Dict[Tuple[str, str], Tuple[int, int]]:
+    """The learning-curve points of arms still running: ``(arm, fraction) -> (pairs, most)``.
+
+    An arm with fewer pairs than the others at its fraction has its mean over
+    other films than theirs, so the table and the chart mark those points.
+    """
+    most: Dict[str, int] = {}
+    for per in lc.values():
+        for f, e in per.items():
+            most[f] = max(most.get(f, 0), e['pairs'])
+    return {(arm, f): (e['pairs'], most[f]) for arm, per in lc.items()
+            for f, e in per.items() if e['pairs'] < most[f]}
+
+
 def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
     """AP50 against the fraction of labelled training films, one line per arm."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     every = sorted({f for per in lc.values() for f in per}, key=float)
+    running = still_running(lc)
     for i, (arm, per) in enumerate(lc.items()):
         # A fraction an arm lacks breaks its line (NaN) instead of drawing a line
         # through it; a small shift per arm keeps the error bars apart.
         shift = 0.008 * (i - (len(lc) - 1) / 2)
-        ax.errorbar([float(f) + shift for f in every],
-                    [per[f]['AP50']['mean'] if f in per else np.nan for f in every],
-                    yerr=[per[f]['AP50']['std'] if f in per else np.nan for f in every],
-                    marker='o', capsize=4, label=ARMS[arm].label)
+        line = ax.errorbar([float(f) + shift for f in every],
+                           [per[f]['AP50']['mean'] if f in per else np.nan for f in every],
+                           yerr=[per[f]['AP50']['std'] if f in per else np.nan for f in every],
+                           marker='o', capsize=4, label=ARMS[arm].label)
+        for f in every:
+            if (arm, f) in running:
+                # Hollow, with its pair count: a partial mean is not comparable yet.
+                x, y = float(f) + shift, per[f]['AP50']['mean']
+                colour = line.lines[0].get_color()  # given: ax.plot would advance the cycle
+                ax.plot(x, y, marker='o', markersize=7, color=colour, markerfacecolor='white',
+                        zorder=3)
+                ax.annotate('{}/{}'.format(*running[arm, f]), (x, y), fontsize=7,
+                            xytext=(4, 4), textcoords='offset points')
+    handles, labels = ax.get_legend_handles_labels()
+    if running:
+        handles.append(Line2D([], [], linestyle='none', marker='o', markerfacecolor='white',
+                              markeredgecolor='grey'))
+        labels.append('still running (pairs done/all)')
     ax.set_xlabel('fraction of labelled training films')
     ax.set_ylabel('AP50 (held-out folds)')
-    ax.legend(fontsize=8)
+    ax.legend(handles, labels, fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120)

@@ -8,6 +8,7 @@ from mmdgan.experiments.cv_report import (
     insertion_quality_summary,
     paired_rows,
     readme_table,
+    still_running,
     summarize,
     update_markdown_block,
     write_cv_report,
@@ -281,7 +282,10 @@ def test_learning_curve_marks_an_arm_still_running(tmp_path):
     """A mean over fewer pairs than the other arms' is over other films: the cell says so."""
     settings = dict(SETTINGS, lc_control_arms=['copy-paste'])
     units = _units() + [_unit('copy-paste', 0, seed, 0.05, fraction=0.5) for seed in (0, 1)]
-    write_cv_report(units, settings, tmp_path, 'python run.py')
+    results = write_cv_report(units, settings, tmp_path, 'python run.py')
+    # The chart marks the same points as the table (hollow, with "2/6").
+    assert still_running(results['learning_curve']) == {('copy-paste', '0.5'): (2, 6)}
+    assert (tmp_path / 'learning_curve.png').stat().st_size > 0
     curve_text = (tmp_path / 'table.md').read_text().split('## Learning curve')[1]
     row = next(line for line in curve_text.split('\n') if line.startswith('| real + copy-paste'))
     assert '; 2 of 6 pairs)' in row.split(' | ')[1]  # 50 %
