@@ -821,25 +821,48 @@ class CVExperiment(ToolRunner):
                   work: Callable[[Tuple[str, Hashable]], None]) -> None:
         """Run the steps of ``graph``, ``jobs`` at a time, each as soon as its inputs exist.
 
-        On a failure nothing new starts; the steps already running finish (they are
-        resumable), then the error is raised.
+        A failed step does not idle the machine for the rest of a long run: the
+        steps that need its output are dropped, every other step still runs (each
+        is resumable, so a rerun after the fix repeats nothing), and then one
+        error names every failure.
         """
         pending = list(graph)
         done: set = set()
+        failed: Dict[Tuple[str, Hashable], BaseException] = {}
+        dropped: List[Tuple[str, Hashable]] = []
         running: dict = {}
         with ThreadPoolExecutor(max_workers=self.s.jobs) as pool:
             while pending or running:
+                while True:  # transitively: a dropped step's dependents go too
+                    blocked = [t for t in pending
+                               if any(d in failed or d in dropped for d in graph[t])]
+                    if not blocked:
+                        break
+                    pending = [t for t in pending if t not in blocked]
+                    dropped.extend(blocked)
                 ready = [t for t in pending if all(d in done for d in graph[t])]
                 for task in ready[:self.s.jobs - len(running)]:
                     pending.remove(task)
                     running[pool.submit(work, task)] = task
                 if not running:
-                    raise RuntimeError(f'steps wait for steps that never run: {pending[:3]}')
+                    if pending:
+                        raise RuntimeError(f'steps wait for steps that never run: {pending[:3]}')
+                    break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     task = running.pop(future)
-                    future.result()
-                    done.add(task)
+                    error = future.exception()
+                    if error is None:
+                        done.add(task)
+                    else:
+                        failed[task] = error
+                        self.log(f'[{task[0]} {task[1]}] FAILED: {str(error).splitlines()[0]}')
+        if failed:
+            first = next(iter(failed.values()))
+            raise RuntimeError(
+                f'{len(failed)} step(s) failed ({", ".join(f"{k} {i}" for k, i in failed)}); '
+                f'{len(dropped)} step(s) needing them did not run; {len(done)} finished. '
+                f'First failure: {first}') from first
 
     def sources(self, units: Sequence[DetUnit]) -> List[Source]:
         """The synthetic sources of ``units`` whose insertions get a quality score."""

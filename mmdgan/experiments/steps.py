@@ -79,6 +79,40 @@ def last_checkpoint(work_dir: Path) -> Optional[Path]:
     return path if path.is_file() else None
 
 
+def _iteration(checkpoint: Path) -> int:
+    """The iteration of an ``iter_N.pth`` file name; -1 for any other name."""
+    stem = checkpoint.stem
+    return int(stem[5:]) if stem.startswith('iter_') and stem[5:].isdigit() else -1
+
+
+def repair_resume_marker(work_dir: Path) -> Optional[str]:
+    """Point ``last_checkpoint`` at a checkpoint that exists, before resuming.
+
+    mmengine resumes from whatever ``last_checkpoint`` names without checking
+    that the file is there, so a marker left behind by a run whose checkpoint
+    was lost (a work dir copied without its largest files, a disk cleaned up)
+    fails every later resume. The marker is moved to the newest ``iter_N.pth``
+    still in ``work_dir``, or removed so that training starts over.
+
+    Returns:
+        What was done, for the log; None when the marker was fine or absent.
+    """
+    marker = work_dir / 'last_checkpoint'
+    if not marker.is_file():
+        return None
+    named = marker.read_text().strip()
+    target = Path(named) if Path(named).is_absolute() else REPO_ROOT / named
+    if target.is_file():
+        return None
+    survivors = sorted((p for p in work_dir.glob('iter_*.pth') if _iteration(p) >= 0),
+                       key=_iteration)
+    if survivors:
+        marker.write_text(str(survivors[-1].resolve()))
+        return f'{marker}: {named} is missing; resuming from {survivors[-1].name}'
+    marker.unlink()
+    return f'{marker}: {named} is missing and no other checkpoint is left; starting over'
+
+
 def _forget_visualizers() -> None:
     """Drop mmengine's visualizer instances, as a new process would start without them.
 
@@ -164,6 +198,9 @@ class ToolRunner:
         ckpt = last_checkpoint(work_dir)
         if ckpt is not None and ckpt.name == f'iter_{iters}.pth':
             return ckpt
+        repaired = repair_resume_marker(work_dir)
+        if repaired:
+            self.log(f'  ! {repaired}')
         cmd = [*self._tool('train.py'), config, '--work-dir', str(work_dir), '--resume',
                *cfg_options(options)]
         self._run(cmd, work_dir / 'train.log', commands)

@@ -72,18 +72,23 @@ def test_run_graph_respects_inputs_and_job_limit(experiment):
     assert active[1] == 2
 
 
-def test_run_graph_stops_at_a_failure(experiment):
-    graph = {('det', 'a'): (), ('det', 'b'): (('det', 'a'),), ('det', 'c'): (('det', 'b'),)}
-    ran = []
+def test_run_graph_runs_on_past_a_failure_and_names_it(experiment):
+    graph = {('det', 'a'): (), ('det', 'b'): (('det', 'a'),), ('det', 'c'): (('det', 'b'),),
+             ('det', 'd'): (('det', 'c'),), ('det', 'e'): (('det', 'a'),)}
+    ran, logged = [], []
+    experiment._log = logged.append
 
     def work(task):
         ran.append(task)
         if task == ('det', 'b'):
-            raise RuntimeError('step b failed')
+            raise RuntimeError('step b failed\nits log tail')
 
-    with pytest.raises(RuntimeError, match='step b failed'):
+    with pytest.raises(RuntimeError, match='1 step.* failed .*det b.*2 step.* did not run; '
+                                           '2 finished. First failure: step b failed'):
         experiment.run_graph(graph, work)
-    assert ran == [('det', 'a'), ('det', 'b')]
+    # c and d need b's output and never start; e, independent of b, still runs.
+    assert sorted(ran) == [('det', 'a'), ('det', 'b'), ('det', 'e')]
+    assert any('FAILED: step b failed' in line for line in logged)
     with pytest.raises(RuntimeError, match='never run'):
         experiment.run_graph({('det', 'x'): (('det', 'missing'),)}, work)
 
