@@ -89,10 +89,11 @@ def repair_resume_marker(work_dir: Path) -> Optional[str]:
     """Point ``last_checkpoint`` at a checkpoint that exists, before resuming.
 
     mmengine resumes from whatever ``last_checkpoint`` names without checking
-    that the file is there, so a marker left behind by a run whose checkpoint
-    was lost (a work dir copied without its largest files, a disk cleaned up)
-    fails every later resume. The marker is moved to the newest ``iter_N.pth``
-    still in ``work_dir``, or removed so that training starts over.
+    that the file is there. Its CheckpointHook deletes the oldest kept checkpoint
+    *before* writing the next one, so with ``max_keep_ckpts=1`` (the runners'
+    setting) a run killed while saving leaves a marker naming a deleted file,
+    and every later resume fails. The marker is moved to the newest
+    ``iter_N.pth`` still in ``work_dir``, or removed so that training starts over.
 
     Returns:
         What was done, for the log; None when the marker was fine or absent.
