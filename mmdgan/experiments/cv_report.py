@@ -281,32 +281,45 @@ def ratio_sweep(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
 
 
 def gan_variance(units: Sequence[dict], settings: dict) -> Optional[dict]:
-    """Extra GAN seeds on the special fold: AP50 per GAN seed and their spread."""
+    """Extra GAN seeds on the special fold: AP50 per GAN seed and their spread.
+
+    Every GAN seed is averaged over the same detector seeds (those all of them
+    have so far), so that a GAN seed still running is not compared on other
+    seeds than the finished ones.
+    """
     if not settings['extra_gan_seeds']:
         return None
     fold = settings['special_fold']
     out: Dict[str, dict] = {}
     for arm in settings['gan_var_arms']:
-        per_gan = {}
-        for g in range(settings['extra_gan_seeds'] + 1):
-            values = _select(units, arm, ratio=main_ratio(arm, settings), gan_seed=g, fold=fold)
-            if values:
-                per_gan[str(g)] = mean_std([v['AP50'] for v in values.values()])
-                per_gan[str(g)]['detector_seeds'] = len(values)
-        if len(per_gan) > 1:
-            means = [v['mean'] for v in per_gan.values()]
-            within = float(np.mean([v['std'] for v in per_gan.values()]))
-            out[arm] = dict(per_gan_seed=per_gan, between_gan_std=float(np.std(means, ddof=1)),
-                            within_gan_detector_seed_std=within)
+        runs = {str(g): _select(units, arm, ratio=main_ratio(arm, settings), gan_seed=g,
+                                fold=fold)
+                for g in range(settings['extra_gan_seeds'] + 1)}
+        runs = {g: values for g, values in runs.items() if values}
+        shared = sorted(set.intersection(*map(set, runs.values()))) if runs else []
+        if len(runs) < 2 or not shared:
+            continue
+        per_gan = {g: dict(mean_std([values[p]['AP50'] for p in shared]),
+                           detector_seeds=len(shared)) for g, values in runs.items()}
+        means = [v['mean'] for v in per_gan.values()]
+        within = float(np.mean([v['std'] for v in per_gan.values()])) if len(shared) > 1 else None
+        out[arm] = dict(per_gan_seed=per_gan, between_gan_std=float(np.std(means, ddof=1)),
+                        within_gan_detector_seed_std=within, detector_seeds=[p[1] for p in shared],
+                        planned_detector_seeds=len(settings['seeds']))
     if not out:
         return None
     parts = []
     for arm, e in out.items():
         aps = ', '.join(f'{v["mean"]:.3f}' for v in e['per_gan_seed'].values())
+        seeds = e['detector_seeds']
+        within = ('' if e['within_gan_detector_seed_std'] is None else
+                  f', mean std over detector seeds {e["within_gan_detector_seed_std"]:.3f}')
+        shared = ('' if len(seeds) == e['planned_detector_seeds'] else
+                  f'; on detector seed{"s" * (len(seeds) > 1)} '
+                  f'{", ".join(map(str, seeds))} only, the ones every GAN seed has so far')
         parts.append(f'{ARMS[arm].label}: AP50 {aps} for GAN seeds '
                      f'{", ".join(e["per_gan_seed"])} (std between GAN seeds '
-                     f'{e["between_gan_std"]:.3f}, mean std over detector seeds '
-                     f'{e["within_gan_detector_seed_std"]:.3f})')
+                     f'{e["between_gan_std"]:.3f}{within}{shared})')
     return dict(arms=out, sentence=f'GAN variance on fold {fold}: ' + '; '.join(parts) + '.')
 
 

@@ -136,6 +136,24 @@ def test_ratio_on_shared_pairs_while_incomplete():
     assert 'share no fold × seed pair' in goal_sentences(summarize(no_shared, SETTINGS))[0]
 
 
+def test_gan_variance_compares_gan_seeds_on_the_same_detector_seeds():
+    from mmdgan.experiments.cv_report import gan_variance
+    # GAN seed 1 has only detector seed 0 so far; seed 0's seeds 1, 2 (higher AP50) stay out.
+    partial = [u for u in _units() if u['unit']['gan_seed'] == 0 or u['unit']['seed'] == 0]
+    var = gan_variance(partial, SETTINGS)
+    dgan = var['arms']['dgan']
+    fold0_dgan_seed0 = 0.10 + 0.02  # _units(): real + 0.02 on fold 0, seed 0
+    assert dgan['per_gan_seed']['0']['mean'] == pytest.approx(fold0_dgan_seed0)
+    assert dgan['per_gan_seed']['1']['mean'] == pytest.approx(0.13)
+    assert dgan['detector_seeds'] == [0] and dgan['within_gan_detector_seed_std'] is None
+    assert 'on detector seed 0 only' in var['sentence']
+    assert 'mean std over detector seeds' not in var['sentence']
+    complete = gan_variance(_units(), SETTINGS)
+    assert complete['arms']['dgan']['detector_seeds'] == [0, 1, 2]
+    assert 'only' not in complete['sentence']
+    assert complete['arms']['dgan']['within_gan_detector_seed_std'] > 0
+
+
 def test_written_report(tmp_path):
     results = write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py')
     saved = json.loads((tmp_path / 'results.json').read_text())
