@@ -856,7 +856,8 @@ class CVExperiment(ToolRunner):
                         done.add(task)
                     else:
                         failed[task] = error
-                        self.log(f'[{task[0]} {task[1]}] FAILED: {str(error).splitlines()[0]}')
+                        first_line = (str(error).splitlines() or [repr(error)])[0]
+                        self.log(f'[{task[0]} {task[1]}] FAILED: {first_line}')
         if failed:
             first = next(iter(failed.values()))
             raise RuntimeError(
