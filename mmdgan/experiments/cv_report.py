@@ -314,13 +314,13 @@ def gan_variance(units: Sequence[dict], settings: dict) -> Optional[dict]:
         seeds = e['detector_seeds']
         within = ('' if e['within_gan_detector_seed_std'] is None else
                   f', mean std over detector seeds {e["within_gan_detector_seed_std"]:.3f}')
-        shared = ('' if len(seeds) == e['planned_detector_seeds'] else
+        partial = ('' if len(seeds) == e['planned_detector_seeds'] else
                   f'; on detector seed{"s" * (len(seeds) > 1)} '
                   f'{", ".join(map(str, seeds))} only, the '
                   f'{"ones" if len(seeds) > 1 else "one"} every GAN seed has so far')
         parts.append(f'{ARMS[arm].label}: AP50 {aps} for GAN seeds '
                      f'{", ".join(e["per_gan_seed"])} (std between GAN seeds '
-                     f'{e["between_gan_std"]:.3f}{within}{shared})')
+                     f'{e["between_gan_std"]:.3f}{within}{partial})')
     return dict(arms=out, sentence=f'GAN variance on fold {fold}: ' + '; '.join(parts) + '.')
 
 

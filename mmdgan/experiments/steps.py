@@ -99,12 +99,9 @@ def repair_resume_marker(work_dir: Path) -> Optional[str]:
         What was done, for the log; None when the marker was fine or absent.
     """
     marker = work_dir / 'last_checkpoint'
-    if not marker.is_file():
+    if not marker.is_file() or last_checkpoint(work_dir) is not None:
         return None
     named = marker.read_text().strip()
-    target = Path(named) if Path(named).is_absolute() else REPO_ROOT / named
-    if target.is_file():
-        return None
     survivors = sorted((p for p in work_dir.glob('iter_*.pth') if _iteration(p) >= 0),
                        key=_iteration)
     if survivors:
