@@ -871,14 +871,18 @@ class CVExperiment(ToolRunner):
             return []
         return list(dict.fromkeys(u.source for u in units if u.source is not None))
 
+    def finished(self, plan: Sequence[DetUnit]) -> Tuple[List[dict], List[DetUnit]]:
+        """The unit files of ``plan`` present, and the units of ``plan`` still to run."""
+        loaded = {d: self.load_unit(d) for d in plan}
+        return ([u for u in loaded.values() if u is not None],
+                [d for d, u in loaded.items() if u is None])
+
     def report(self, command: str) -> dict:
         """Rebuild the report from the unit files present."""
         plan = self.plan()
-        loaded = {d: self.load_unit(d) for d in plan}
-        units = [u for u in loaded.values() if u is not None]
-        todo = [d for d, u in loaded.items() if u is None]
+        units, todo = self.finished(plan)
         scores = [q for q in (self.load_quality(s) for s in self.sources(plan)) if q is not None]
-        settings = self.settings_summary()
+        settings = self.settings_summary(plan)
         progress = self.progress(plan, todo, settings['plan']['core_hours'], [*units, *scores])
         return write_cv_report(units, settings, self.results_dir, command, quality=scores,
                                progress=progress)
@@ -900,9 +904,9 @@ class CVExperiment(ToolRunner):
                                                for u in (*finished, *gans)) / 3600,
                     planned_core_hours_done=planned_hours - left, left_core_hours=left)
 
-    def settings_summary(self) -> dict:
+    def settings_summary(self, plan: Sequence[DetUnit]) -> dict:
+        """The settings, folds and priced ``plan`` the report records beside its table."""
         out = asdict(self.s)
-        plan = self.plan()
         out.update(batch_size=self.batch_size, gan_iters=self.gan_iters,
                    folds_record={k: v for k, v in self.record.items() if k != 'films'},
                    plan=self.cost(plan), units_total=len(plan))
@@ -912,7 +916,7 @@ class CVExperiment(ToolRunner):
         """Print the plan and its cost; unless ``dry_run``, run what is missing and report."""
         self.prepare_folds()
         units = self.plan()
-        todo = [u for u in units if self.load_unit(u) is None]
+        todo = self.finished(units)[1]
         self.log(self.describe_plan(units, todo))
         if dry_run:
             return dict(plan=self.cost(units),
