@@ -54,6 +54,11 @@ def _select(units: Sequence[dict], arm: str, fraction: float = 1.0, ratio: Optio
     return out
 
 
+def steps_controls(arms: Iterable[str]) -> List[str]:
+    """The arms that train real-only for an augmented arm's iterations."""
+    return [arm for arm in arms if ARMS[arm].matched_steps]
+
+
 def main_ratio(arm: str, settings: dict) -> float:
     return settings['syn_per_real'] if ARMS[arm].synthetic else 0.0
 
@@ -95,7 +100,10 @@ def summarize(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
                 entry['ratio_vs_real'] = dict(
                     AP50=mine, real_AP50=ref_mean, pairs=len(shared),
                     ratio=mine / ref_mean if ref_mean > 0 else None)
-        for ref in REFERENCES:
+        # Augmented arms also face the steps-matched control: whether their synthetic
+        # images are worth the optimiser steps that equal real exposure adds.
+        refs = [*REFERENCES, *(steps_controls(settings['arms']) if ARMS[arm].synthetic else ())]
+        for ref in refs:
             if ref != arm and main.get(ref):
                 entry[f'paired_vs_{ref}'] = {m: paired(values, main[ref], m)
                                              for m in METRIC_TITLES}
@@ -195,7 +203,7 @@ def goal_sentences(summary: Dict[str, dict], gan_var: Optional[dict] = None) -> 
 
 def _matched_note(settings: dict) -> str:
     """The steps-matched arms are the exception to equal real exposure: say so."""
-    matched = [ARMS[a].label for a in settings['arms'] if ARMS[a].matched_steps]
+    matched = [ARMS[a].label for a in steps_controls(settings['arms'])]
     if not matched:
         return ''
     passes = settings['real_epochs'] * (1 + settings['syn_per_real'])
@@ -237,7 +245,7 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
     for the other controls their difference to a steps-matched control (whether their
     synthetic images are worth the steps they add)."""
     controls = list(settings.get('lc_control_arms', ()))
-    steps_controls = [arm for arm in controls if ARMS[arm].matched_steps]
+    matched = steps_controls(controls)
     out: Dict[str, dict] = {}
     for frac in settings['fractions']:
         by_arm = {arm: _select(units, arm, frac, main_ratio(arm, settings))
@@ -253,7 +261,7 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
             elif arm not in controls:
                 refs = ['real', *controls]
             else:
-                refs = ['real', *(c for c in steps_controls if c != arm)]
+                refs = ['real', *(c for c in matched if c != arm)]
             for ref in refs:
                 diff = paired(values, by_arm[ref], 'AP50')  # {} without shared pairs
                 if diff:
@@ -425,9 +433,11 @@ def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
 def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> List[str]:
     """Every metric's paired difference against ``reference``, one row per arm.
 
-    AP50 alone decides the goal; the other columns show *how* an arm differs
-    (box tightness, false positives on normal films, sensitivity) and are read
-    with the caution the table states: many intervals, none corrected.
+    AP50 against real-only alone decides the goal; the other columns show *how* an
+    arm differs (box tightness, false positives on normal films, sensitivity) and
+    are read with the caution the table states: many intervals, none corrected.
+    Against a steps-matched control the table asks whether an arm's synthetic
+    images are worth the steps they add.
     """
     rows = [e for arm, e in summary.items()
             if arm != reference and e.get(f'paired_vs_{reference}')]
@@ -435,15 +445,20 @@ def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> L
         return []
     ref_label = summary.get(reference, {}).get('label', reference)
     n_tests = len(rows) * len(METRIC_TITLES)
+    role = ('Only the AP50 column enters the goal.' if reference == 'real' else
+            f'The steps-matched control ({ref_label}) trains real-only for the augmented '
+            f'arms\' iterations: these differences tell whether an arm\'s synthetic images '
+            f'are worth the steps they add; none enters the goal.')
     return [f'## Paired differences against {ref_label}, every metric', '',
             f'Mean paired difference (arm − {ref_label}) [95 % bootstrap] and Wilcoxon p per '
-            f'metric, over the fold × seed pairs; pair-level intervals without correction for '
-            f'the {n_tests} comparisons of this table (the fold-clustered intervals are in '
-            f'`results.json`). Only the AP50 column enters the goal.', '',
-            '| arm | ' + ' | '.join(f'Δ {t}' for t in METRIC_TITLES.values()) + ' |',
-            '|' + ' --- |' * (len(METRIC_TITLES) + 1),
+            f'metric, over the fold × seed pairs both arms have; pair-level intervals without '
+            f'correction for the {n_tests} comparisons of this table (the fold-clustered '
+            f'intervals are in `results.json`). {role}', '',
+            '| arm | ' + ' | '.join(f'Δ {t}' for t in METRIC_TITLES.values()) + ' | pairs |',
+            '|' + ' --- |' * (len(METRIC_TITLES) + 2),
             *(f'| {e["label"]} | ' + ' | '.join(_interval(e[f'paired_vs_{reference}'].get(m, {}))
-                                              for m in METRIC_TITLES) + ' |' for e in rows),
+                                              for m in METRIC_TITLES)
+              + f' | {e[f"paired_vs_{reference}"]["AP50"].get("n", 0)} |' for e in rows),
             '']
 
 
@@ -486,7 +501,8 @@ def markdown(results: dict) -> str:
         f'{plan.get("core_hours", float("nan")):.1f} CPU core-hours{_spent_note(results)}).',
         '',
         *rows, '', *_op_notes(summary), *[f'- {g}' for g in results['goal']], '',
-        *_paired_metric_lines(summary)]
+        *_paired_metric_lines(summary),
+        *(line for ref in steps_controls(summary) for line in _paired_metric_lines(summary, ref))]
     lc = results.get('learning_curve') or {}
     if any(len(v) > 1 for v in lc.values()):
         fracs = sorted({f for v in lc.values() for f in v}, key=float)

@@ -329,9 +329,25 @@ def test_steps_matched_arm(tmp_path):
     assert '| real only, augmented steps | 0.111 ± ' in table
     assert ('- real + DetectorGAN − real only, augmented steps, 50% of labelled films: '
             'ΔAP50 +0.005 [') in table
-    # Without the arm the sentence stays as it was.
+    # At 100 % every augmented arm is also weighed against the steps-matched control,
+    # every metric, on the pairs both have; real-only is not (it is in the table above).
+    vs_steps = results['arms']['dgan']['paired_vs_real-steps']['AP50']
+    assert vs_steps['n'] == 6 and vs_steps['mean'] == pytest.approx(0.017)
+    assert 'paired_vs_real-steps' not in results['arms']['real']
+    steps = table.split('## Paired differences against real only, augmented steps, '
+                        'every metric')[1].split('##')[0]
+    assert "worth the steps they add; none enters the goal." in steps
+    rows = {line.split(' | ')[0]: [c.strip() for c in line.strip('|').split('|')]
+            for line in steps.split('\n') if line.startswith('| real')}
+    assert set(rows) == {'| real + copy-paste', '| real + DetectorGAN w/o unroll',
+                         '| real + DetectorGAN'}
+    assert rows['| real + copy-paste'][1].startswith('-0.015 [')
+    assert rows['| real + DetectorGAN'][2].startswith('+0.006 [')  # mAP: AP50 / 3
+    assert rows['| real + DetectorGAN'][-1] == '6'
+    # Without the arm the sentence stays as it was, and there is no such table.
     write_cv_report(_units(), SETTINGS, tmp_path / 'plain', 'python run.py')
-    assert 'each real film equally often), ' in (tmp_path / 'plain' / 'table.md').read_text()
+    plain = (tmp_path / 'plain' / 'table.md').read_text()
+    assert 'each real film equally often), ' in plain and 'augmented steps' not in plain
 
 
 def test_controls_against_the_steps_matched_control(tmp_path):
