@@ -26,7 +26,7 @@ from mmdgan.evaluation.paired_stats import (
 from mmdgan.fileio import atomic_path, write_json_atomic
 
 from .report import GOAL_RATIO, _git_commit, bar_chart, mean_std
-from .small_data import ARMS
+from .small_data import ARMS, steps_controls
 
 #: Metric -> column title.
 METRIC_TITLES = {'AP50': 'AP50', 'mAP': 'mAP', 'loc_top1': 'top-1 loc.',
@@ -52,11 +52,6 @@ def _select(units: Sequence[dict], arm: str, fraction: float = 1.0, ratio: Optio
                 and (fold is None or k['fold'] == fold)):
             out[(k['fold'], k['seed'])] = u['metrics']
     return out
-
-
-def steps_controls(arms: Iterable[str]) -> List[str]:
-    """The arms that train real-only for an augmented arm's iterations."""
-    return [arm for arm in arms if ARMS[arm].matched_steps]
 
 
 def main_ratio(arm: str, settings: dict) -> float:

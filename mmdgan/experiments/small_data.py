@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from glob import glob
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 from mmdgan.fileio import write_json_atomic
 
@@ -85,6 +85,13 @@ ARMS: Dict[str, Arm] = {a.name: a for a in (
     # Not one of the issue's five either: the steps the augmented arms get, without their images.
     Arm('real-steps', 'real only, augmented steps', matched_steps=True),
 )}
+
+
+def steps_controls(arms: Iterable[str]) -> List[str]:
+    """The arms that train real-only for an augmented arm's iterations."""
+    return [arm for arm in arms if ARMS[arm].matched_steps]
+
+
 #: The comparison's five arms: the default of both runners.
 DEFAULT_ARMS = ('real', 'copy-paste', 'gan-nodet', 'dgan-nounroll', 'dgan')
 
@@ -183,7 +190,7 @@ class ExperimentSettings:
         unknown = [a for a in self.arms if a not in ARMS]
         if unknown:
             raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
-        matched = [a for a in self.arms if ARMS[a].matched_steps]
+        matched = steps_controls(self.arms)
         if matched:
             raise ValueError(f'arm(s) {matched}: every arm here trains det_iters iterations, so a '
                              'steps-matched control is the real-only arm itself; it belongs to '
