@@ -1,14 +1,10 @@
-# Real Y train concatenated with a synthetic dataset folder written by
-# tools/synthesize.py (images/ + train.json, Y's categories). Point it at the
-# synthetic folder with
+# retinanet_r18_1xb4-1500it_mini-mias.py with its train set concatenated
+# with a synthetic dataset folder written by tools/synthesize.py (images/ +
+# train.json, Y's categories); point it at the folder with
 #   --cfg-options train_dataloader.dataset.datasets.1.data_root=DIR/
 _base_ = './retinanet_r18_1xb4-1500it_mini-mias.py'
 
 syn_data_root = 'work_dirs/synthetic/mini-mias/'
-_real = _base_.train_dataloader.dataset
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='ConcatDataset',
-        datasets=[_real, dict(_real, data_root=syn_data_root, ann_file='train.json')]))
-del _real
+train_dataloader = dict(dataset=dict(_delete_=True, type='ConcatDataset', datasets=[
+    _base_.train_dataloader.dataset,
+    dict(_base_.train_dataloader.dataset, data_root=syn_data_root, ann_file='train.json')]))
