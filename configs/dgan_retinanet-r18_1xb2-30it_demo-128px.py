@@ -7,7 +7,7 @@ _base_ = './dgan_retinanet-r18_1xb2-20it_demo.py'
 
 img_scale = (128, 128)
 max_iters = 30
-model = dict(detector=dict(bbox_head=dict(anchor_generator=dict(octave_base_scale=2))))
+model = dict(detector=dict(bbox_head=dict(anchor_generator=dict(octave_base_scale=1))))
 
 
 def _rescaled(pipeline):
