@@ -1,6 +1,6 @@
-# DetectorGAN of the quick demo comparison (tools/experiments/small_data.py --data demo
-# --quick): 128 px, batch 2, 30 iterations, with the Lite0 RetinaNet in the loop (its
-# anchors halved with the image, as in the quick downstream detector config).
+# DetectorGAN of the quick demo comparison: the Lite0 demo config at 128 px, batch 2,
+# 30 iterations. The in-loop detector's anchors are halved with the image, as in
+# configs/detector/retinanet_effnet-lite0_1xb4-300it_demo-128px.py.
 _base_ = './dgan_retinanet-effnet-lite0_1xb2-20it_demo.py'
 
 img_scale = (128, 128)

@@ -1,8 +1,6 @@
-# DetectorGAN of the quick demo comparison (tools/experiments/small_data.py --data demo
-# --quick): 128 px, batch 2, 30 iterations (about a minute on one CPU core with the
-# exact unroll). Far too short to learn realistic lesions: it exercises the pipeline
-# and bounds the cost; see results/README.md. The in-loop detector's anchors are
-# halved with the image, as in configs/detector/retinanet_r18_1xb4-300it_demo-128px.py.
+# DetectorGAN of the quick demo comparison: the R18 demo config at 128 px, batch 2,
+# 30 iterations. The in-loop detector's anchors are halved with the image, as in
+# configs/detector/retinanet_r18_1xb4-300it_demo-128px.py.
 _base_ = './dgan_retinanet-r18_1xb2-20it_demo.py'
 
 img_scale = (128, 128)
