@@ -1,14 +1,11 @@
 """Train a DetectorGAN (or any mmdet model) from a config, mmdet style."""
 import argparse
-import os
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from mmdgan.engine.train import train  # noqa: E402
-from mmdgan.utils.cli import add_runner_args, export_local_rank, run_tool  # noqa: E402
-from mmdgan.utils.runner_config import build_runner_config  # noqa: E402
+from mmdgan.engine.train import train
+from mmdgan.utils.cli import add_runner_args, export_local_rank, run_tool
+from mmdgan.utils.runner_config import build_runner_config
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -9,7 +9,7 @@ threads started (any ``OMP_NUM_THREADS`` > 1) can block forever on a lock held
 by a thread that does not exist in it.
 """
 import copy
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -33,6 +33,45 @@ def _timed(fn: Callable[[], None], iters: int, warmup: int, device: torch.device
     return dict(s_per_iter=seconds / iters, peak_mib=peak)
 
 
+def build_for_benchmark(cfg: Config, device: torch.device, exact: bool = True) -> Tuple:
+    """``(model, optim_wrapper, batch)`` of a DetectorGAN config, in train mode.
+
+    Args:
+        cfg: A DetectorGAN config (stage 1 without a detector too).
+        device: Where the model goes.
+        exact: Build with the exact unroll, so the twice-differentiable
+            detector serves every unroll mode (ignored without a detector).
+    """
+    from mmengine.runner import Runner
+
+    from mmdgan.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+    from mmdgan.utils import register_all_modules
+
+    register_all_modules()
+    model_cfg = copy.deepcopy(cfg.model)
+    if exact and model_cfg.get('detector') is not None:
+        model_cfg.setdefault('unroll', {})['mode'] = 'exact'
+    model = MODELS.build(model_cfg).to(device)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')  # init_weights reports every tensor
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    model.train()
+    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+    constructor = optim_cfg.pop('constructor')
+    paramwise = optim_cfg.pop('paramwise_cfg', None)
+    optim_wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type=constructor, optim_wrapper_cfg=optim_cfg, paramwise_cfg=paramwise))(model)
+    loader_cfg = copy.deepcopy(cfg.train_dataloader)
+    loader_cfg['num_workers'] = 0
+    loader_cfg.pop('persistent_workers', None)
+    batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+    return model, optim_wrapper, batch
+
+
 class TrainBenchmark:
     """Build a DetectorGAN and one batch from a config and time its steps.
 
@@ -41,58 +80,50 @@ class TrainBenchmark:
         device: Torch device string.
         iters: Timed repetitions per measurement.
         warmup: Untimed repetitions before.
+        stage1_cfg: A stage-1 config (``model.detector=None``) whose whole
+            train step is timed too (``stage1_step``), on its own batch of the
+            same loader settings, against the detector step of ``cfg``.
     """
 
     def __init__(self, cfg: Config, device: str = 'cpu', iters: int = 5,
-                 warmup: int = 2) -> None:
-        from mmengine.runner import Runner
-
-        from mmdgan.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
-        from mmdgan.utils import register_all_modules
-
-        register_all_modules()
+                 warmup: int = 2, stage1_cfg: Optional[Config] = None) -> None:
         if iters < 1 or warmup < 0:
             raise ValueError('iters must be >= 1 and warmup >= 0')
         self.iters, self.warmup = iters, warmup
         self.device = torch.device(device)
-        model_cfg = copy.deepcopy(cfg.model)
-        # Built in exact mode so the twice-differentiable detector serves all modes.
-        model_cfg.setdefault('unroll', {})['mode'] = 'exact'
-        self.model = MODELS.build(model_cfg).to(self.device)
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel('WARNING')  # init_weights reports every tensor
-        try:
-            self.model.init_weights()
-        finally:
-            logger.setLevel(level)
-        self.model.train()
-        optim_cfg = copy.deepcopy(cfg.optim_wrapper)
-        constructor = optim_cfg.pop('constructor')
-        paramwise = optim_cfg.pop('paramwise_cfg', None)
-        self.optim_wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(
-            dict(type=constructor, optim_wrapper_cfg=optim_cfg,
-                 paramwise_cfg=paramwise))(self.model)
-        loader_cfg = copy.deepcopy(cfg.train_dataloader)
-        loader_cfg['num_workers'] = 0
-        loader_cfg.pop('persistent_workers', None)
-        self.batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+        self.model, self.optim_wrapper, self.batch = build_for_benchmark(cfg, self.device)
+        self.stage1 = None
+        if stage1_cfg is not None:
+            if stage1_cfg.model.get('detector') is not None:
+                raise ValueError('stage1_cfg: model.detector must be None (a stage-1 config)')
+            self.stage1 = build_for_benchmark(stage1_cfg, self.device, exact=False)
 
-    def _isolated(self, fn: Callable[[], dict]) -> dict:
+    def _isolated(self, fn: Callable[[], dict], model=None, optim_wrapper=None) -> dict:
         """Run one measurement, then restore the model, optimizers and RNG.
 
         Every measurement then starts from the state the others start from,
         as a forked child did, without a child.
         """
-        model_state = copy.deepcopy(self.model.state_dict())
-        optim_state = copy.deepcopy(self.optim_wrapper.state_dict())
+        model = self.model if model is None else model
+        optim_wrapper = self.optim_wrapper if optim_wrapper is None else optim_wrapper
+        model_state = copy.deepcopy(model.state_dict())
+        optim_state = copy.deepcopy(optim_wrapper.state_dict())
         rng_state = torch.get_rng_state()
         try:
             return fn()
         finally:
-            self.model.load_state_dict(model_state)
-            self.optim_wrapper.load_state_dict(optim_state)
+            model.load_state_dict(model_state)
+            optim_wrapper.load_state_dict(optim_state)
             torch.set_rng_state(rng_state)
+
+    def stage1_step(self) -> dict:
+        """Time whole stage-1 ``train_step`` calls (no detector)."""
+        if self.stage1 is None:
+            raise ValueError('no stage1_cfg was given')
+        model, optim_wrapper, batch = self.stage1
+        return self._isolated(
+            lambda: _timed(lambda: model.train_step(copy.deepcopy(batch), optim_wrapper),
+                           self.iters, self.warmup, self.device), model, optim_wrapper)
 
     def _data(self) -> dict:
         return self.model.data_preprocessor(copy.deepcopy(self.batch), True)
@@ -167,10 +198,13 @@ class TrainBenchmark:
 
     def run(self, modes: Optional[List[str]] = None) -> Dict[str, dict]:
         """All measurements, keyed ``train_step/<mode>``, ``detector_step``,
-        ``detector_fwd_bwd`` and ``unroll/<mode>``."""
-        modes = list(modes or UNROLL_MODES)
+        ``detector_fwd_bwd``, ``unroll/<mode>`` and (with a stage-1 config)
+        ``stage1_step``; ``modes=[]`` times no DetectorGAN step."""
+        modes = list(UNROLL_MODES if modes is None else modes)
         results = {'detector_step': self.detector_step(),
                    'detector_fwd_bwd': self.detector_forward_backward()}
+        if self.stage1 is not None:
+            results['stage1_step'] = self.stage1_step()
         for mode in modes:
             results[f'train_step/{mode}'] = self.train_step(mode)
         for mode in modes:

@@ -31,11 +31,12 @@ def train(cfg: Config):
     Returns:
         The runner, after training.
     """
-    import mmdgan  # noqa: F401  (allow-lists mmengine checkpoints for --resume)
+    from mmdgan.fileio import allow_mmengine_checkpoints
     from mmdgan.registry import RUNNERS
     from mmdgan.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)
+    allow_mmengine_checkpoints()  # checkpoints that --resume can load again
     init_cpu_process_group(cfg.get('launcher', 'none'))
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)

@@ -5,12 +5,40 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 
-from mmdgan.fileio import write_json_atomic
+from mmdgan.fileio import allow_mmengine_checkpoints, write_json_atomic
+
+
+def show_predictions(cfg: Config, show: bool = False, show_dir: Optional[str] = None,
+                     wait_time: float = 2.0) -> None:
+    """Make the test loop draw its predictions with mmdet's ``DetVisualizationHook``.
+
+    As mmdet's ``tools/test.py`` does (``trigger_visualization_hook``), except
+    that a config without the hook gets one: the detector configs run without
+    it, since drawing costs time in training's validation.
+
+    Args:
+        cfg: A test config; changed in place.
+        show: Show each image in a window, ``wait_time`` seconds each.
+        show_dir: Write the painted images there; a relative folder lands
+            in ``work_dir/<timestamp>/`` (mmdet's convention).
+        wait_time: Seconds each shown image stays up.
+    """
+    if not show and not show_dir:
+        return
+    hooks = cfg.setdefault('default_hooks', {})
+    hook = hooks.setdefault('visualization', dict(type='mmdet.DetVisualizationHook'))
+    hook['draw'] = True
+    if show:
+        hook['show'] = True
+        hook['wait_time'] = wait_time
+    if show_dir:
+        hook['test_out_dir'] = show_dir
 
 
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
                       out: Optional[str] = None, cfg_options: Optional[dict] = None,
-                      launcher: str = 'none') -> Config:
+                      launcher: str = 'none', show: bool = False,
+                      show_dir: Optional[str] = None, wait_time: float = 2.0) -> Config:
     """Load ``config`` for testing ``checkpoint``, mmdet style.
 
     Args:
@@ -20,6 +48,9 @@ def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = No
         out: Also dump the raw predictions to this ``.pkl`` file.
         cfg_options: Dotted key -> value overrides.
         launcher: ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+        show: Show the predictions of each test image (:func:`show_predictions`).
+        show_dir: Write the test images with their predictions drawn there.
+        wait_time: Seconds each shown image stays up.
 
     Returns:
         The ready config.
@@ -38,6 +69,7 @@ def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = No
         evaluator = cfg.test_evaluator
         metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
         cfg.test_evaluator = [*metrics, dict(type='mmdet.DumpDetResults', out_file_path=out)]
+    show_predictions(cfg, show, show_dir, wait_time)
     return cfg
 
 
@@ -56,6 +88,7 @@ def evaluate(cfg: Config, metrics_out: Optional[str] = None) -> Dict[str, float]
     from mmdgan.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)
+    allow_mmengine_checkpoints()  # cfg.load_from may be a full training checkpoint
     runner = Runner.from_cfg(cfg)
     metrics = {k: float(v) for k, v in runner.test().items()}
     if metrics_out is not None:

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from .atomic import PathLike
+from .checkpoint_compat import allow_mmengine_checkpoints
 
 
 def read_checkpoint(path: PathLike) -> dict:
@@ -18,6 +19,7 @@ def read_checkpoint(path: PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    allow_mmengine_checkpoints()
     try:
         state = _load_checkpoint(str(path), map_location='cpu', logger='silent')
     except Exception as e:  # noqa: BLE001 - any failure means the same to the user

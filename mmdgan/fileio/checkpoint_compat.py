@@ -1,4 +1,4 @@
-"""Let mmengine resume its own checkpoints on torch >= 2.6.
+"""Let torch >= 2.6 load mmengine's own checkpoints with ``weights_only=True``.
 
 torch 2.6 made ``torch.load(weights_only=True)`` the default, and mmengine
 0.10.x calls ``torch.load`` without the argument. Its checkpoints carry the
@@ -7,12 +7,22 @@ safe unpickler refuses. Rather than switching the check off, we allow-list
 exactly the types mmengine writes; anything else is still refused.
 
 One more obstacle: ``HistoryBuffer.__getstate__`` pickles its statistics
-methods (``HistoryBuffer.min`` ...) through ``getattr``, which no safe
-unpickler should allow. Those four defaults are re-registered by
-``__setstate__`` anyway, so we pickle only custom-registered methods.
+methods (``HistoryBuffer.min`` ...), which pickle protocol 2 (torch's) writes
+as ``getattr(HistoryBuffer, 'min')``: no safe unpickler may call ``getattr``.
+``HistoryBuffer.__setstate__`` registers those four defaults again anyway, so
+a reducer registered with :mod:`copyreg` (the standard library's hook for
+pickling a class one does not own) leaves them out; mmengine's class itself is
+not modified, and its own ``__setstate__`` restores such a pickle.
+
+Nothing happens on ``import mmdgan``: the checkpoint readers and runners of
+mmdgan call :func:`allow_mmengine_checkpoints` before they load or save.
 """
+import copyreg
+
 import numpy as np
 import torch
+
+_DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
 
 
 def _numpy_safe_globals() -> list:
@@ -28,32 +38,32 @@ def _numpy_safe_globals() -> list:
     return safe
 
 
-_DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
+def _reduce_history_buffer(buffer) -> tuple:
+    """Pickle a ``HistoryBuffer`` as mmengine does, less the default statistics methods.
 
-
-def _history_buffer_getstate(self) -> dict:
-    """``HistoryBuffer.__getstate__`` without the default statistics methods.
-
-    Unlike mmengine's version it also leaves ``self.__dict__`` untouched.
+    Returns:
+        ``(copyreg.__newobj__, (cls,), state)``: the object is rebuilt by
+        ``cls.__new__`` and mmengine's own ``__setstate__(state)``.
     """
-    state = dict(self.__dict__)
-    custom = {name: method for name, method in self._statistics_methods.items()
+    state = dict(buffer.__dict__)
+    custom = {name: method for name, method in buffer._statistics_methods.items()
               if name not in _DEFAULT_STATISTICS}
     if custom:
         state['statistics_methods'] = custom
-    return state
+    return copyreg.__newobj__, (type(buffer), ), state
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Allow-list mmengine's own checkpoint types for ``weights_only`` loading.
+    """Allow-list mmengine's checkpoint types for ``weights_only`` loading and
+    pickle ``HistoryBuffer`` without ``getattr`` calls.
 
-    Idempotent; a no-op on torch versions without ``add_safe_globals``.
+    Idempotent; the allow-list part is a no-op on torch versions without
+    ``add_safe_globals``.
     """
-    if not hasattr(torch.serialization, 'add_safe_globals'):
-        return
     from mmengine.logging import HistoryBuffer
     from mmengine.logging.message_hub import MessageHub
 
-    HistoryBuffer.__getstate__ = _history_buffer_getstate
-    torch.serialization.add_safe_globals(
-        [HistoryBuffer, MessageHub, *_numpy_safe_globals()])
+    copyreg.pickle(HistoryBuffer, _reduce_history_buffer)
+    if hasattr(torch.serialization, 'add_safe_globals'):
+        torch.serialization.add_safe_globals(
+            [HistoryBuffer, MessageHub, *_numpy_safe_globals()])

@@ -148,6 +148,13 @@ class DetectorGAN(BaseModel):
     boxes and the local discriminator judges those same windows; the global
     discriminators and the detector still see whole images.
 
+    Two-stage training: with ``detector=None`` (stage 1) there is no detector
+    at all, no detector forward, backward or optimizer group, and a
+    discriminator whose adversarial weight is 0 is not trained either, so
+    with ``adv_global=0`` and ``local_crop`` the step works on box windows
+    only. Stage 2 (a config with a detector) starts its generators and
+    discriminators from stage 1 with ``init_from``.
+
     Args:
         generator_x: Config of the inserter G_X.
         generator_y: Config of the remover G_Y.
@@ -157,7 +164,9 @@ class DetectorGAN(BaseModel):
         disc_local_x: Config of the local (box crop) discriminator.
         detector: Any mmdet detector config, e.g. ``dict(type='mmdet.RetinaNet',
             ...)``; its ``data_preprocessor`` gives the mean/std used by
-            :meth:`gan_to_detector` and the evaluation path.
+            :meth:`gan_to_detector` and the evaluation path. ``None``: stage
+            1, the GAN alone (``det_syn`` and ``unroll.weight`` must be 0,
+            and the optimizer has no ``detector`` group).
         gan_loss: Config of the GAN loss (``GANLoss``).
         loss_weights: The lambdas, keys in :data:`LOSS_WEIGHT_KEYS`; missing
             keys take :data:`DEFAULT_LOSS_WEIGHTS`. A zero weight skips the term.
@@ -179,7 +188,10 @@ class DetectorGAN(BaseModel):
             (global fakes of both domains and local fake crops), from which
             the discriminators are updated; 0 uses the current batch only.
         target_label: Class index of the inserted boxes; the dataset labels
-            them (``target_class``) and a mismatch raises.
+            them (``target_class``) and a mismatch raises. ``None``: boxes of
+            every class (several classes, drawn with Y's frequencies); the
+            generators and the local discriminator are then class-conditional
+            when built with ``num_classes`` > 1.
         inserter_ema: ``None``, or ``dict(momentum, begin_iter=0)`` to keep an
             exponential moving average of G_X's weights, ``ema += momentum *
             (w - ema)`` after every generator step (a copy before
@@ -194,6 +206,19 @@ class DetectorGAN(BaseModel):
             initialisation (it overrides the backbone's ImageNet weights).
             Either a plain mmdet checkpoint of the same detector config or a
             DetectorGAN checkpoint (its ``detector.`` weights are taken).
+        init_from: A DetectorGAN checkpoint (e.g. stage 1's ``iter_N.pth``)
+            to start the generators and discriminators from; nothing else
+            is loaded (:func:`mmdgan.models.stage_init.load_gan_modules`).
+            A checkpoint whose modules do not fit the config is refused.
+        disc_augment: ``None`` or the config of a differentiable
+            augmentation (``DiffAugment``) applied to real and fake inputs
+            alike before every discriminator, in the discriminators' and the
+            generators' losses.
+        r1: ``None`` or the config of an ``R1Penalty`` on the real inputs of
+            every trained discriminator (logged as ``loss_d_r1_*``).
+        det_ramp_iters: Ramp ``det_syn`` and ``unroll.weight`` in linearly
+            over this many GAN iterations (after ``det_warmup_iters``); 0
+            applies them in full from the start.
         data_preprocessor: Config of the unpaired preprocessor.
         init_cfg: mmengine initialisation config.
     """
@@ -204,7 +229,7 @@ class DetectorGAN(BaseModel):
                  disc_global_x: dict,
                  disc_global_y: dict,
                  disc_local_x: dict,
-                 detector: dict,
+                 detector: Optional[dict],
                  gan_loss: dict = dict(type='GANLoss', gan_type='lsgan'),
                  loss_weights: Optional[dict] = None,
                  unroll: Optional[dict] = None,
@@ -213,9 +238,13 @@ class DetectorGAN(BaseModel):
                  syn_ratio: float = 0.5,
                  local_crop: Optional[dict] = None,
                  pool_size: int = 0,
-                 target_label: int = 0,
+                 target_label: Optional[int] = 0,
                  inserter_ema: Optional[dict] = None,
                  detector_checkpoint: Optional[str] = None,
+                 init_from: Optional[str] = None,
+                 disc_augment: Optional[dict] = None,
+                 r1: Optional[dict] = None,
+                 det_ramp_iters: int = 0,
                  data_preprocessor: Optional[dict] = dict(type='UnpairedDataPreprocessor'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -230,8 +259,14 @@ class DetectorGAN(BaseModel):
         self.disc_steps = int(disc_steps)
         self.det_warmup_iters = int(det_warmup_iters)
         self.syn_ratio = float(syn_ratio)
-        self.target_label = int(target_label)
+        self.target_label = None if target_label is None else int(target_label)
         self.detector_checkpoint = detector_checkpoint
+        self.init_from = init_from
+        if int(det_ramp_iters) != det_ramp_iters or det_ramp_iters < 0:
+            raise ValueError(f'det_ramp_iters must be an int >= 0, got {det_ramp_iters!r}')
+        self.det_ramp_iters = int(det_ramp_iters)
+        if detector is None:
+            self._check_stage1()
 
         from mmdgan.models.generators import with_local_crop
         self.generator_x = MODELS.build(with_local_crop(generator_x, local_crop))
@@ -239,8 +274,11 @@ class DetectorGAN(BaseModel):
         self.disc_global_x = MODELS.build(disc_global_x)
         self.disc_global_y = MODELS.build(disc_global_y)
         self.disc_local_x = MODELS.build(disc_local_x)
-        self.detector = MODELS.build(detector)
+        self.detector = None if detector is None else MODELS.build(detector)
         self.gan_loss = MODELS.build(gan_loss)
+        # Stateless modules: checkpoints of runs without them keep their keys.
+        self.disc_augment = None if disc_augment is None else MODELS.build(disc_augment)
+        self.r1 = None if r1 is None else MODELS.build(r1)
         if int(pool_size) != pool_size or pool_size < 0:
             raise ValueError(f'pool_size must be an int >= 0, got {pool_size!r}')
         self.pool_size = int(pool_size)
@@ -258,24 +296,61 @@ class DetectorGAN(BaseModel):
             # random numbers and change the training run against one without the average.
             self.generator_x_ema.is_init = True
         inner = self.unroll_cfg['inner_modules']
-        if inner is not None:
+        if inner is not None and self.detector is not None:
             unknown = set(inner) - {n for n, _ in self.detector.named_children()}
             if unknown:
                 raise ValueError(f'unroll.inner_modules: the detector has no submodule(s) '
                                  f'{sorted(unknown)}')
-        if self.unroll_cfg['mode'] == 'exact':
+        if self.unroll_cfg['mode'] == 'exact' and self.detector is not None:
             from mmdgan.models.layers import make_twice_differentiable
             make_twice_differentiable(self.detector)
         # Persistent, so that a resumed run knows whether warm-up is over.
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
 
     def init_weights(self) -> None:
-        """Initialise every module, then load ``detector_checkpoint`` if set."""
+        """Initialise every module, then load ``init_from`` and
+        ``detector_checkpoint`` if set."""
         super().init_weights()
         if self.inserter_ema is not None:
             self.generator_x_ema.load_state_dict(unwrap(self.generator_x).state_dict())
+        if self.init_from:
+            from mmdgan.models.stage_init import load_gan_modules
+            load_gan_modules(self, self.init_from)
         if self.detector_checkpoint:
             load_detector_checkpoint(self.det, self.detector_checkpoint)
+
+    def _check_stage1(self) -> None:
+        """Refuse settings that need a detector when ``detector`` is None."""
+        needs = []
+        if self.loss_weights['det_syn'] > 0:
+            needs.append('loss_weights.det_syn > 0')
+        if self.unroll_cfg['mode'] != 'none' and self.unroll_cfg['weight'] > 0:
+            needs.append('unroll.weight > 0')
+        if self.det_warmup_iters:
+            needs.append('det_warmup_iters > 0')
+        if self.detector_checkpoint:
+            needs.append('detector_checkpoint')
+        if needs:
+            raise ValueError(f'model.detector is None (stage 1, the GAN alone) but '
+                             f'{", ".join(needs)} needs one: set them to 0 / None')
+
+    @property
+    def optim_groups(self) -> Dict[str, Tuple[str, ...]]:
+        """The optimizer groups this model trains (no ``detector`` in stage 1)."""
+        return {k: v for k, v in OPTIM_GROUPS.items()
+                if k != 'detector' or self.detector is not None}
+
+    def det_scale(self, iteration: int) -> float:
+        """Factor of the detector terms at ``iteration`` (``det_ramp_iters``)."""
+        if not self.det_ramp_iters:
+            return 1.0
+        return min(1.0, (iteration - self.det_warmup_iters + 1) / self.det_ramp_iters)
+
+    def judge(self, disc: nn.Module, imgs: torch.Tensor) -> torch.Tensor:
+        """``disc``'s scores of ``imgs``, through ``disc_augment`` when set."""
+        if self.disc_augment is not None:
+            imgs = self.disc_augment(imgs)
+        return disc(imgs)
 
     @staticmethod
     def _check_inserter_ema(cfg: Optional[dict]) -> Optional[Dict[str, float]]:
@@ -472,13 +547,25 @@ class DetectorGAN(BaseModel):
         boxes = sample_boxes(samples)
         if sum(len(b) for b in boxes) == 0:
             return None
+        disc = unwrap(self.disc_local_x)
         if self.local_generation:
-            return unwrap(self.generator_x).window_crops(img, boxes)
-        return unwrap(self.disc_local_x).crop(img, boxes)
+            crops = unwrap(self.generator_x).window_crops(img, boxes)
+        else:
+            crops = disc.crop(img, boxes)
+        if getattr(disc, 'num_classes', 1) > 1:
+            # The class rides along as one-hot planes (pooled fakes keep it).
+            crops = disc.condition(crops, torch.cat([s.gt_instances.labels for s in samples]))
+        return crops
 
     @staticmethod
     def _run_generator(generator: ModuleOrWrapper, img: torch.Tensor, mask: torch.Tensor,
                        samples: Sequence[BaseDataElement]) -> torch.Tensor:
+        num_classes = getattr(unwrap(generator), 'num_classes', 1)
+        if num_classes > 1 and mask.shape[1] == 1:
+            # Class-conditional generator: one mask channel per class.
+            from mmdgan.structures import class_masks
+            mask = class_masks(mask, sample_boxes(samples),
+                               [s.gt_instances.labels for s in samples], num_classes)
         if getattr(unwrap(generator), 'uses_boxes', False):
             return generator(img, mask, sample_boxes(samples))
         return generator(img, mask)
@@ -515,14 +602,14 @@ class DetectorGAN(BaseModel):
         with frozen(*discs):
             if w['adv_global'] > 0:
                 terms['loss_g_adv_global_x'] = w['adv_global'] * self.gan_loss(
-                    discs[0](fake_y), True, is_disc=False)
+                    self.judge(discs[0], fake_y), True, is_disc=False)
                 terms['loss_g_adv_global_y'] = w['adv_global'] * self.gan_loss(
-                    discs[1](fake_x), True, is_disc=False)
+                    self.judge(discs[1], fake_x), True, is_disc=False)
             if w['adv_local'] > 0:
                 crops = self.local_crops(fake_y, x_samples)
                 if crops is not None:
                     terms['loss_g_adv_local_x'] = w['adv_local'] * self.gan_loss(
-                        discs[2](crops), True, is_disc=False)
+                        self.judge(discs[2], crops), True, is_disc=False)
         if w['cycle'] > 0:
             terms['loss_g_cycle_x'] = w['cycle'] * F.l1_loss(imgs['rec_x'], x)
             terms['loss_g_cycle_y'] = w['cycle'] * F.l1_loss(imgs['rec_y'], y)
@@ -531,6 +618,12 @@ class DetectorGAN(BaseModel):
             terms['loss_g_identity_y'] = w['identity'] * self._masked_l1(fake_x, y, 1 - m_y)
 
         total = sum(terms.values()) if terms else fake_y.sum() * 0
+        if self.detector is None:
+            return terms, total, imgs
+        det_syn_weight, unroll_weight = w['det_syn'], self.unroll_cfg['weight']
+        if self.det_ramp_iters:
+            scale = self.det_scale(int(self.iteration))
+            det_syn_weight, unroll_weight = scale * det_syn_weight, scale * unroll_weight
         need_syn = w['det_syn'] > 0 or self.unroll_active
         if need_syn:
             syn_det, syn_samples = self.to_detector_batch([fake_y], x_samples)
@@ -547,16 +640,16 @@ class DetectorGAN(BaseModel):
                                 mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'],
                                 syn_grad=w['det_syn'] > 0)
             if w['det_syn'] > 0:
-                terms['loss_det_syn'] = w['det_syn'] * result.syn_surrogate
+                terms['loss_det_syn'] = det_syn_weight * result.syn_surrogate
                 total = total + terms['loss_det_syn']
-            weight = self.unroll_cfg['weight']
+            weight = unroll_weight
             terms['loss_unroll'] = weight * result.loss.detach()
             check_finite({'loss_unroll (surrogate)': result.surrogate}, int(self.iteration))
             total = total + weight * result.surrogate
         elif w['det_syn'] > 0:
             from mmdgan.models.unroll import functional_loss
             with frozen(self.det):
-                terms['loss_det_syn'] = w['det_syn'] * functional_loss(
+                terms['loss_det_syn'] = det_syn_weight * functional_loss(
                     self.det, syn_det, syn_samples)
             total = total + terms['loss_det_syn']
         return terms, total, imgs
@@ -570,6 +663,9 @@ class DetectorGAN(BaseModel):
         if self.loss_weights['adv_local'] > 0:
             crops = self.local_crops(fakes['fake_y'], clean['data_samples'])
             fakes['fake_local'] = None if crops is None else crops.detach()
+        if self.loss_weights['adv_global'] == 0:
+            # No generator term uses the global discriminators: they are not trained.
+            fakes['fake_y'] = fakes['fake_x'] = None
         if pooled and self.pool_size:
             owners = dict(fake_y='disc_global_x', fake_x='disc_global_y',
                           fake_local='disc_local_x')
@@ -578,33 +674,39 @@ class DetectorGAN(BaseModel):
                     fakes[key] = self.pools[name](fakes[key])
         return fakes
 
-    def discriminator_losses(self, clean: dict, labelled: dict, fake_y: torch.Tensor,
-                             fake_x: torch.Tensor,
+    def discriminator_losses(self, clean: dict, labelled: dict, fake_y: Optional[torch.Tensor],
+                             fake_x: Optional[torch.Tensor],
                              fake_local: Optional[torch.Tensor] = None
                              ) -> Dict[str, torch.Tensor]:
         """Discriminator loss terms (fakes are detached here).
 
         ``fake_local`` are the fake crops of the local discriminator (e.g.
-        from its pool); ``None`` takes them from ``fake_y``.
+        from its pool); ``None`` takes them from ``fake_y``. The global fakes
+        may be ``None`` when ``adv_global`` is 0 (those discriminators are
+        not trained). With ``r1``, its penalty on each discriminator's real
+        inputs is added at the iterations it is due.
         """
-        fake_y, fake_x = fake_y.detach(), fake_x.detach()
-        if fake_local is None and self.loss_weights['adv_local'] > 0:
-            fake_local = self.local_crops(fake_y, clean['data_samples'])
         x, y = clean['inputs'], labelled['inputs']
-        terms = dict(
-            loss_d_global_x=0.5 * (self.gan_loss(self.disc_global_x(y), True, is_disc=True)
-                                   + self.gan_loss(self.disc_global_x(fake_y), False,
-                                                   is_disc=True)),
-            loss_d_global_y=0.5 * (self.gan_loss(self.disc_global_y(x), True, is_disc=True)
-                                   + self.gan_loss(self.disc_global_y(fake_x), False,
-                                                   is_disc=True)))
+        judge = self.judge
+        # (name, discriminator, real, fake) of every discriminator a generator term uses.
+        pairs = []
+        if self.loss_weights['adv_global'] > 0:
+            pairs += [('global_x', self.disc_global_x, y, fake_y.detach()),
+                      ('global_y', self.disc_global_y, x, fake_x.detach())]
         if self.loss_weights['adv_local'] > 0:
+            if fake_local is None and fake_y is not None:
+                fake_local = self.local_crops(fake_y.detach(), clean['data_samples'])
             real = self.local_crops(y, labelled['data_samples'])
             if real is not None and fake_local is not None:
-                terms['loss_d_local_x'] = 0.5 * (
-                    self.gan_loss(self.disc_local_x(real), True, is_disc=True)
-                    + self.gan_loss(self.disc_local_x(fake_local.detach()), False,
-                                    is_disc=True))
+                pairs.append(('local_x', self.disc_local_x, real, fake_local.detach()))
+        terms = {}
+        for name, disc, real, fake in pairs:
+            terms[f'loss_d_{name}'] = 0.5 * (
+                self.gan_loss(judge(disc, real), True, is_disc=True)
+                + self.gan_loss(judge(disc, fake), False, is_disc=True))
+        if self.r1 is not None and self.r1.due(int(self.iteration)):
+            for name, disc, real, _ in pairs:
+                terms[f'loss_d_r1_{name}'] = self.r1(lambda t, d=disc: judge(d, t), real)
         return terms
 
     def _syn_count(self, num_real: int, num_clean: int) -> int:
@@ -623,6 +725,8 @@ class DetectorGAN(BaseModel):
                                       y_samples + syn_samples)
 
     def _check_target_label(self, samples: Sequence[BaseDataElement]) -> None:
+        if self.target_label is None:
+            return
         for sample in samples:
             labels = sample.gt_instances.labels
             if len(labels) and not bool((labels == self.target_label).all()):
@@ -644,12 +748,13 @@ class DetectorGAN(BaseModel):
         Args:
             data: A batch from the unpaired dataloader.
             optim_wrapper: ``OptimWrapperDict`` with keys ``generators``,
-                ``discriminators`` and ``detector``.
+                ``discriminators`` and (unless ``detector`` is None)
+                ``detector``.
 
         Returns:
             Every loss term by name (detached), for logging.
         """
-        missing = set(OPTIM_GROUPS) - set(optim_wrapper.keys())
+        missing = set(self.optim_groups) - set(optim_wrapper.keys())
         if missing:
             raise KeyError(f'optim_wrapper lacks the group(s) {sorted(missing)}; build it '
                            'with DetectorGANOptimWrapperConstructor')
@@ -659,7 +764,7 @@ class DetectorGAN(BaseModel):
         iteration = int(self.iteration)
         warmup = iteration < self.det_warmup_iters
         g_ow, d_ow = optim_wrapper['generators'], optim_wrapper['discriminators']
-        det_ow = optim_wrapper['detector']
+        det_ow = optim_wrapper['detector'] if self.detector is not None else None
 
         g_terms: Dict[str, torch.Tensor] = {}
         d_terms: Dict[str, torch.Tensor] = {}
@@ -671,28 +776,34 @@ class DetectorGAN(BaseModel):
             fakes = self.discriminator_fakes(clean, imgs['fake_y'], imgs['fake_x'], pooled=True)
             with d_ow.optim_context(self.disc_global_x):
                 d_terms = self.discriminator_losses(clean, labelled, **fakes)
-        with det_ow.optim_context(self.detector):
-            det_inputs, det_samples = self.detector_batch(clean, labelled, imgs.get('fake_y'))
-            det_loss = self.detector_loss(self.detector, det_inputs, det_samples)
-        check_finite({**g_terms, **d_terms, 'loss_det': det_loss}, iteration)
+        det_terms: Dict[str, torch.Tensor] = {}
+        if det_ow is not None:
+            with det_ow.optim_context(self.detector):
+                det_inputs, det_samples = self.detector_batch(clean, labelled,
+                                                              imgs.get('fake_y'))
+                det_terms['loss_det'] = self.detector_loss(self.detector, det_inputs,
+                                                           det_samples)
+        check_finite({**g_terms, **d_terms, **det_terms}, iteration)
 
-        log = {**g_terms, **d_terms, 'loss_det': det_loss}
+        log = {**g_terms, **d_terms, **det_terms}
         if not warmup:
             log['loss_g'] = g_total
             g_ow.update_params(g_total)
             if self.inserter_ema is not None:
                 self._update_inserter_ema(iteration)
-            d_ow.update_params(sum(d_terms.values()))
-            for _ in range(self.disc_steps - 1):
+            if d_terms:
+                d_ow.update_params(sum(d_terms.values()))
+            for _ in range(self.disc_steps - 1 if d_terms else 0):
                 with d_ow.optim_context(self.disc_global_x):
                     d_terms = self.discriminator_losses(clean, labelled, **fakes)
                 check_finite(d_terms, iteration, note='raised before this extra '
                              'discriminator step (the generators have stepped)')
                 d_ow.update_params(sum(d_terms.values()))
-        # The unroll works on copies of the detector's weights, but a
-        # surrogate that reached the real ones must not leak into this step.
-        det_ow.zero_grad()
-        det_ow.update_params(det_loss)
+        if det_ow is not None:
+            # The unroll works on copies of the detector's weights, but a
+            # surrogate that reached the real ones must not leak into this step.
+            det_ow.zero_grad()
+            det_ow.update_params(det_terms['loss_det'])
         self.iteration += 1
         return {k: v.detach() for k, v in log.items()}
 
@@ -717,6 +828,10 @@ class DetectorGAN(BaseModel):
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
         """Detector predictions on a standard mmdet (CocoDataset) batch."""
+        if self.detector is None:
+            raise ValueError('model.detector is None (stage 1): there is no detector to '
+                             'validate or test; set val_cfg/test_cfg (and their dataloaders '
+                             'and evaluators) to None')
         return self(**self._detector_data(data), mode='predict')
 
     def test_step(self, data: Union[dict, tuple, list]) -> list:

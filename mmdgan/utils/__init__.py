@@ -1,7 +1,5 @@
-from .checkpoint_compat import allow_mmengine_checkpoints
 from .config import load_config
 from .runner_config import build_runner_config
 from .setup_env import mmdgan_scope, register_all_modules
 
-__all__ = ['allow_mmengine_checkpoints', 'build_runner_config', 'load_config', 'mmdgan_scope',
-           'register_all_modules']
+__all__ = ['build_runner_config', 'load_config', 'mmdgan_scope', 'register_all_modules']

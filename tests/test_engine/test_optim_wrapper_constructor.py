@@ -30,12 +30,26 @@ def test_groups_partition_the_parameters(tiny_cfg):
     assert optim_wrapper['detector'].clip_grad_kwargs['max_norm'] == 35
 
 
+def _stand_in_model(without=()):
+    model = torch.nn.Module()
+    for attrs in OPTIM_GROUPS.values():
+        for attr in attrs:
+            setattr(model, attr, None if attr in without else torch.nn.Linear(1, 1))
+    return model
+
+
 def test_missing_or_unknown_group_is_rejected(tiny_cfg):
     cfg = copy.deepcopy(tiny_cfg.optim_wrapper)
     cfg.pop('constructor')
     del cfg['detector']
+    # A group may be left out only where the model has no such modules (stage 1).
     with pytest.raises(ValueError, match='missing.*detector'):
-        DetectorGANOptimWrapperConstructor(cfg)
+        DetectorGANOptimWrapperConstructor(cfg)(_stand_in_model())
+    assert set(DetectorGANOptimWrapperConstructor(cfg)(
+        _stand_in_model(without=('detector', ))).keys()) == {'generators', 'discriminators'}
+    with pytest.raises(ValueError, match='optim_wrapper.generators is set'):
+        DetectorGANOptimWrapperConstructor(cfg)(
+            _stand_in_model(without=OPTIM_GROUPS['generators']))
     cfg['detector'] = cfg['generators']
     cfg['critic'] = cfg['generators']
     with pytest.raises(ValueError, match='unknown.*critic'):

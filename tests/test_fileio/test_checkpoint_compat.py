@@ -1,5 +1,8 @@
-"""mmengine resumes its own checkpoints on torch >= 2.6 once mmdgan is imported."""
+"""mmengine resumes its own checkpoints on torch >= 2.6 once mmdgan allow-lists them,
+without mmdgan touching mmengine's classes or doing anything on import."""
 import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -7,8 +10,9 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
-import mmdgan  # noqa: F401  (installs the allow-list)
-from mmdgan.utils import allow_mmengine_checkpoints
+from mmengine.logging import HistoryBuffer
+
+from mmdgan.fileio import allow_mmengine_checkpoints
 
 
 class _ToyModel(BaseModel):
@@ -52,6 +56,7 @@ def _runner(work_dir, max_iters, resume=False) -> Runner:
 
 
 def test_resume_restores_iteration_and_optimizer(tmp_path):
+    allow_mmengine_checkpoints()
     first = _runner(tmp_path, max_iters=2)
     first.train()
     saved_momentum = {k: v['momentum_buffer'].clone()
@@ -79,3 +84,25 @@ def test_unknown_globals_are_still_refused(tmp_path):
     torch.save({'obj': NotAllowListed()}, path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
+
+
+def test_history_buffer_round_trips_without_its_default_methods(tmp_path):
+    allow_mmengine_checkpoints()
+    buffer = HistoryBuffer([1.0, 3.0], [1, 1])
+    path = tmp_path / 'buffer.pth'
+    torch.save({'buffer': buffer}, path)
+    loaded = torch.load(path, weights_only=True)['buffer']
+    assert type(loaded) is HistoryBuffer
+    assert loaded.mean() == buffer.mean() == 2.0 and loaded.max() == 3.0
+    # mmengine's own __getstate__ is left as mmengine wrote it.
+    assert HistoryBuffer.__getstate__.__module__ == 'mmengine.logging.history_buffer'
+
+
+def test_import_mmdgan_changes_nothing_global():
+    code = ('import copyreg, torch, mmdgan, mmdgan.utils, mmdgan.fileio\n'
+            'from mmengine.logging import HistoryBuffer\n'
+            'assert HistoryBuffer not in copyreg.dispatch_table\n'
+            'assert HistoryBuffer not in torch.serialization.get_safe_globals()\n'
+            "assert HistoryBuffer.__getstate__.__module__ == 'mmengine.logging.history_buffer'\n")
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -5,14 +5,11 @@
         --out docs/box_region_breast_mini-mias.png
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.experiments.region_figure import region_figure  # noqa: E402
+from mmdgan.visualization import region_figure
 
 DEFAULT_FILMS = ('mdb001', 'mdb002', 'mdb005', 'mdb006', 'mdb021', 'mdb022', 'mdb031', 'mdb098')
 

@@ -9,14 +9,11 @@ output, which records the clean film each image was made from); the first
 ``--num`` boxes of each set are shown beside the same boxes of the clean film.
 """
 import argparse
-import os
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.evaluation.crop_gallery import crop_gallery, save_crop_gallery  # noqa: E402
-from mmdgan.utils import cli  # noqa: E402
+from mmdgan.evaluation.crop_gallery import crop_gallery, save_crop_gallery
+from mmdgan.utils import cli
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

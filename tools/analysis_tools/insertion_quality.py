@@ -10,15 +10,12 @@ output); ``--clean-reference`` also scores the clean films at the same boxes
 (no insertion), the starting point any inserter should improve on.
 """
 import argparse
-import os
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality  # noqa: E402
-from mmdgan.fileio import write_json_atomic  # noqa: E402
-from mmdgan.utils.cli import (  # noqa: E402
+from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality
+from mmdgan.fileio import write_json_atomic
+from mmdgan.utils.cli import (
     add_debug_arg,
     add_synthetic_sets_args,
     named_paths,

@@ -9,15 +9,12 @@ run's clean-crop reference (dashed) and half of it (dotted, the target);
 ``--markdown`` writes one table per run.
 """
 import argparse
-import os
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.evaluation.quality_curve import curve_table, load_curve, plot_curves  # noqa: E402
-from mmdgan.fileio import write_text_atomic  # noqa: E402
-from mmdgan.utils.cli import add_debug_arg, run_tool  # noqa: E402
+from mmdgan.evaluation.quality_curve import curve_table, load_curve, plot_curves
+from mmdgan.fileio import write_text_atomic
+from mmdgan.utils.cli import add_debug_arg, run_tool
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

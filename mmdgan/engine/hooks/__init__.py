@@ -1,5 +1,6 @@
 from .finite_weights_hook import FiniteWeightsHook
 from .gan_visualization_hook import GANVisualizationHook
 from .insertion_quality_hook import InsertionQualityHook
+from .planned_cost_hook import PlannedCostHook
 
-__all__ = ['FiniteWeightsHook', 'GANVisualizationHook', 'InsertionQualityHook']
+__all__ = ['FiniteWeightsHook', 'GANVisualizationHook', 'InsertionQualityHook', 'PlannedCostHook']

@@ -30,6 +30,9 @@ class DetectorGANOptimWrapperConstructor:
     ``OptimWrapper``; ``AmpOptimWrapper`` for mixed precision) and may carry
     its own ``paramwise_cfg``.
 
+    A group whose modules the model sets to ``None`` (the ``detector`` of a
+    stage-1 DetectorGAN) must be left out, and only such a group.
+
     Args:
         optim_wrapper_cfg: One optim wrapper config per group.
         paramwise_cfg: A ``paramwise_cfg`` applied to groups that give none.
@@ -45,11 +48,10 @@ class DetectorGANOptimWrapperConstructor:
             raise TypeError(f'optim_wrapper_cfg must be a dict, got {type(optim_wrapper_cfg)}')
         self.groups = dict(groups or DEFAULT_GROUPS)
         unknown = set(optim_wrapper_cfg) - set(self.groups)
-        missing = set(self.groups) - set(optim_wrapper_cfg)
-        if unknown or missing:
+        if unknown:
             raise ValueError(
                 f'optim_wrapper must have exactly the groups {sorted(self.groups)}; '
-                f'unknown: {sorted(unknown)}, missing: {sorted(missing)}')
+                f'unknown: {sorted(unknown)}')
         self.constructors = {}
         for name, cfg in optim_wrapper_cfg.items():
             cfg = dict(cfg)
@@ -69,6 +71,16 @@ class DetectorGANOptimWrapperConstructor:
             if missing:
                 raise AttributeError(f'optimizer group {name!r}: the model has no '
                                      f'module(s) {missing}')
+            absent = all(getattr(model, a) is None for a in attrs)
+            if absent and name in self.constructors:
+                raise ValueError(f'optim_wrapper.{name} is set but the model\'s {list(attrs)} '
+                                 'is None (e.g. a stage-1 model without a detector): remove '
+                                 'it')
+            if absent:
+                continue
+            if name not in self.constructors:
+                raise ValueError(f'optim_wrapper must have exactly the groups '
+                                 f'{sorted(self.groups)}; missing: {name!r}')
             # A container keeps paramwise options (e.g. norm decay) working on
             # the real submodules; the names only matter for custom_keys.
             group = nn.ModuleDict({a: getattr(model, a) for a in attrs})

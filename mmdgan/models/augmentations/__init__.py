@@ -1,0 +1,3 @@
+from .diff_augment import DiffAugment
+
+__all__ = ['DiffAugment']
