@@ -8,8 +8,29 @@ import pytest
 
 from mmdgan.datasets.demo import make_demo_dataset
 
+#: The shared mini-MIAS folder next to the repository (present in CI, absent
+#: from a bare clone).
+MINI_MIAS_ROOT = Path(__file__).resolve().parents[1].parent / 'shared/data/mini-mias'
+
 #: Small enough to build in about a second, large enough for DataLoader tests.
 DEMO_KWARGS = dict(seed=0, num_clean=24, num_labelled=12, size=96, num_heldout=6)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        'markers', 'mini_mias: needs the shared mini-MIAS files (../shared/data/mini-mias); '
+        'skipped with the reason where they are absent')
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Skip ``@pytest.mark.mini_mias`` tests on a clone without ``../shared``."""
+    if (MINI_MIAS_ROOT / 'Info.txt').is_file():
+        return
+    skip = pytest.mark.skip(reason=f'mini-MIAS not found at {MINI_MIAS_ROOT} (the shared '
+                            'data folder beside the clone)')
+    for item in items:
+        if 'mini_mias' in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope='session')
@@ -23,10 +44,9 @@ def demo_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope='session')
 def mini_mias_root() -> Path:
     """The shared mini-MIAS folder next to the repository (present in CI)."""
-    root = Path(__file__).resolve().parents[1].parent / 'shared/data/mini-mias'
-    if not (root / 'Info.txt').is_file():
-        pytest.skip(f'mini-MIAS not found at {root}')
-    return root
+    if not (MINI_MIAS_ROOT / 'Info.txt').is_file():
+        pytest.skip(f'mini-MIAS not found at {MINI_MIAS_ROOT}')
+    return MINI_MIAS_ROOT
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import List, Optional, Union
 import numpy as np
 from mmengine.config import Config
 
-from mmdgan.structures import mask_shape_from_config, rasterize_boxes
+from mmdgan.structures import mask_shape_from_config, rasterize_boxes, rasterize_class_boxes
 from mmdgan.synthesis import (
     CleanImageSource,
     SyntheticDatasetWriter,
@@ -77,14 +77,25 @@ def _gan_insert_fn(inserter, mask_shape: str):
     """Wrap an inserter (float GAN range, NCHW) as a uint8 image-list insert function.
 
     The masks are drawn as ``mask_shape``, by the function the training data
-    preprocessor uses.
+    preprocessor uses; a class-conditional inserter gets one mask channel per
+    class (``categories``: each box's COCO id, 1-based as the converters write).
     """
+    num_classes = int(getattr(inserter, 'num_classes', 1))
 
-    def insert(images: List[np.ndarray], boxes: List[np.ndarray]) -> tuple:
+    def insert(images: List[np.ndarray], boxes: List[np.ndarray],
+               categories: Optional[List[np.ndarray]] = None) -> tuple:
         batch = np.stack([img if img.ndim == 3 else img[..., None] for img in images])
         batch = batch.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0
         h, w = batch.shape[2:]
-        masks = np.stack([rasterize_boxes(b, h, w, mask_shape)[None] for b in boxes])
+        if num_classes > 1:
+            if categories is None:
+                raise ValueError(f'the inserter is conditioned on {num_classes} classes but '
+                                 'the boxes carry none')
+            masks = np.stack([rasterize_class_boxes(b, np.asarray(c) - 1, num_classes, h, w,
+                                                    mask_shape)
+                              for b, c in zip(boxes, categories)])
+        else:
+            masks = np.stack([rasterize_boxes(b, h, w, mask_shape)[None] for b in boxes])
         # Local-crop inserters paint one window per box: they need the boxes.
         extra = (boxes, ) if getattr(inserter, 'local_crop', False) else ()
         out = np.asarray(inserter(batch, masks, *extra), np.float32)
@@ -136,6 +147,9 @@ def synthesize(config: Union[str, Config],
         raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
     cfg = load_config(str(config)) if isinstance(config, (str, Path)) else config
     names, category_id = labelled_categories(cfg)
+    if cfg.train_dataloader.dataset.get('target_class') is None and len(names) > 1:
+        # Several classes: each box keeps the class the sampler drew it from.
+        category_id = None
     sampler = build_box_sampler(box_sampler_cfg(cfg))
     mask_shape = mask_shape_from_config(cfg)
     inserter = build_inserter(cfg, checkpoint, backend, onnx_model, device)

@@ -37,7 +37,8 @@ def _warn_bad_boxes(coco: dict, ann_file: str) -> None:
     """Warn once per file about boxes mmdet would drop without a word.
 
     A box with no area, or entirely outside its image, trains nothing; the
-    converters count and drop them, but a hand-made file may hold some.
+    converters count and drop them, but a hand-made file may hold some. A
+    file in which every box is such is refused (``ValueError``).
     """
     sizes = {img['id']: (img.get('width'), img.get('height')) for img in coco['images']}
     bad = []
@@ -48,6 +49,11 @@ def _warn_bad_boxes(coco: dict, ann_file: str) -> None:
                    and (x >= width or y >= height or x + w <= 0 or y + h <= 0))
         if w <= 0 or h <= 0 or outside:
             bad.append(f'{ann.get("id")} ({"outside the image" if outside else "no area"})')
+    if bad and len(bad) == len(coco.get('annotations', [])):
+        # Training would go on with no object to learn from (issue 34.8).
+        raise ValueError(f'UnpairedDetDataset: {ann_file}: every box ({len(bad)}) trains '
+                         f'nothing (outside its image or no area), e.g. annotation '
+                         f'{bad[0]}')
     if bad:
         warnings.warn(f'UnpairedDetDataset: {ann_file}: {len(bad)} box(es) train nothing and '
                       f'are ignored, annotation id(s) {", ".join(bad[:10])}'
@@ -91,7 +97,11 @@ class UnpairedDetDataset(Dataset):
         labelled_pipeline: Pipeline of Y (load, annotations, resize, flip, pack).
         box_sampler: Config of the insertion-box sampler (TASK_UTILS); a
             relative ``ann_file`` in it is resolved against ``data_root``.
-        target_class: Y category given to the inserted boxes (default: the first).
+        target_class: Y category given to every inserted box, whose sizes then
+            come from that category's boxes only. ``None``: every category of
+            Y; each inserted box takes the category of the Y box its size was
+            drawn from, so classes come with Y's frequencies (one-class data:
+            the same boxes either way).
         data_prefix: Image prefix inside ``data_root`` (``file_name`` is relative to it).
         seed: Seed of the pairing and the box sampling.
         test_mode: Passed to the inner datasets.
@@ -112,21 +122,28 @@ class UnpairedDetDataset(Dataset):
         classes = [c['name'] for c in sorted(coco_y.get('categories', []), key=lambda c: c['id'])]
         if not classes:
             raise ValueError(f'UnpairedDetDataset: {labelled_path} has no categories')
-        if target_class is None:
-            target_class = classes[0]
-        if target_class not in classes:
+        if target_class is not None and target_class not in classes:
             raise ValueError(f'UnpairedDetDataset: target_class {target_class!r} is not a '
                              f'category of {labelled_path} ({classes})')
         self.target_class = target_class
         sampler_cfg = copy.deepcopy(dict(box_sampler))
         sampler_cfg.setdefault('data_root', data_root)
+        if target_class is not None and len(classes) > 1:
+            sampler_cfg.setdefault('classes', [target_class])
         self.box_sampler = TASK_UTILS.build(sampler_cfg)
-        sample_boxes = SampleInsertionBoxes(self.box_sampler, label=classes.index(target_class))
         metainfo = dict(classes=tuple(classes))
         self.labelled = CocoDataset(
             data_root=data_root, ann_file=labelled_ann_file, data_prefix=dict(data_prefix),
             metainfo=metainfo, filter_cfg=dict(filter_empty_gt=True),
             pipeline=list(labelled_pipeline), test_mode=test_mode)
+        if target_class is None and len(classes) > 1:
+            # mmdet's own category id -> label map, so that inserted boxes and
+            # Y's boxes of one class carry the same label.
+            sample_boxes = SampleInsertionBoxes(self.box_sampler,
+                                                cat2label=dict(self.labelled.cat2label))
+        else:
+            sample_boxes = SampleInsertionBoxes(
+                self.box_sampler, label=classes.index(target_class or classes[0]))
         self.clean = CocoDataset(
             data_root=data_root, ann_file=clean_ann_file, data_prefix=dict(data_prefix),
             metainfo=metainfo, filter_cfg=None,

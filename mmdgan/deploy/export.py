@@ -75,7 +75,8 @@ def to_onnx_proto(generator: torch.nn.Module, exporter: str = 'dynamo',
     # Batch 2 and a size that needs padding: an exporter must not
     # specialise on batch 1 or on an already aligned size.
     img = torch.zeros(2, generator.in_channels, 66, 70)
-    mask = torch.zeros(2, 1, 66, 70)
+    # One mask channel per class for a class-conditional generator.
+    mask = torch.zeros(2, getattr(generator, 'num_classes', 1), 66, 70)
     with warnings.catch_warnings():
         # Tracer warnings about Python checks on shapes: those checks only
         # reject bad inputs and are re-done by OrtInserter.
@@ -151,7 +152,12 @@ def check_parity(generator: torch.nn.Module, model: onnx.ModelProto,
         return session.run(None, dict(zip(INPUT_NAMES, (images, masks))))[0]
 
     diffs = {}
+    num_classes = getattr(generator, 'num_classes', 1)
     for name, images, masks, boxes in cases:
+        if num_classes > 1:
+            # Class-conditional: the boxes as class 0 (channel 0), the others empty.
+            onehot = (np.arange(num_classes) == 0).astype(np.float32)
+            masks = masks * onehot[None, :, None, None]
         img, mask = torch.from_numpy(images), torch.from_numpy(masks)
         if local:
             expected = generator(img, mask, [torch.from_numpy(b) for b in boxes]).numpy()
@@ -244,7 +250,10 @@ def export_onnx(config: Union[str, Config], checkpoint: Optional[str], out: Unio
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     if not isinstance(config, Config) and not Path(config).is_file():
         raise FileNotFoundError(f'config not found: {config}')
-    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    from mmdgan.utils import load_config
+
+    # load_config: a generic (custom) config resolves its channels and classes.
+    cfg = config if isinstance(config, Config) else load_config(str(config))
     generator = load_generator(cfg, checkpoint, which=which, device='cpu')
     return export_generator(generator, out, which=which, source=checkpoint or '',
                             mask_shape=mask_shape_from_config(cfg), **kwargs)

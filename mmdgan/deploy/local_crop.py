@@ -41,6 +41,7 @@ class CropNetwork(nn.Module):
         super().__init__()
         self.generator = inserter.generator
         self.in_channels = inserter.in_channels
+        self.num_classes = getattr(inserter, 'num_classes', 1)
         self.size_divisor = getattr(inserter.generator, 'size_divisor', 1)
 
     def forward(self, img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -74,7 +75,7 @@ def insert_with_crop_runner(images: np.ndarray, masks: np.ndarray, boxes: Sequen
 
     Args:
         images: float32 ``(B, C, H, W)`` in ``[-1, 1]``.
-        masks: float32 ``(B, 1, H, W)``.
+        masks: float32 ``(B, 1, H, W)``, or one channel per class.
         boxes: Per image, a ``(K, 4)`` xyxy array (``K`` may be 0).
         run: Paints a batch of crops (e.g. an ORT session).
         settings: :func:`window_settings` / :func:`settings_from_metadata`.

@@ -47,6 +47,8 @@ def generator_metadata(generator, which: str, mask_shape: str = 'box',
         'version': __version__,
         'which': which,
         'image_channels': str(generator.in_channels),
+        # Mask channels: one per class of a class-conditional generator.
+        'num_classes': str(getattr(generator, 'num_classes', 1)),
         'value_range': VALUE_RANGE,
         'channel_order': channel_order(generator.in_channels),
         'mask_convention': MASK_CONVENTION,

@@ -55,6 +55,8 @@ class OrtInserter:
                              f'{[i.type for i in self.session.get_inputs()]}')
         self.model_path = model_path
         self.in_channels = int(self.metadata['image_channels'])
+        # Exports that predate the key were all one-class.
+        self.num_classes = int(self.metadata.get('num_classes', 1))
         self.which = self.metadata['which']
         self.precision = self.metadata['precision']
         self.mask_shape = mask_shape_of(self.metadata, str(model_path))
@@ -78,7 +80,7 @@ class OrtInserter:
         Returns:
             float32 ``(B, C, H, W)`` in ``[-1, 1]``.
         """
-        check_inputs(images, masks, self.in_channels)
+        check_inputs(images, masks, self.in_channels, self.num_classes)
         if self.local_crop:
             return insert_with_crop_runner(images, masks, boxes, self._run_batched,
                                            self.window_settings, str(self.model_path))

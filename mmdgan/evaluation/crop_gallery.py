@@ -24,17 +24,18 @@ def gallery_gap(size: int) -> int:
 
 def _crops(images: Sequence[torch.Tensor], boxes: Sequence[torch.Tensor], num: int,
            size: int, context: float) -> List[np.ndarray]:
-    """The first ``num`` boxes' crops as ``(size, size)`` uint8 grey images."""
+    """The first ``num`` boxes' crops as uint8 ``(size, size)`` grey or
+    ``(size, size, 3)`` BGR colour images, as their image is."""
     out: List[np.ndarray] = []
     for img, img_boxes in zip(images, boxes):
         if len(out) >= num:
             break
         if len(img_boxes) == 0:
             continue
-        grey = img.float().mean(0, keepdim=True)[None]
-        crops = crop_and_resize(grey, [img_boxes.float()[:num - len(out)]], size,
+        crops = crop_and_resize(img.float()[None], [img_boxes.float()[:num - len(out)]], size,
                                 context=context)
-        out += [c[0].clamp(0, 255).round().byte().numpy() for c in crops]
+        crops = crops.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
+        out += [c[..., 0] if c.shape[-1] == 1 else c for c in crops]
     return out
 
 
@@ -55,7 +56,8 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
         clean_root: Folder relative clean sources are under.
 
     Returns:
-        ``(H, W)`` uint8 image and the row names, top to bottom.
+        ``(H, W)`` uint8 image (``(H, W, 3)`` BGR when any crop is in colour)
+        and the row names, top to bottom.
     """
     if num < 1 or size < 8:
         raise ValueError(f'num must be >= 1 and size >= 8, got {num} and {size}')
@@ -85,11 +87,15 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
     gap = gallery_gap(size)
     # A wider gap after every second column keeps each clean | inserted pair together.
     width = 2 * num * size + (2 * num - 1) * gap + (num - 1) * gap
-    canvas = np.full((len(rows) * size + (len(rows) - 1) * 2 * gap, width), 255, np.uint8)
+    colour = any(crop.ndim == 3 for row in rows for crop in row)
+    canvas = np.full((len(rows) * size + (len(rows) - 1) * 2 * gap, width)
+                     + ((3, ) if colour else ()), 255, np.uint8)
     for r, row in enumerate(rows):
         top = r * (size + 2 * gap)
         for c, crop in enumerate(row):
             left = c * (size + gap) + (c // 2) * gap
+            if colour and crop.ndim == 2:
+                crop = crop[..., None]
             canvas[top:top + size, left:left + size] = crop
     return canvas, names
 
@@ -111,7 +117,10 @@ def save_crop_gallery(canvas: np.ndarray, names: Sequence[str], size: int, out: 
     label_in = 0.07 * max(len(n) for n in names) + 0.2  # ~8-pt characters
     width, height = canvas.shape[1] / 100 + label_in, canvas.shape[0] / 100 + 0.5
     fig, ax = plt.subplots(figsize=(width, height), dpi=100)
-    ax.imshow(canvas, cmap='gray', vmin=0, vmax=255, interpolation='nearest')
+    if canvas.ndim == 3:
+        ax.imshow(canvas[..., ::-1], interpolation='nearest')  # BGR -> RGB
+    else:
+        ax.imshow(canvas, cmap='gray', vmin=0, vmax=255, interpolation='nearest')
     ax.set_yticks(row_centres(names, size), list(names), fontsize=8)
     ax.set_xticks([])
     for spine in ax.spines.values():

@@ -184,7 +184,8 @@ class CropEmbedder:
         """Embed every box of every image.
 
         Args:
-            images: ``(C, H, W)`` float tensors in 0-255 grey levels, C = 1 or 3.
+            images: ``(C, H, W)`` float tensors in 0-255 grey levels, C = 1 or 3
+                (BGR, as cv2 and mmcv's loader read colour images).
             boxes: Per image, ``(K, 4)`` xyxy boxes in its pixel frame.
 
         Returns:
@@ -199,6 +200,9 @@ class CropEmbedder:
             img, img_boxes = img.float().cpu()[None], img_boxes.float().cpu()
             if img.shape[1] == 1:
                 img = img.expand(-1, 3, -1, -1)
+            else:
+                # The ImageNet embedder was trained on RGB.
+                img = img.flip(1)
             crops.append(crop_and_resize(img, [img_boxes], self.crop_size,
                                          context=self.context))
         if not crops:

@@ -108,3 +108,65 @@ def boxes_to_masks(boxes: Sequence, size: Tuple[int, int], shape: str = 'box') -
     if not masks:
         return torch.zeros(0, 1, h, w)
     return torch.stack(masks)[:, None]
+
+
+def rasterize_class_boxes(boxes, labels, num_classes: int, height: int, width: int,
+                          shape: str = 'box') -> np.ndarray:
+    """One mask channel per class: ``(num_classes, H, W)`` float32.
+
+    Channel ``c`` shows the boxes of class ``c``. This is how a
+    class-conditional inserter learns which object to draw in each box (see
+    :class:`mmdgan.models.MaskedResnetGenerator`); the union over channels is
+    the one-channel mask of :func:`rasterize_boxes`.
+
+    Args:
+        boxes: ``(K, 4)`` xyxy pixel boxes.
+        labels: ``(K,)`` class indices in ``[0, num_classes)``.
+        num_classes: Mask channels.
+        height: Mask height.
+        width: Mask width.
+        shape: ``'box'`` or ``'ellipse'``.
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    labels = np.asarray(labels, np.int64).reshape(-1)
+    if len(labels) != len(boxes):
+        raise ValueError(f'{len(boxes)} boxes but {len(labels)} labels')
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f'box labels {sorted(set(labels.tolist()))} outside the '
+                         f'{num_classes} classes of the inserter')
+    out = np.zeros((num_classes, height, width), np.float32)
+    for c in range(num_classes):
+        if (labels == c).any():
+            out[c] = rasterize_boxes(boxes[labels == c], height, width, shape)
+    return out
+
+
+def class_masks(mask: torch.Tensor, boxes: Sequence, labels: Sequence,
+                num_classes: int) -> torch.Tensor:
+    """Split rasterised masks ``(B, 1, H, W)`` into one channel per class.
+
+    Channel ``c`` keeps the mask pixels inside the boxes of class ``c``, so
+    the masks keep whatever shape (box, ellipse) they were drawn with.
+
+    Args:
+        mask: ``(B, 1, H, W)`` masks of ``boxes``.
+        boxes: Per image, a ``(K, 4)`` tensor / array or mmdet ``BaseBoxes``.
+        labels: Per image, the ``(K,)`` class indices.
+        num_classes: Channels of the result.
+
+    Returns:
+        ``(B, num_classes, H, W)`` in ``mask``'s dtype and device.
+    """
+    h, w = mask.shape[-2:]
+    split = []
+    for img_boxes, img_labels in zip(boxes, labels):
+        img_boxes = getattr(img_boxes, 'tensor', img_boxes)
+        if isinstance(img_boxes, torch.Tensor):
+            img_boxes = img_boxes.detach().cpu().double().numpy()
+        if isinstance(img_labels, torch.Tensor):
+            img_labels = img_labels.detach().cpu().numpy()
+        split.append(torch.from_numpy(
+            rasterize_class_boxes(img_boxes, img_labels, num_classes, h, w, 'box')))
+    if len(split) != len(mask):
+        raise ValueError(f'{len(mask)} masks but boxes of {len(split)} images')
+    return mask * torch.stack(split).to(mask)

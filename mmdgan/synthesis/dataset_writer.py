@@ -6,7 +6,7 @@ run leaves no half dataset behind (see :class:`mmdgan.fileio.OutputDir`).
 """
 import os
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -76,28 +76,34 @@ class SyntheticDatasetWriter:
         self._tmp = self.output.__enter__()
         return self
 
-    def add(self, img: np.ndarray, boxes: np.ndarray, category_id: int,
-            source: str = '') -> None:
+    def add(self, img: np.ndarray, boxes: np.ndarray,
+            category_id: Union[int, Sequence[int], np.ndarray], source: str = '') -> None:
         """Write one image (PNG, its own channels) and record its boxes.
 
         Args:
             img: uint8 ``(H, W)`` or ``(H, W, C)``.
             boxes: ``(K, 4)`` xyxy in the pixel frame of ``img``.
-            category_id: COCO category id given to every box.
+            category_id: COCO category id given to every box, or one per box.
             source: The clean image it was made from (provenance).
         """
         if self._tmp is None:
             raise RuntimeError('SyntheticDatasetWriter.add called outside its `with` block')
         if img.dtype != np.uint8:
             raise ValueError(f'synthetic images must be uint8, got {img.dtype}')
-        if category_id not in range(1, len(self.categories) + 1):
-            raise ValueError(f'category_id {category_id} not in 1..{len(self.categories)}')
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        scalar = np.ndim(category_id) == 0
+        ids = [int(category_id)] * len(boxes) if scalar else \
+            [int(c) for c in np.asarray(category_id).reshape(-1)]
+        if len(ids) != len(boxes):
+            raise ValueError(f'{len(boxes)} boxes but {len(ids)} category ids')
+        for cid in ids + ([int(category_id)] if scalar else []):
+            if cid not in range(1, len(self.categories) + 1):
+                raise ValueError(f'category_id {cid} not in 1..{len(self.categories)}')
         h, w = img.shape[:2]
         name = f'images/syn_{len(self.records):06d}.png'
         write_image_atomic(img, self._tmp / name)
-        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-        self.records.append(ImageRecord(name, w, h, [(*map(float, b), category_id)
-                                                     for b in boxes]))
+        self.records.append(ImageRecord(name, w, h, [(*map(float, b), c)
+                                                     for b, c in zip(boxes, ids)]))
         self.sources.append(source)
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -99,8 +99,10 @@ def save_generator(checkpoint: str, out: str, which: str = 'inserter') -> int:
     return len(own)
 
 
-def check_inputs(images: np.ndarray, masks: np.ndarray, in_channels: int) -> None:
-    """Raise a one-line ValueError unless ``images``/``masks`` fit the generator."""
+def check_inputs(images: np.ndarray, masks: np.ndarray, in_channels: int,
+                 num_classes: int = 1) -> None:
+    """Raise a one-line ValueError unless ``images``/``masks`` fit the generator
+    (``num_classes`` mask channels: one per class of a class-conditional one)."""
     for name, array in (('images', images), ('masks', masks)):
         if not isinstance(array, np.ndarray):
             raise ValueError(f'{name} must be a numpy array, got {type(array).__name__}')
@@ -109,7 +111,7 @@ def check_inputs(images: np.ndarray, masks: np.ndarray, in_channels: int) -> Non
     if images.shape[1] != in_channels:
         raise ValueError(f'images have {images.shape[1]} channels, the model takes '
                          f'{in_channels}: shape {images.shape}')
-    expected = (images.shape[0], 1, *images.shape[2:])
+    expected = (images.shape[0], num_classes, *images.shape[2:])
     if masks.shape != expected:
         raise ValueError(f'masks must be {expected} to match images {images.shape}, '
                          f'got {masks.shape}')
@@ -127,6 +129,7 @@ class TorchInserter:
         self.generator = generator.to(device).eval()
         self.device = device
         self.in_channels = getattr(generator, 'in_channels', None)
+        self.num_classes = int(getattr(generator, 'num_classes', 1))
         self.local_crop = bool(getattr(generator, 'uses_boxes', False))
 
     @torch.no_grad()
@@ -136,7 +139,8 @@ class TorchInserter:
 
         Args:
             images: float32 ``(B, C, H, W)`` in ``[-1, 1]``.
-            masks: float32 ``(B, 1, H, W)``, 1 inside the insertion boxes.
+            masks: float32 ``(B, num_classes, H, W)``, 1 inside the insertion
+                boxes (of the channel's class).
             boxes: Per image, the ``(K, 4)`` xyxy boxes of the masks; needed
                 by local-crop generators, ignored by full-image ones.
 
@@ -144,7 +148,7 @@ class TorchInserter:
             float32 ``(B, C, H, W)`` in ``[-1, 1]``.
         """
         if self.in_channels is not None:
-            check_inputs(images, masks, self.in_channels)
+            check_inputs(images, masks, self.in_channels, self.num_classes)
         img = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(self.device)
         mask = torch.from_numpy(np.ascontiguousarray(masks, dtype=np.float32)).to(self.device)
         if self.local_crop:

@@ -118,9 +118,12 @@ def split_groups(groups: Iterable[Hashable], seed: int,
 
 
 def is_dataset_folder(path: Path) -> bool:
-    """Whether ``path`` holds only a dataset of the folder contract (``images/`` + six jsons)."""
+    """Whether ``path`` holds only a dataset of the folder contract (``images/`` + six jsons,
+    its ``meta.json`` and the clean crops mmdgan may add)."""
+    from ..clean_crops import CROPS_FILE
+    from ..meta import META_FILE
     names = [*LABELLED_FILES.values(), *CLEAN_FILES.values()]
-    return holds_only(path, ['images', *names], names)
+    return holds_only(path, ['images', META_FILE, CROPS_FILE, *names], names)
 
 
 def dataset_output(out_dir: os.PathLike, overwrite: bool = False) -> OutputDir:
@@ -135,7 +138,7 @@ def dataset_output(out_dir: os.PathLike, overwrite: bool = False) -> OutputDir:
 
 def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
                   clean: Dict[str, List[ImageRecord]], categories: Sequence[str]) -> dict:
-    """Write the six COCO files of the folder contract atomically.
+    """Write the six COCO files of the folder contract and its ``meta.json`` atomically.
 
     Args:
         out_dir: Dataset folder (images already written under ``images/``).
@@ -155,6 +158,9 @@ def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
             coco = make_coco(recs, categories)
             write_json_atomic(coco, Path(out_dir) / name)
             counts[name] = (len(coco['images']), len(coco['annotations']))
+    # The folder describes itself (classes, channels, box sizes): configs read it.
+    from ..meta import write_dataset_meta
+    write_dataset_meta(out_dir)
     return counts
 
 

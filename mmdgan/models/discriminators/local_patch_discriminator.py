@@ -33,6 +33,12 @@ class LocalPatchDiscriminator(BaseModule):
         spectral_norm: Spectral normalisation of the PatchGAN.
         sampling_ratio: Samples per output pixel and axis for the resize (0:
             adaptive, which averages when shrinking).
+        num_classes: Object classes. Above 1 the discriminator is conditioned
+            on each crop's class: :meth:`condition` appends ``num_classes``
+            one-hot planes to the crops (input concatenation, as the inserter's
+            per-class mask channels), so it judges "a plausible object of
+            this class" and a wrong-class object counts as fake. The planes
+            travel with the crops, so pooled fakes keep their class.
         init_cfg: mmengine initialisation config.
     """
 
@@ -45,6 +51,7 @@ class LocalPatchDiscriminator(BaseModule):
                  norm: str = 'instance',
                  spectral_norm: bool = False,
                  sampling_ratio: int = 0,
+                 num_classes: int = 1,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         # Each stride-2 layer halves the crop and the stride-1 4x4 convolution
@@ -55,12 +62,31 @@ class LocalPatchDiscriminator(BaseModule):
                              f'got {crop_size}')
         if context < 0:
             raise ValueError(f'context must be >= 0, got {context}')
+        if int(num_classes) != num_classes or num_classes < 1:
+            raise ValueError(f'num_classes must be an int >= 1, got {num_classes!r}')
         self.in_channels = in_channels
+        self.num_classes = int(num_classes)
+        #: Channels of what the PatchGAN judges: the image and, with several
+        #: classes, the one-hot class planes.
+        self.crop_channels = in_channels + (self.num_classes if self.num_classes > 1 else 0)
         self.crop_size = crop_size
         self.context = context
         self.sampling_ratio = sampling_ratio
-        self.patch = PatchDiscriminator(in_channels, base_channels, num_layers, norm,
+        self.patch = PatchDiscriminator(self.crop_channels, base_channels, num_layers, norm,
                                         spectral_norm)
+
+    def condition(self, crops: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """``crops`` with one-hot class planes of ``labels`` (one per crop)
+        appended; unchanged with one class."""
+        if self.num_classes == 1:
+            return crops
+        labels = labels.to(crops.device).long().reshape(-1)
+        if len(labels) != len(crops):
+            raise ValueError(f'LocalPatchDiscriminator: {len(crops)} crops but '
+                             f'{len(labels)} labels')
+        onehot = F.one_hot(labels, self.num_classes).to(crops.dtype)
+        planes = onehot[:, :, None, None].expand(-1, -1, *crops.shape[-2:])
+        return torch.cat([crops, planes], dim=1)
 
     def crop(self, img: torch.Tensor,
              boxes: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
@@ -88,10 +114,13 @@ class LocalPatchDiscriminator(BaseModule):
             ``(N, 1, h, w)`` patch logits, one map per box.
         """
         if boxes is not None:
+            if self.num_classes > 1:
+                raise ValueError('LocalPatchDiscriminator: with several classes, crop and '
+                                 'condition() first, then score the crops')
             return self.patch(self.crop(img, boxes))
-        if img.dim() != 4 or img.shape[1] != self.in_channels or len(img) == 0:
-            raise ValueError(f'LocalPatchDiscriminator: crops must be (N>0, {self.in_channels}, '
-                             f'h, w), got {tuple(img.shape)}')
+        if img.dim() != 4 or img.shape[1] != self.crop_channels or len(img) == 0:
+            raise ValueError(f'LocalPatchDiscriminator: crops must be (N>0, '
+                             f'{self.crop_channels}, h, w), got {tuple(img.shape)}')
         if img.shape[-2:] != (self.crop_size, self.crop_size):
             img = F.interpolate(img, size=(self.crop_size, self.crop_size), mode='bilinear',
                                 align_corners=False, antialias=self.crop_size < img.shape[-1])

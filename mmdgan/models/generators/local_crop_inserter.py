@@ -81,6 +81,7 @@ class LocalCropInserter(BaseModule):
         self.context = float(context)
         self.min_window = int(min_window)
         self.in_channels = self.generator.in_channels
+        self.num_classes = int(getattr(self.generator, 'num_classes', 1))
 
     @property
     def margin(self) -> int:
@@ -103,7 +104,7 @@ class LocalCropInserter(BaseModule):
 
         Args:
             img: ``(B, C, H, W)`` images in ``[-1, 1]``.
-            mask: ``(B, 1, H, W)`` masks rasterised from ``boxes``.
+            mask: ``(B, num_classes, H, W)`` masks rasterised from ``boxes``.
             boxes: Per image, ``(K_i, 4)`` xyxy pixel boxes (``K_i`` may be 0).
 
         Returns:
@@ -112,8 +113,9 @@ class LocalCropInserter(BaseModule):
         if img.dim() != 4 or img.shape[1] != self.in_channels:
             raise ValueError(f'img must be (B, {self.in_channels}, H, W), '
                              f'got {tuple(img.shape)}')
-        if mask.shape != (img.shape[0], 1, *img.shape[2:]):
-            raise ValueError(f'mask must be {(img.shape[0], 1, *img.shape[2:])}, '
+        expected = (img.shape[0], self.num_classes, *img.shape[2:])
+        if mask.shape != expected:
+            raise ValueError(f'mask must be {expected} (one channel per class), '
                              f'got {tuple(mask.shape)}')
         return insert_in_windows(img, mask, boxes, self.generator.generate,
                                  self.generator.blend_weight, self.crop_size, self.context,

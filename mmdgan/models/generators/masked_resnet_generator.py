@@ -38,11 +38,14 @@ def blend_weight(mask: torch.Tensor, composite: str = 'hard',
     """Per-pixel weight of generated pixels in the composite with the input.
 
     Args:
-        mask: ``(B, 1, H, W)`` float masks, 1 inside the boxes.
+        mask: ``(B, 1, H, W)`` float masks, 1 inside the boxes, or per-class
+            masks ``(B, K, H, W)``, whose union is blended.
         composite: ``'hard'`` (the mask itself) or ``'feather'`` (the mask
             widened by a box blur of half-width ``feather_radius``).
         feather_radius: Half-width in pixels of the blur.
     """
+    if mask.shape[1] > 1:
+        mask = mask.amax(1, keepdim=True)
     if composite == 'hard':
         return mask
     if composite != 'feather':
@@ -89,6 +92,16 @@ class MaskedResnetGenerator(BaseModule):
             A residual inserter keeps the tissue texture under the box and
             only has to learn what an object adds to it; a painting one
             starts from a flat patch, which is what short runs leave behind.
+        num_classes: Object classes it inserts. Above 1 the mask has one
+            channel per class (``(B, num_classes, H, W)``, channel ``c`` holding
+            the boxes of class ``c``), i.e. class-conditional generation by
+            input concatenation (Mirza & Osindero's conditional GAN, in the
+            spatial form of SPADE/pix2pix label maps): it costs one input
+            channel per class, the same network serves the local-crop
+            inserter (the class channels are cropped with the box) and
+            exports to ONNX as one more input channel, with no embedding
+            table or conditional normalisation to convert. With one class the
+            mask is the single box mask of before.
         init_cfg: mmengine initialisation config.
     """
 
@@ -101,6 +114,7 @@ class MaskedResnetGenerator(BaseModule):
                  feather_radius: int = 3,
                  upsample: str = 'nearest',
                  output: str = 'image',
+                 num_classes: int = 1,
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Conv2d', std=0.02)) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -110,10 +124,11 @@ class MaskedResnetGenerator(BaseModule):
             raise ValueError(f'upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}')
         if output not in OUTPUTS:
             raise ValueError(f'output must be one of {OUTPUTS}, got {output!r}')
-        if in_channels < 1 or base_channels < 1 or num_blocks < 0:
-            raise ValueError('in_channels and base_channels must be >= 1 and '
+        if in_channels < 1 or base_channels < 1 or num_blocks < 0 or num_classes < 1:
+            raise ValueError('in_channels, base_channels and num_classes must be >= 1 and '
                              'num_blocks >= 0')
         self.in_channels = in_channels
+        self.num_classes = int(num_classes)
         self.composite = composite
         self.feather_radius = feather_radius
         self.size_divisor = 2**num_downsamples
@@ -121,7 +136,7 @@ class MaskedResnetGenerator(BaseModule):
 
         layers = [
             nn.ReflectionPad2d(3),
-            nn.Conv2d(in_channels + 1, base_channels, 7, bias=False),
+            nn.Conv2d(in_channels + self.num_classes, base_channels, 7, bias=False),
             nn.InstanceNorm2d(base_channels), nn.ReLU(inplace=True)
         ]
         channels = base_channels
@@ -167,8 +182,9 @@ class MaskedResnetGenerator(BaseModule):
         if img.dim() != 4 or img.shape[1] != self.in_channels:
             raise ValueError(f'img must be (B, {self.in_channels}, H, W), '
                              f'got {tuple(img.shape)}')
-        if mask.dim() != 4 or mask.shape[1] != 1:
-            raise ValueError(f'mask must be (B, 1, H, W), got {tuple(mask.shape)}')
+        if mask.dim() != 4 or mask.shape[1] != self.num_classes:
+            raise ValueError(f'mask must be (B, {self.num_classes}, H, W) (one channel per '
+                             f'class), got {tuple(mask.shape)}')
 
     def generate(self, img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The network's own ``(B, C, H, W)`` output, before compositing."""
@@ -190,7 +206,8 @@ class MaskedResnetGenerator(BaseModule):
 
         Args:
             img: ``(B, C, H, W)`` images in ``[-1, 1]``.
-            mask: ``(B, 1, H, W)`` masks, 1 inside the boxes, 0 elsewhere.
+            mask: ``(B, num_classes, H, W)`` masks, 1 inside the boxes (of
+                that channel's class), 0 elsewhere.
 
         Returns:
             ``(B, C, H, W)`` images in ``[-1, 1]``.

@@ -112,7 +112,7 @@ def window_region(img: torch.Tensor, window: Tuple) -> torch.Tensor:
 
 
 def own_mask(mask: torch.Tensor, window: Tuple) -> torch.Tensor:
-    """The ``(1, 1, side, side)`` mask of this window's box only.
+    """The ``(1, K, side, side)`` mask (K: 1, or one channel per class) of this window's box only.
 
     The rasterised mask is kept as given (one rule for every consumer); other
     boxes reaching into the window are cut away, so each window edits its own
@@ -120,8 +120,8 @@ def own_mask(mask: torch.Tensor, window: Tuple) -> torch.Tensor:
     """
     index, x0, y0, side, (bx0, by0, bx1, by1) = window
     rows, cols, wrows, wcols, _ = _clip(x0, y0, side, *mask.shape[-2:])
-    out = mask.new_zeros(1, 1, side, side)
-    out[..., wrows, wcols] = mask[index:index + 1, :1, rows, cols]
+    out = mask.new_zeros(1, mask.shape[1], side, side)
+    out[..., wrows, wcols] = mask[index:index + 1, :, rows, cols]
     keep = torch.zeros_like(out)
     keep[..., by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] = 1
     return out * keep
@@ -137,7 +137,7 @@ def crop_windows(img: torch.Tensor, windows: Sequence[Tuple], size: int,
     channels = img.shape[1]
     if not windows:
         empty = img.new_zeros(0, channels, size, size)
-        return empty, (None if mask is None else img.new_zeros(0, 1, size, size))
+        return empty, (None if mask is None else img.new_zeros(0, mask.shape[1], size, size))
     crops = torch.cat([_resize(window_region(img, w), size) for w in windows])
     if mask is None:
         return crops, None
