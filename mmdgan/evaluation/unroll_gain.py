@@ -16,6 +16,7 @@ clean images (tissue labelled as an object: what an inserter that changes
 nothing would give) and ``real``, real labelled images outside the probe
 (what more real data gives).
 """
+import logging
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -172,3 +173,104 @@ def unroll_gain(detector: nn.Module, sources: Dict[str, List[Batch]], probe: Lis
         by_lr[f'{lr:g}'] = entry
     return dict(probe_loss=before, probe_images=sum(len(s) for _, s in probe),
                 inner_lrs=list(inner_lrs), by_lr=by_lr)
+
+
+def build_detector(cfg: Config, checkpoint: Optional[str]) -> nn.Module:
+    """The detector of ``cfg`` in train mode, from ``checkpoint`` (mmdet's or a
+    DetectorGAN's) or, with ``None``, from the config's initialisation."""
+    from mmengine.logging import MMLogger
+
+    from mmdgan.models.detector_gan import load_detector_checkpoint
+    from mmdgan.registry import MODELS
+
+    detector = MODELS.build(cfg.model)
+    if checkpoint is None:
+        # mmengine logs every initialised tensor at INFO: hundreds of lines.
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            detector.init_weights()
+        finally:
+            logger.setLevel(level)
+    else:
+        load_detector_checkpoint(detector, checkpoint)
+    return detector.train()
+
+
+def measure_unroll_gain(cfg: Config, checkpoint: Optional[str], real: Path,
+                        sets: Dict[str, Path], inner_lrs: Sequence[float], batches: int,
+                        probe_batches: int, batch_size: int, clean: bool = True,
+                        real_control: bool = True, clean_root: Optional[str] = None,
+                        log=None) -> dict:
+    """:func:`unroll_gain` of finished synthetic sets at the detector of ``cfg``.
+
+    Args:
+        cfg: Detector config (its training pipeline and classes).
+        checkpoint: Detector checkpoint, ``None`` for the config's initialisation.
+        real: COCO file of real labelled images: the first ``probe_batches``
+            batches are the probe, the next ``batches`` the ``real`` control.
+        sets: Name -> synthetic ``train.json``; the first ``batches`` batches
+            of each are scored, as paired differences between sets.
+        inner_lrs: Virtual step sizes.
+        batches: Synthetic batches per source.
+        probe_batches: Real batches that score every step.
+        batch_size: Images per batch.
+        clean: Add the ``clean`` control (the first set's clean sources at
+            its boxes), paired with the sets.
+        real_control: Add the ``real`` control.
+        clean_root: Folder the recorded clean sources are relative to.
+        log: Optional callable taking one line of progress.
+
+    Returns:
+        :func:`unroll_gain`'s report.
+
+    Raises:
+        ValueError: ``real`` holds too few images with boxes for the probe.
+    """
+    from mmdgan.evaluation.insertion_quality import synthetic_sources
+    from mmdgan.utils import mmdgan_scope
+
+    with mmdgan_scope():
+        labels = class_labels(cfg)
+        pipeline = deterministic_pipeline(training_pipeline(cfg))
+        detector = build_detector(cfg, checkpoint)
+        real_images = load_detection_images(real, labels)
+        probe_images = probe_batches * batch_size
+        if len(real_images) < probe_images:
+            raise ValueError(f'{real}: {len(real_images)} images with boxes, the probe needs '
+                             f'{probe_images} (--probe-batches x --batch-size)')
+        probe = detector_batches(detector, real_images[:probe_images], pipeline, batch_size)
+        wanted = batches * batch_size
+        sources = {name: detector_batches(detector, load_detection_images(path, labels)[:wanted],
+                                          pipeline, batch_size)
+                   for name, path in sets.items()}
+        paired = list(sources)
+        if clean and sets:
+            first = next(iter(sets.values()))
+            clean_images = load_detection_images(first, labels,
+                                                 synthetic_sources(first, clean_root))
+            sources['clean'] = detector_batches(detector, clean_images[:wanted], pipeline,
+                                                batch_size)
+            paired.append('clean')
+        if real_control:
+            sources['real'] = detector_batches(detector, real_images[probe_images:][:wanted],
+                                               pipeline, batch_size)
+        return unroll_gain(detector, sources, probe, inner_lrs, paired=paired, log=log)
+
+
+def format_report(report: dict) -> str:
+    """:func:`unroll_gain`'s report as text: one table per step size, then the pairs."""
+    lines = [f'L_real(theta) on the probe ({report["probe_images"]} images): '
+             f'{report["probe_loss"]:.5f}']
+    for lr, entry in report['by_lr'].items():
+        lines.append(f'--- inner_lr {lr}\n{"source":<16} {"gain":>10} {"s.e.":>9} batches')
+        for name, row in entry['sources'].items():
+            se = f'{row["se"]:.5f}' if row['se'] is not None else '-'
+            lines.append(f'{name:<16} {row["mean"]:>+10.5f} {se:>9} {row["n"]}')
+        for name, d in entry['paired'].items():
+            interval = ('' if d['boot_low'] is None else
+                        f' [{d["boot_low"]:+.5f}, {d["boot_high"]:+.5f}] '
+                        f'p={d["wilcoxon_p"]:.3f}')
+            lines.append(f'paired {name}: {d["mean"]:+.5f}{interval} ({d["n"]} batches)')
+    return '\n'.join(lines)

@@ -1,6 +1,7 @@
 """Fixtures of the engine tests: the tiny DetectorGAN config on the demo data."""
 import pytest
-from tiny_cfg import load_tiny_cfg
+
+from tests.test_engine.tiny_cfg import load_tiny_cfg
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import importlib
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
-from tiny_cfg import build_tiny
 
 from mmdgan.registry import OPTIM_WRAPPERS
+from tests.test_engine.tiny_cfg import build_tiny
 
 # ``mmdgan.models.unroll`` the attribute is the function; this is the module.
 unroll_module = importlib.import_module('mmdgan.models.unroll')

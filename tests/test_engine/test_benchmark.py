@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_cfg import TINY_CONFIG, data_options, load_tiny_cfg
 
 from mmdgan.engine.benchmark import TrainBenchmark, format_results
+from tests.test_engine.tiny_cfg import TINY_CONFIG, data_options, load_tiny_cfg
 
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools' / 'benchmark_train.py'
 

@@ -4,10 +4,10 @@ import copy
 import pytest
 import torch
 from mmengine.optim import OptimWrapperDict
-from tiny_cfg import build_tiny
 
 from mmdgan.engine.optimizers import DetectorGANOptimWrapperConstructor
 from mmdgan.models.detector_gan import OPTIM_GROUPS
+from tests.test_engine.tiny_cfg import build_tiny
 
 
 def test_groups_partition_the_parameters(tiny_cfg):

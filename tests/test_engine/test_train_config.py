@@ -1,9 +1,9 @@
 """build_train_config: mmdet-style command-line overrides."""
 import pytest
 import torch
-from tiny_cfg import TINY_CONFIG
 
 from mmdgan.utils.runner_config import build_runner_config as build_train_config
+from tests.test_engine.tiny_cfg import TINY_CONFIG
 
 
 def test_amp_switches_every_optimizer_group():

@@ -1,7 +1,6 @@
 """The unrolled step's reward measured on finished sets: batches, controls, signs, the tool."""
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import cv2
@@ -19,11 +18,10 @@ from mmdgan.evaluation.unroll_gain import (
 )
 from mmdgan.registry import MODELS
 from mmdgan.utils import load_config, register_all_modules
+from tools.analysis_tools import unroll_gain as unroll_gain_tool
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs/detector/retinanet_effnet-lite0_1xb4-300it_demo-128px.py')
-sys.path.insert(0, str(REPO / 'tools/analysis_tools'))
-import unroll_gain as unroll_gain_tool  # noqa: E402
 
 
 @pytest.fixture(scope='module')

@@ -1,16 +1,12 @@
 """DetectorGAN.detector_checkpoint: the in-loop detector starts from a trained one."""
 import copy
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'test_engine'))
-from tiny_cfg import load_tiny_cfg  # noqa: E402
-
 from mmdgan.registry import MODELS  # noqa: E402
 from mmdgan.utils import register_all_modules  # noqa: E402
+from tests.test_engine.tiny_cfg import load_tiny_cfg
 
 register_all_modules()
 

@@ -1,16 +1,13 @@
 """DetectorGAN: one train step per group, compositing, NaN guard, detector I/O."""
 import copy
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from mmdet.structures import DetDataSample
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'test_engine'))
-from tiny_cfg import build_tiny, load_tiny_cfg  # noqa: E402
-
 from mmdgan.models.detector_gan import OPTIM_GROUPS, DetectorGAN, sample_boxes  # noqa: E402
+from tests.test_engine.tiny_cfg import build_tiny, load_tiny_cfg
 
 GAN_TERMS = {
     'loss_g_adv_global_x', 'loss_g_adv_global_y', 'loss_g_adv_local_x', 'loss_g_cycle_x',

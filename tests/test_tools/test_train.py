@@ -1,22 +1,10 @@
 """tools/train.py end to end on the tiny config: checkpoint, grid PNG, COCO eval."""
-import importlib.util
-import sys
-from pathlib import Path
-
 import cv2
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'tests' / 'test_engine'))
-from tiny_cfg import TINY_CONFIG, data_options  # noqa: E402
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('train_tool', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.test_engine.tiny_cfg import TINY_CONFIG, data_options
+from tools.train import main as train
 
 
 def _options(data_root):
@@ -25,7 +13,7 @@ def _options(data_root):
 
 def test_train_tool_writes_checkpoint_grid_and_evaluates(demo_data, tmp_path):
     work_dir = tmp_path / 'work'
-    runner = _load_tool().main([
+    runner = train([
         str(TINY_CONFIG), '--work-dir', str(work_dir), '--cfg-options',
         *_options(demo_data),
         # Untrained: keep every score so that CocoMetric has something to rate.
@@ -44,16 +32,15 @@ def test_train_tool_writes_checkpoint_grid_and_evaluates(demo_data, tmp_path):
 
 
 def test_train_tool_resume_without_path_continues(demo_data, tmp_path):
-    tool = _load_tool()
     work_dir = tmp_path / 'work'
     common = [str(TINY_CONFIG), '--work-dir', str(work_dir), '--cfg-options',
               *_options(demo_data), 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
-    tool.main(common + ['train_cfg.max_iters=1'])
-    runner = tool.main(common[:3] + ['--resume'] + common[3:] + ['train_cfg.max_iters=2'])
+    train(common + ['train_cfg.max_iters=1'])
+    runner = train(common[:3] + ['--resume'] + common[3:] + ['train_cfg.max_iters=2'])
     assert runner.iter == 2
     assert (work_dir / 'iter_2.pth').is_file()
 
 
 def test_train_tool_rejects_a_missing_config(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.py'):
-        _load_tool().main([str(tmp_path / 'missing.py')])
+        train([str(tmp_path / 'missing.py')])

@@ -15,14 +15,10 @@ Controls: ``clean`` (the first set's boxes on its recorded clean images) and
 clean images and boxes are compared batch by batch.
 """
 import argparse
-import logging
-import os
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.utils.cli import (  # noqa: E402
+from mmdgan.utils.cli import (
     add_debug_arg,
     add_synthetic_sets_args,
     named_paths,
@@ -64,72 +60,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    from mmengine.logging import MMLogger
-
-    from mmdgan.evaluation.insertion_quality import synthetic_sources
-    from mmdgan.evaluation.unroll_gain import (
-        class_labels,
-        detector_batches,
-        deterministic_pipeline,
-        load_detection_images,
-        training_pipeline,
-        unroll_gain,
-    )
+    from mmdgan.evaluation.unroll_gain import format_report, measure_unroll_gain
     from mmdgan.fileio import write_json_atomic
-    from mmdgan.models.detector_gan import load_detector_checkpoint
-    from mmdgan.registry import MODELS
-    from mmdgan.utils import load_config, register_all_modules
+    from mmdgan.utils import load_config
 
-    register_all_modules()
-    cfg = load_config(args.config)
-    labels = class_labels(cfg)
-    pipeline = deterministic_pipeline(training_pipeline(cfg))
-    detector = MODELS.build(cfg.model)
-    if args.checkpoint == 'none':
-        # mmengine logs every initialised tensor at INFO: hundreds of lines.
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel(logging.WARNING)
-        try:
-            detector.init_weights()
-        finally:
-            logger.setLevel(level)
-    else:
-        load_detector_checkpoint(detector, args.checkpoint)
-    detector.train()
-
-    size = args.batch_size
-    real = load_detection_images(args.real, labels)
-    probe_images = args.probe_batches * size
-    if len(real) < probe_images:
-        raise ValueError(f'{args.real}: {len(real)} images with boxes, the probe needs '
-                         f'{probe_images} (--probe-batches x --batch-size)')
-    probe = detector_batches(detector, real[:probe_images], pipeline, size)
-    wanted = args.batches * size
-    sources = {name: detector_batches(detector, load_detection_images(path, labels)[:wanted],
-                                      pipeline, size)
-               for name, path in args.sets.items()}
-    paired = list(sources)
-    if not args.no_clean and args.sets:
-        first = next(iter(args.sets.values()))
-        clean = load_detection_images(first, labels, synthetic_sources(first, args.clean_root))
-        sources['clean'] = detector_batches(detector, clean[:wanted], pipeline, size)
-        paired.append('clean')
-    if not args.no_real:
-        sources['real'] = detector_batches(detector, real[probe_images:][:wanted], pipeline, size)
-    report = unroll_gain(detector, sources, probe, args.inner_lr, paired=paired, log=print)
-    print(f'L_real(theta) on the probe ({report["probe_images"]} images): '
-          f'{report["probe_loss"]:.5f}')
-    for lr, entry in report['by_lr'].items():
-        print(f'--- inner_lr {lr}\n{"source":<16} {"gain":>10} {"s.e.":>9} batches')
-        for name, row in entry['sources'].items():
-            se = f'{row["se"]:.5f}' if row['se'] is not None else '-'
-            print(f'{name:<16} {row["mean"]:>+10.5f} {se:>9} {row["n"]}')
-        for name, d in entry['paired'].items():
-            interval = ('' if d['boot_low'] is None else
-                        f' [{d["boot_low"]:+.5f}, {d["boot_high"]:+.5f}] '
-                        f'p={d["wilcoxon_p"]:.3f}')
-            print(f'paired {name}: {d["mean"]:+.5f}{interval} ({d["n"]} batches)')
+    report = measure_unroll_gain(
+        load_config(args.config), None if args.checkpoint == 'none' else args.checkpoint,
+        args.real, args.sets, args.inner_lr, args.batches, args.probe_batches,
+        args.batch_size, clean=not args.no_clean, real_control=not args.no_real,
+        clean_root=args.clean_root, log=print)
+    print(format_report(report))
     if args.out:
         write_json_atomic(dict(settings={k: v for k, v in vars(args).items() if k != 'sets'},
                                report=report), args.out)
