@@ -9,12 +9,11 @@ optimizer group's weights moved in one step.
 
 Regenerate (only for a change that is meant to alter these configs' training)::
 
-    python tests/test_engine/test_reference_step.py
+    python -m tests.test_engine.test_reference_step
 """
 import copy
 import math
 import random
-import sys
 from pathlib import Path
 from typing import Dict
 
@@ -154,7 +153,6 @@ def test_reference_step_unchanged(name, demo_data):
 if __name__ == '__main__':
     import tempfile
 
-    sys.path.insert(0, str(REPO))
     from mmdgan.datasets.demo import make_demo_dataset
     from tests.conftest import DEMO_KWARGS
     torch.set_num_threads(1)
