@@ -1,4 +1,4 @@
-"""Score one detector of the cross-validated comparison on its held-out fold.
+"""Score a detector on held-out films at an operating point fixed on its training films.
 
 Two passes of the test loop in one process: the held-out films of the fold
 (lesion films *and* normal films, so COCO AP counts the false positives on

@@ -1,5 +1,8 @@
-from .cv import CVExperiment, CVSettings, run_cv
-from .small_data import ARMS, ExperimentSettings, run_experiment
+"""The cross-validated comparison: experiment configs in, unit files and a report out."""
+from .arms import ARMS, DEFAULT_ARMS
+from .experiment import CVExperiment
+from .plan import DetUnit, Plan, Source
+from .settings import CVSettings, load_experiment
 
-__all__ = ['ARMS', 'CVExperiment', 'CVSettings', 'ExperimentSettings', 'run_cv',
-           'run_experiment']
+__all__ = ['ARMS', 'CVExperiment', 'CVSettings', 'DEFAULT_ARMS', 'DetUnit', 'Plan', 'Source',
+           'load_experiment']

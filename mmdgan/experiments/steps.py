@@ -1,25 +1,39 @@
-"""Running the repository's tools as recorded subprocess steps (shared by the runners).
+"""Running the repository's tools as recorded subprocess steps.
 
 Every step of a comparison runs ``tools/train.py``, ``tools/synthesize.py``
 or a scoring tool in a subprocess with a fixed number of OpenMP threads; its
-exact command is recorded and its output goes to a log file that a failure
-names. Training always passes ``--resume``, so an interrupted step restarts
-from its last checkpoint.
+exact command is recorded (repository-relative, :func:`portable`) and its
+output goes to a log file that a failure names. Training always passes
+``--resume``, so an interrupted step restarts from its last checkpoint.
 """
 import os
 import runpy
 import shlex
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Union
 
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from mmdgan.utils.config import load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def portable(text: str) -> str:
+    """``text`` with this checkout's root and interpreter left out, for a committed record.
+
+    Paths inside the repository become relative to it (every tool runs from
+    there) and the interpreter becomes ``python``; paths elsewhere stay absolute.
+    """
+    return text.replace(f'{sys.executable} ', 'python ').replace(f'{REPO_ROOT}/', '')
+
+
+def resolve(path: Union[str, Path]) -> Path:
+    """A recorded path, relative to the repository unless absolute."""
+    return Path(path) if Path(path).is_absolute() else REPO_ROOT / path
 
 
 def cfg_options(options: Dict[str, object]) -> List[str]:
@@ -133,29 +147,34 @@ class ToolRunner:
     Args:
         threads: OpenMP / MKL threads of every tool process.
         python: Interpreter running the tools.
-        log: Where progress lines go (called under a lock: units run in threads).
+        log: Where progress lines go (default: the current ``MMLogger``).
         in_process: Run each tool's ``__main__`` in this process instead (no
             interpreter start-up and imports per step: the CI-sized tests use
             it). No isolation and no thread setting, so only one step at a time.
     """
 
     def __init__(self, threads: int = 1, python: str = sys.executable,
-                 log: Callable[[str], None] = print, in_process: bool = False) -> None:
+                 log: Optional[Callable[[str], None]] = None, in_process: bool = False) -> None:
         self.threads = threads
         self.python = python
         self.in_process = in_process
-        self._log = log
-        self._lock = threading.Lock()
+        self._log = log or MMLogger.get_current_instance().info
 
     def log(self, msg: str) -> None:
-        with self._lock:
-            self._log(msg)
+        self._log(msg)
+
+    def __getstate__(self) -> dict:
+        # Steps are pickled to the workers of a cluster; a worker logs to its own logger.
+        return {k: v for k, v in self.__dict__.items() if k != '_log'}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _log=MMLogger.get_current_instance().info)
 
     def _run(self, cmd: List[str], log_file: Path, commands: List[str]) -> None:
         """Run one tool; its output goes to ``log_file``; a failure names it."""
-        commands.append(shlex.join(cmd))
+        commands.append(portable(shlex.join(cmd)))
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.log(f'  $ {shlex.join(cmd)}')
+        self.log(f'  $ {commands[-1]}')
         if self.in_process:
             self._run_here(cmd, log_file)
             return

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from mmdgan.experiments.scoring import (
+from mmdgan.evaluation.operating_point import (
     best_hit_scores,
     operating_point_metrics,
     operating_threshold,

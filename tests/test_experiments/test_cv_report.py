@@ -3,15 +3,14 @@ import json
 
 import pytest
 
-from mmdgan.experiments.cv_report import (
-    goal_sentences,
+from mmdgan.experiments.markdown import goal_sentences, readme_table, update_markdown_block
+from mmdgan.experiments.report import write_cv_report
+from mmdgan.experiments.statistics import (
+    gan_variance,
     insertion_quality_summary,
     paired_rows,
-    readme_table,
     still_running,
     summarize,
-    update_markdown_block,
-    write_cv_report,
 )
 
 SETTINGS = dict(
@@ -70,31 +69,54 @@ def test_summary_and_paired_statistics():
     assert summary['dgan']['pairs'] == 6
 
 
+def _line(lines, start):
+    """The one goal sentence that starts with ``start`` (sentences are found by what
+    they say, never by their position)."""
+    found = [line for line in lines if line.startswith(start)]
+    assert len(found) == 1, (start, lines)
+    return found[0]
+
+
+def _numbers(text):
+    """The signed decimal numbers of a sentence, in order."""
+    import re
+    return [float(x) for x in re.findall(r'[+-]?\d+\.\d+', text)]
+
+
 def test_goal_sentences():
-    lines = goal_sentences(summarize(_units(), SETTINGS))
-    assert lines[0].startswith('DetectorGAN AP50 / real-only AP50 = 0.1280 / 0.1060 = 1.21')
-    assert lines[0].endswith('met.') and 'NOT' not in lines[0]
-    assert 'interval above zero' in lines[1] and 'p = 0.031' in lines[1]
-    assert lines[2].startswith('DetectorGAN above real + copy-paste')
-    assert lines[3].startswith('DetectorGAN above real + DetectorGAN w/o unroll')
-    assert lines[4] == 'Goal (ratio >= 1.2, every interval above zero): met.'
-    assert 'excludes GAN variance' in lines[5]
+    summary = summarize(_units(), SETTINGS)
+    lines = goal_sentences(summary)
+    ratio = _line(lines, 'DetectorGAN AP50 / real-only AP50')
+    dgan, real = summary['dgan']['AP50']['mean'], summary['real']['AP50']['mean']
+    assert _numbers(ratio)[:3] == [round(dgan, 4), round(real, 4), round(dgan / real, 2)]
+    assert ratio.endswith(': met.')
+    vs_real = summary['dgan']['paired_vs_real']['AP50']
+    paired_line = _line(lines, 'paired ΔAP50 DetectorGAN − real only')
+    assert _numbers(paired_line)[:3] == [round(vs_real[k], 4)
+                                         for k in ('mean', 'boot_low', 'boot_high')]
+    assert f'p = {vs_real["wilcoxon_p"]:.3f}' in paired_line
+    assert paired_line.endswith('interval above zero.')
+    _line(lines, 'DetectorGAN above real + copy-paste')
+    _line(lines, 'DetectorGAN above real + DetectorGAN w/o unroll')
+    assert _line(lines, 'Goal (') == 'Goal (ratio >= 1.2, every interval above zero): met.'
+    _line(lines, 'The spread over fold × seed pairs excludes GAN variance')
     # What the design can see, from its own spread: std of the 6 differences
     # (0.020, 0.022, 0.024 twice) 0.0017889; (2.5705818 + 0.9195438) * std / sqrt(6) = 0.0025488.
-    assert lines[-1].startswith('Power: with the spread of these paired differences '
-                                '(std 0.0018 over 6 pairs)')
-    assert 'gain of +0.0025 AP50 (0.02 × real-only)' in lines[-1]
-    assert 'gain of 0.2 × real-only (+0.0212) would need 2 pairs' in lines[-1]
+    power = _line(lines, 'Power: ')
+    assert _numbers(power)[:4] == [round(vs_real['std'], 4), 0.0025, 0.02, 0.2]
+    assert 'gain of 0.2 × real-only (+0.0212) would need 2 pairs' in power
     # A smaller DetectorGAN gain: ratio below 1.2, goal not met.
     worse = [dict(u, metrics=dict(u['metrics'], AP50=u['metrics']['AP50'] - 0.015))
              if u['unit']['arm'] == 'dgan' else u for u in _units()]
     lines = goal_sentences(summarize(worse, SETTINGS))
-    assert 'NOT met' in lines[0] and lines[4].endswith('NOT met.')
-    assert 'NOT shown above real + DetectorGAN w/o unroll' in lines[3]
+    assert _line(lines, 'DetectorGAN AP50 / real-only AP50').endswith('NOT met.')
+    assert _line(lines, 'Goal (').endswith('NOT met.')
+    _line(lines, 'DetectorGAN NOT shown above real + DetectorGAN w/o unroll')
     # A real-only arm that finds nothing gives no ratio, and no goal.
     floor = [dict(u, metrics=dict(u['metrics'], AP50=0.0)) for u in _units()]
     lines = goal_sentences(summarize(floor, SETTINGS))
-    assert 'undefined' in lines[0] and lines[4].endswith('NOT met.')
+    assert 'undefined' in _line(lines, 'DetectorGAN AP50 / real-only AP50')
+    assert _line(lines, 'Goal (').endswith('NOT met.')
 
 
 def test_goal_cautions_when_only_the_pair_bootstrap_clears_zero():
@@ -113,10 +135,13 @@ def test_goal_cautions_when_only_the_pair_bootstrap_clears_zero():
     vs_real = summary['dgan']['paired_vs_real']['AP50']
     assert vs_real['boot_low'] > 0 > vs_real['cluster_low'] and vs_real['groups'] == 2
     lines = goal_sentences(summary)
-    assert 'fold-clustered bootstrap over 2 folds [' in lines[1]
-    assert lines[4] == 'Goal (ratio >= 1.2, every interval above zero): met.'
-    assert lines[5].startswith('Caution: the goal holds on the pair bootstrap, but not every')
-    # Where the folds agree there is no caution (test_goal_sentences: line 5 is the GAN note).
+    clustered = _line(lines, 'paired ΔAP50 DetectorGAN − real only').split(
+        'fold-clustered bootstrap over 2 folds ')[1]
+    assert _numbers(clustered)[:2] == [round(vs_real['cluster_low'], 4),
+                                       round(vs_real['cluster_high'], 4)]
+    assert _line(lines, 'Goal (') == 'Goal (ratio >= 1.2, every interval above zero): met.'
+    _line(lines, 'Caution: the goal holds on the pair bootstrap, but not every')
+    # Where the folds agree there is no caution.
     assert not any(line.startswith('Caution') for line in goal_sentences(
         summarize(_units(), SETTINGS)))
 
@@ -129,15 +154,14 @@ def test_ratio_on_shared_pairs_while_incomplete():
     shared = summary['dgan']['ratio_vs_real']
     assert shared['pairs'] == 3 and shared['real_AP50'] == pytest.approx(0.101)
     assert shared['ratio'] == pytest.approx(shared['AP50'] / 0.101)
-    line = goal_sentences(summary)[0]
+    line = _line(goal_sentences(summary), 'DetectorGAN AP50 / real-only AP50')
     assert f'= {shared["ratio"]:.2f} on the 3 fold × seed pairs both have' in line
     no_shared = [u for u in _units() if u['unit']['arm'] != 'real' or u['unit']['fold'] == 1]
     no_shared = [u for u in no_shared if u['unit']['arm'] != 'dgan' or u['unit']['fold'] == 0]
-    assert 'share no fold × seed pair' in goal_sentences(summarize(no_shared, SETTINGS))[0]
+    _line(goal_sentences(summarize(no_shared, SETTINGS)), 'DetectorGAN and real-only share no')
 
 
 def test_gan_variance_compares_gan_seeds_on_the_same_detector_seeds():
-    from mmdgan.experiments.cv_report import gan_variance
     # GAN seed 1 has only detector seed 0 so far; seed 0's seeds 1, 2 (higher AP50) stay out.
     partial = [u for u in _units() if u['unit']['gan_seed'] == 0 or u['unit']['seed'] == 0]
     var = gan_variance(partial, SETTINGS)
@@ -154,6 +178,10 @@ def test_gan_variance_compares_gan_seeds_on_the_same_detector_seeds():
     assert complete['arms']['dgan']['within_gan_detector_seed_std'] > 0
 
 
+def var_sentence(results):
+    return results['gan_variance']['sentence']
+
+
 def test_written_report(tmp_path):
     results = write_cv_report(_units(), SETTINGS, tmp_path, 'python run.py')
     saved = json.loads((tmp_path / 'results.json').read_text())
@@ -165,8 +193,8 @@ def test_written_report(tmp_path):
     assert set(sweep) == {'1', '2'} and sweep['2']['paired_vs_real']['mean'] == pytest.approx(0.04)
     var = saved['gan_variance']['arms']['dgan']
     assert var['per_gan_seed']['1']['mean'] == pytest.approx(0.131)
-    assert 'GAN variance on fold 0' in saved['goal'][-2]
-    assert saved['goal'][-1].startswith('Power: ')
+    assert _line(saved['goal'], 'GAN variance on fold 0') == var_sentence(saved)
+    _line(saved['goal'], 'Power: ')
     table = (tmp_path / 'table.md').read_text()
     assert 'Command: `python run.py`' in table and '## Learning curve' in table
     assert '| real + DetectorGAN | 0.128 ± ' in table and 'p=0.031' in table

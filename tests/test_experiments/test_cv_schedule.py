@@ -4,37 +4,43 @@ import time
 
 import pytest
 
-from mmdgan.experiments.cv import CVExperiment, DetUnit, Source
+from mmdgan.experiments import CVExperiment, DetUnit, Source, load_experiment
+from mmdgan.experiments.execution import run_graph, task_graph
+from mmdgan.experiments.steps import REPO_ROOT
+
+
+def _experiment(settings) -> CVExperiment:
+    exp = CVExperiment(settings)
+    exp.plan.prepare_folds()
+    return exp
 
 
 @pytest.fixture
 def experiment(demo_data, tmp_path):
-    from tools.experiments.cross_validation import parse_args, settings_from_args
-    args = parse_args(['--data', 'demo', '--data-root', str(demo_data), '--quick', '--folds', '2',
-                       '--seeds', '2', '--fractions', '0.5', '1', '--jobs', '2',
-                       '--work-dir', str(tmp_path / 'work'),
-                       '--results-dir', str(tmp_path / 'results')])
-    exp = CVExperiment(settings_from_args(args), log=lambda _: None)
-    exp.prepare_folds()
-    return exp
+    settings, _ = load_experiment(
+        str(REPO_ROOT / 'configs/experiments/cv_demo-quick.py'),
+        dict(data_root=str(demo_data), seeds=[0, 1], fractions=[0.5, 1.0],
+             work_dir=str(tmp_path / 'work'), results_dir=str(tmp_path / 'results')))
+    return _experiment(settings)
 
 
 def test_steps_follow_their_inputs_fold_by_fold(experiment):
-    units = experiment.plan()
-    graph = experiment.task_graph(units)
+    units = experiment.plan.units()
+    graph = task_graph(experiment.store, units)
     order = list(graph)
     position = {task: i for i, task in enumerate(order)}
     for task, needs in graph.items():
         assert all(position[n] < position[task] for n in needs), task
-    dgan = DetUnit(0, 'dgan', 1, 1.0, experiment.ratio('dgan'))
+    dgan = DetUnit(0, 'dgan', 1, 1.0, experiment.plan.ratio('dgan'))
     gan = ('gan', Source(0, 'dgan'))
     synth = graph[('det', dgan)][0]
     assert synth[0] == 'synth' and graph[synth] == (gan,)
     # The warm run shares the real-only seed-0 unit's work dir: it waits for it.
-    assert graph[gan] == (('warm', (0, 1.0)),)
-    assert graph[('warm', (0, 1.0))] == (('det', DetUnit(0, 'real', 0, 1.0)),)
+    real = DetUnit(0, 'real', 0, 1.0)
+    assert graph[gan] == (('warm', real),)
+    assert graph[('warm', real)] == (('det', real),)
     # Copy-paste needs no GAN; one synthetic set serves every seed of a fold.
-    copy = ('det', DetUnit(0, 'copy-paste', 0, 1.0, experiment.ratio('copy-paste')))
+    copy = ('det', DetUnit(0, 'copy-paste', 0, 1.0, experiment.plan.ratio('copy-paste')))
     assert graph[graph[copy][0]] == ()
     assert sum(t[0] == 'synth' and t[1][0] == Source(0, 'dgan') for t in order) == 1
     # Priority: every step of fold 0's main comparison before any of fold 1, and the
@@ -47,12 +53,13 @@ def test_steps_follow_their_inputs_fold_by_fold(experiment):
                       if kind == 'det' and item.fraction != 1.0)
     assert last_fold0 < first_fold1 < first_curve
     # Finished units drop out; a warm run without its real unit pending waits for nothing.
-    rest = [u for u in units if u != DetUnit(0, 'real', 0, 1.0)]
-    assert experiment.task_graph(rest)[('warm', (0, 1.0))] == ()
+    rest = [u for u in units if u != real]
+    assert task_graph(experiment.store, rest)[('warm', real)] == ()
 
 
-def test_run_graph_respects_inputs_and_job_limit(experiment):
-    graph = experiment.task_graph(experiment.plan())
+def test_run_graph_respects_inputs_and_worker_limit(experiment):
+    """Two workers of the local Dask cluster: each step after its inputs, two at a time."""
+    graph = task_graph(experiment.store, experiment.plan.units())
     started, finished, lock = [], set(), threading.Lock()
     active = [0, 0]
 
@@ -67,8 +74,9 @@ def test_run_graph_respects_inputs_and_job_limit(experiment):
             active[0] -= 1
             finished.add(task)
 
-    experiment.run_graph(graph, work)
-    assert finished == set(graph) and len(started) == len(graph)
+    done = []
+    run_graph(graph, work, workers=2, on_done=done.append)
+    assert finished == set(graph) == set(done) and len(started) == len(graph)
     assert active[1] == 2
 
 
@@ -76,7 +84,6 @@ def test_run_graph_runs_on_past_a_failure_and_names_it(experiment):
     graph = {('det', 'a'): (), ('det', 'b'): (('det', 'a'),), ('det', 'c'): (('det', 'b'),),
              ('det', 'd'): (('det', 'c'),), ('det', 'e'): (('det', 'a'),)}
     ran, logged = [], []
-    experiment._log = logged.append
 
     def work(task):
         ran.append(task)
@@ -85,12 +92,12 @@ def test_run_graph_runs_on_past_a_failure_and_names_it(experiment):
 
     with pytest.raises(RuntimeError, match='1 step.* failed .*det b.*2 step.* did not run; '
                                            '2 finished. First failure: step b failed'):
-        experiment.run_graph(graph, work)
+        run_graph(graph, work, workers=2, log=logged.append)
     # c and d need b's output and never start; e, independent of b, still runs.
     assert sorted(ran) == [('det', 'a'), ('det', 'b'), ('det', 'e')]
     assert any('FAILED: step b failed' in line for line in logged)
     with pytest.raises(RuntimeError, match='never run'):
-        experiment.run_graph({('det', 'x'): (('det', 'missing'),)}, work)
+        run_graph({('det', 'x'): (('det', 'missing'),)}, work)
 
 
 def test_late_arms_run_after_everything_else(experiment):
@@ -101,16 +108,15 @@ def test_late_arms_run_after_everything_else(experiment):
     settings = dataclasses.replace(
         experiment.s, arms=[*experiment.s.arms, 'dgan-unroll'], late_arms=['dgan-unroll'],
         gan_configs={**experiment.s.gan_configs, 'dgan-unroll': unroll_config})
-    late = CVExperiment(settings, log=lambda _: None)
-    late.prepare_folds()
-    units = late.plan()
+    late = _experiment(settings)
+    units, before = late.plan.units(), experiment.plan.units()
     # The other units, in the order they had without the late arm, then the late arm's.
-    assert units[:len(experiment.plan())] == experiment.plan()
-    tail = units[len(experiment.plan()):]
+    assert units[:len(before)] == before
+    tail = units[len(before):]
     assert tail and {u.arm for u in tail} == {'dgan-unroll'} and len(tail) == 2 * 2
-    order = [item for kind, item in late.task_graph(units) if kind == 'det']
+    order = [item for kind, item in task_graph(late.store, units) if kind == 'det']
     assert all(u.arm == 'dgan-unroll' for u in order[-len(tail):])
-    assert late.source_fingerprint(Source(0, 'dgan-unroll'))['config'] == unroll_config
+    assert late.store.source_fingerprint(Source(0, 'dgan-unroll'))['config'] == unroll_config
     with pytest.raises(ValueError, match=r"late_arms \['dgan-unroll'\] are not arms"):
         dataclasses.replace(experiment.s, late_arms=['dgan-unroll'])
 
@@ -120,12 +126,9 @@ def test_learning_curve_controls_follow_their_fraction(experiment):
 
     settings = dataclasses.replace(experiment.s, fractions=(0.25, 0.5, 1.0), sweep_ratios=(2.0,),
                                    extra_gan_seeds=1)
-    curve = CVExperiment(settings, log=lambda _: None)
-    control = CVExperiment(dataclasses.replace(settings, lc_control_arms=['copy-paste']),
-                           log=lambda _: None)
-    curve.prepare_folds()
-    control.prepare_folds()
-    without, units = curve.plan(), control.plan()
+    curve = _experiment(settings)
+    control = _experiment(dataclasses.replace(settings, lc_control_arms=['copy-paste']))
+    without, units = curve.plan.units(), control.plan.units()
     # The control adds its fractional units and moves nothing else.
     assert [u for u in units if u.arm != 'copy-paste' or u.fraction == 1.0] == without
     added = [u for u in units if u not in without]
@@ -140,7 +143,7 @@ def test_learning_curve_controls_follow_their_fraction(experiment):
     extras = units[curve_end + 1:]
     assert {u.ratio for u in extras} >= {2.0} and {u.gan_seed for u in extras} >= {1}
     # Their copy-paste sets sample boxes from the fraction's own lesion films.
-    synth = [item[0] for kind, item in control.task_graph(units) if kind == 'synth']
+    synth = [item[0] for kind, item in task_graph(control.store, units) if kind == 'synth']
     assert Source(0, 'copy-paste', 0, 0.5) in synth and Source(1, 'copy-paste', 0, 0.5) in synth
     with pytest.raises(ValueError, match=r"lc_control_arms \['dgan'\] must be arms"):
         dataclasses.replace(experiment.s, lc_control_arms=['dgan'])
@@ -151,26 +154,20 @@ def test_learning_curve_controls_follow_their_fraction(experiment):
 def test_steps_matched_control(experiment):
     import dataclasses
 
-    from mmdgan.experiments.small_data import ExperimentSettings
-
     settings = dataclasses.replace(experiment.s, arms=[*experiment.s.arms, 'real-steps'],
                                    lc_control_arms=['real-steps'])
-    matched = CVExperiment(settings, log=lambda _: None)
-    matched.prepare_folds()
+    matched = _experiment(settings)
+    plan = matched.plan
     for fraction in (0.5, 1.0):
         steps = DetUnit(0, 'real-steps', 0, fraction)
-        dgan = DetUnit(0, 'dgan', 0, fraction, matched.ratio('dgan'))
+        dgan = DetUnit(0, 'dgan', 0, fraction, plan.ratio('dgan'))
         real = DetUnit(0, 'real', 0, fraction)
         # An augmented arm's iterations on real films alone: twice the real epochs at 1:1.
-        assert matched.iters(steps) == matched.iters(dgan) > matched.iters(real)
-        assert matched.num_syn(steps) == 0 and steps.source is None
-        assert matched.det_config(steps) == settings.det_config
-        assert matched.unit_fingerprint(steps)['iters'] == matched.iters(dgan)
+        assert plan.iters(steps) == plan.iters(dgan) > plan.iters(real)
+        assert plan.num_syn(steps) == 0 and steps.source is None
+        assert plan.det_config(steps) == settings.det_config
+        assert matched.store.unit_fingerprint(steps)['iters'] == plan.iters(dgan)
         assert steps.name(settings.syn_per_real) == 'real-steps_fold0_seed0' + (
             '_frac0.5' if fraction == 0.5 else '')
-    assert {(u.arm, u.fraction) for u in matched.plan() if u.arm == 'real-steps'} == {
+    assert {(u.arm, u.fraction) for u in plan.units() if u.arm == 'real-steps'} == {
         ('real-steps', 0.5), ('real-steps', 1.0)}
-    # The single-split runner trains every arm det_iters iterations: nothing to match.
-    with pytest.raises(ValueError, match=r"arm\(s\) \['real-steps'\]: every arm here trains"):
-        ExperimentSettings(data='demo', data_root='.', seeds=[0], arms=['real', 'real-steps'],
-                           work_dir='w', results_dir='r', det_config='d.py', det_syn_config='d.py')

@@ -1,12 +1,11 @@
-"""The small-data comparison end to end, CI-sized (tiny detector, 2 iterations)."""
-import itertools
+"""The cross-validated comparison end to end, CI-sized (tiny detector, 2 iterations)."""
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tools.experiments.small_data import main
+from tools.experiments.cross_validation import main as cv_main
 
 #: A much smaller detector and image size than the real configs; everything
 #: else (pipelines, evaluators, ConcatDataset) is inherited unchanged.
@@ -53,95 +52,20 @@ def _abs(path):
     return str(Path(__file__).resolve().parents[2] / path)
 
 
-def test_small_data_experiment_end_to_end(demo_data, tmp_path, capsys):
-    real, syn = _tiny_configs(tmp_path)
-    arms = ['real', 'copy-paste', 'gan-nodet', 'dgan-nounroll', 'dgan']
-    args = ['--data', 'demo', '--data-root', str(demo_data), '--seeds', '1',
-            '--arms', *arms, '--det-iters', '2', '--gan-iters', '2', '--jobs', '2',
-            '--syn-per-real', '0.5', '--work-dir', str(tmp_path / 'work'),
-            '--results-dir', str(tmp_path / 'results'), '--det-config', real,
-            '--det-syn-config', syn,
-            '--gan-options', 'train_dataloader.dataset.clean_pipeline.1.scale=(64,64)',
-            'train_dataloader.dataset.labelled_pipeline.2.scale=(64,64)']
-    results = main(args)
-    out = tmp_path / 'results'
-    assert (out / 'table.md').is_file() and (out / 'ap50.png').stat().st_size > 0
-    saved = json.loads((out / 'results.json').read_text())
-    assert saved['command'] == results['command']
-    assert sorted(saved['arms']) == sorted(arms)
-    assert saved['settings']['arms'] == arms
-    assert saved['settings']['units_done'] == saved['settings']['units_total'] == 5
-    held_out = sum(len(json.loads((demo_data / f).read_text())['annotations'])
-                   for f in ('val.json', 'test.json'))
-    assert saved['settings']['eval_set']['boxes'] == held_out
-    for name, arm in saved['arms'].items():
-        for metric in ('mAP', 'AP50', 'loc_acc'):
-            assert 0.0 <= arm[metric]['mean'] <= 1.0 and arm[metric]['std'] == 0.0
-        assert any('tools/test.py' in c for c in arm['commands']['0'])
-        # Units are saved next to the report (committed, so a later session resumes).
-        unit = json.loads((out / 'units' / f'{name}_seed0.json').read_text())
-        assert unit['metrics'] == arm['per_seed']['0'] and unit['threads'] == 1
-        if name != 'real':
-            diff = arm['paired_diff_vs_real']['AP50']['mean']
-            assert diff == arm['AP50']['mean'] - saved['arms']['real']['AP50']['mean']
-    # Every GAN arm trains its own config file: the ablations are configs, not code.
-    for name, token in (('dgan', 'dgan_retinanet-r18_1xb2'),
-                        ('dgan-nounroll', 'dgan_retinanet-r18_nounroll_'),
-                        ('gan-nodet', 'dgan_retinanet-r18_nodet_')):
-        train_cmds = [c for c in saved['arms'][name]['commands']['0']
-                      if 'tools/train.py' in c and 'dgan_' in c]
-        assert len(train_cmds) == 1 and token in train_cmds[0]
-    syn_coco = json.loads((tmp_path / 'work' / 'dgan' / 'seed0' / 'synthetic' / 'train.json')
-                          .read_text())
-    assert len(syn_coco['images']) == 6  # 0.5 x 12 real labelled images
-    # Synthesis ran at the GAN's (overridden) training resolution.
-    assert {(i['width'], i['height']) for i in syn_coco['images']} == {(64, 64)}
-    # Resumable: a second run loads every finished unit and trains nothing.
-    capsys.readouterr()
-    main(args)
-    log = capsys.readouterr().out
-    assert log.count('done before') == 5 and '$ ' not in log
-    # Units of another schedule are never mixed into this report.
-    other = [a if a != '2' or args[i - 1] != '--det-iters' else '3' for i, a in enumerate(args)]
-    with pytest.raises(ValueError, match='real_seed0.json was made with other settings'):
-        main(other)
-
-
-def test_ablations_have_config_files():
-    """Each dataset / schedule defines its ablations in config files, found by tag."""
+def test_experiment_configs_load_and_reproduce_their_presets():
+    """The shipped experiment configs: every config file exists and each GAN arm's
+    ablation differs from the full DetectorGAN in the detector terms only."""
     from mmengine.config import Config
 
-    from mmdgan.experiments.small_data import detector_family, find_gan_config
-    assert detector_family('configs/detector/retinanet_r18_1xb4-1500it_demo.py') == \
-        'retinanet-r18'
-    assert detector_family('retinanet_effnet-lite0_1xb4-1000it_mini-mias.py') == \
-        'retinanet-effnet-lite0'
-    for tag, family in itertools.product(('demo', 'demo-128px', 'mini-mias'),
-                                         ('retinanet-r18', 'retinanet-effnet-lite0')):
-        full = Config.fromfile(_abs(find_gan_config(tag, '', family=family)))
-        nounroll = Config.fromfile(_abs(find_gan_config(tag, 'nounroll', family=family)))
-        nodet = Config.fromfile(_abs(find_gan_config(tag, 'nodet', family=family)))
-        assert family in find_gan_config(tag, '', family=family)
-        assert full.model.unroll.mode == 'exact' and full.model.loss_weights.det_syn > 0
-        assert nounroll.model.unroll.mode == 'none'
-        assert nounroll.model.loss_weights == full.model.loss_weights
-        assert nodet.model.loss_weights.det_syn == 0 and nodet.model.unroll.weight == 0
-        # Nothing else differs from the full DetectorGAN.
-        for cfg in (nounroll, nodet):
-            assert cfg.train_dataloader == full.train_dataloader
-            assert cfg.train_cfg == full.train_cfg
-    with pytest.raises(FileNotFoundError, match='dgan_\\*_nodet\\*_nowhere.py'):
-        find_gan_config('nowhere', 'nodet')
-
-
-def test_mini_mias_cv_preset_uses_local_crop_ablations():
-    """The mini-MIAS comparison trains local-crop GANs (issue 11); its ablations
-    differ from the full DetectorGAN in the detector terms only."""
-    from mmengine.config import Config
-
-    from tools.experiments.cross_validation import PRESETS
-    configs = {arm: Config.fromfile(_abs(path))
-               for arm, path in PRESETS[('mini-mias', False)]['gan_configs'].items()}
+    from mmdgan.experiments import load_experiment
+    quick, execution = load_experiment(_abs('configs/experiments/cv_demo-quick.py'))
+    assert quick.data == 'demo-cv-quick' and quick.folds == 2 and list(quick.seeds) == [0]
+    assert execution == dict(workers=2, threads=1, scheduler=None)
+    mias, _ = load_experiment(_abs('configs/experiments/cv_mini-mias.py'))
+    assert mias.data == 'mini-mias-cv' and list(mias.seeds) == [0, 1, 2]
+    assert list(mias.late_arms) == ['real-steps', 'dgan-unroll']
+    assert list(mias.lc_control_arms) == ['copy-paste', 'real-steps']
+    configs = {arm: Config.fromfile(_abs(path)) for arm, path in mias.gan_configs.items()}
     assert sorted(configs) == ['dgan', 'dgan-nounroll', 'dgan-unroll', 'gan-nodet']
     full = configs['dgan']
     assert full.model.local_crop.crop_size > 0 and full.model.unroll.mode == 'exact'
@@ -152,11 +76,27 @@ def test_mini_mias_cv_preset_uses_local_crop_ablations():
     assert unroll_only.loss_weights.det_syn == 0 and unroll_only.unroll.mode == 'exact'
     assert unroll_only.unroll.inner_lr * unroll_only.unroll.weight == pytest.approx(
         full.model.unroll.inner_lr * full.model.unroll.weight)
-    # Late arms: that one, and real only at the augmented arms' steps (no GAN).
-    assert PRESETS[('mini-mias', False)]['late_arms'] == ('real-steps', 'dgan-unroll')
     for cfg in configs.values():
         assert cfg.model.local_crop == full.model.local_crop
         assert cfg.train_dataloader == full.train_dataloader and cfg.train_cfg == full.train_cfg
+    demo = {arm: Config.fromfile(_abs(path)) for arm, path in quick.gan_configs.items()}
+    assert demo['dgan-nounroll'].model.unroll.mode == 'none'
+    assert demo['gan-nodet'].model.loss_weights.det_syn == 0
+    assert demo['gan-nodet'].model.unroll.weight == 0
+
+
+def test_experiment_config_errors_name_the_key(demo_data, tmp_path):
+    from mmdgan.experiments import load_experiment
+    config = _tiny_experiment(tmp_path, demo_data, arms=['real', 'copy-paste'], gan_configs={})
+    with pytest.raises(ValueError, match="unknown key.*'seed'"):
+        load_experiment(config, {'seed': 1})
+    # Copy-paste takes its box sampler from the full DetectorGAN's config.
+    with pytest.raises(ValueError, match=r"gan_configs lacks the GAN config of arm\(s\) \['dgan"):
+        load_experiment(config)
+    with pytest.raises(ValueError, match='execution must be'):
+        load_experiment(config, {'execution.workers': 0})
+    with pytest.raises(FileNotFoundError, match='experiment config not found: nowhere.py'):
+        load_experiment('nowhere.py')
 
 
 def test_time_train_step(demo_data, tmp_path):
@@ -179,60 +119,36 @@ def test_time_train_step(demo_data, tmp_path):
         time_main([str(tmp_path / 'nowhere.py')])
 
 
-def test_report_known_answers():
-    """Means, paired differences and the goal sentences on hand-made units."""
-    from mmdgan.experiments.report import aggregate, goal_check
-    from mmdgan.experiments.small_data import ARMS
-
-    def unit(arm, seed, ap50):
-        return dict(arm=arm, seed=seed, commands=[],
-                    metrics=dict(mAP=ap50 / 2, AP50=ap50, loc_acc=ap50))
-
-    units = [unit('real', 0, 0.10), unit('real', 1, 0.20),
-             unit('copy-paste', 0, 0.16), unit('copy-paste', 1, 0.22),
-             unit('dgan', 0, 0.15), unit('dgan', 1, 0.25)]
-    summary = aggregate(units, list(ARMS.values()))
-    assert list(summary) == ['real', 'copy-paste', 'dgan']
-    assert abs(summary['dgan']['AP50']['mean'] - 0.20) < 1e-12
-    assert abs(summary['dgan']['AP50']['std'] - 0.0707107) < 1e-6  # sample std of .15, .25
-    diff = summary['dgan']['paired_diff_vs_real']['AP50']
-    assert abs(diff['mean'] - 0.05) < 1e-12 and diff['std'] < 1e-12
-    lines = goal_check(summary)
-    assert lines[0].startswith('DetectorGAN AP50 / real-only AP50 = 0.2000 / 0.1500 = 1.33')
-    assert lines[0].endswith('met.') and 'NOT' not in lines[0]
-    # dgan - copy-paste per seed: -0.01, +0.03 -> +0.01 ± 0.028: within the spread.
-    assert 'above real + copy-paste' in lines[1] and 'within the seed spread' in lines[1]
-    assert len(lines) == 2  # no no-unroll arm, no sentence about it
-
-
-def test_copy_paste_without_a_gan_config_says_so(demo_data, tmp_path):
-    """Issue 13.10: the fallback to a default box sampler used to be silent."""
-    from mmdgan.experiments import ExperimentSettings
+def _tiny_experiment(tmp_path, demo_data, name='cv_tiny', **overrides) -> str:
+    """An experiment config on the demo data with the tiny detector and 2-iteration GANs."""
     real, syn = _tiny_configs(tmp_path)
-    with pytest.warns(UserWarning, match=r'copy-paste arm: expected one DetectorGAN config '
-                      r'.*_no-such-tag\.py.*default box sampler'):
-        settings = ExperimentSettings(
-            data='demo', data_root=str(demo_data), seeds=[0], arms=['copy-paste'],
-            work_dir=str(tmp_path / 'w'), results_dir=str(tmp_path / 'r'), det_config=real,
-            det_syn_config=syn, config_tag='no-such-tag')
-    assert 'dgan' not in settings.gan_configs
+    tiny_gan = {'model.detector.neck.out_channels': 16,
+                'model.detector.bbox_head.in_channels': 16,
+                'model.detector.bbox_head.feat_channels': 16,
+                'model.detector.bbox_head.stacked_convs': 1,
+                'train_dataloader.dataset.clean_pipeline.1.scale': '(64,64)',
+                'train_dataloader.dataset.labelled_pipeline.2.scale': '(64,64)'}
+    settings = dict(data_root=f'{demo_data}/', arms=['real', 'dgan'], real_epochs=0.25,
+                    gan_iters=2, syn_per_real=0.5, quality_images=4, det_config=real,
+                    det_syn_config=syn, gan_options=tiny_gan,
+                    gan_configs={'dgan': 'configs/dgan_retinanet-r18_1xb2-30it_demo-128px.py'},
+                    work_dir=str(tmp_path / 'work'), results_dir=str(tmp_path / 'results'))
+    settings.update(overrides)
+    config = tmp_path / f'{name}.py'
+    config.write_text(f"_base_ = ['{_abs('configs/experiments/cv_demo-quick.py')}']\n"
+                      + ''.join(f'{k} = {v!r}\n' for k, v in settings.items())
+                      + "gan_configs = dict(_delete_=True, **gan_configs)\n")
+    return str(config)
 
 
-def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
+def _log(tmp_path) -> str:
+    """The newest log file of the runner (every run writes one)."""
+    return sorted((tmp_path / 'work').glob('cv_*.log'))[-1].read_text()
+
+
+def test_cross_validation_end_to_end(demo_data, tmp_path):
     """2 folds, tiny schedules: folds, warm-started GAN, synthesis, scoring, report, resume."""
-    from tools.experiments.cross_validation import main as cv_main
-    real, syn = _tiny_configs(tmp_path)
-    tiny_gan = ['model.detector.neck.out_channels=16', 'model.detector.bbox_head.in_channels=16',
-                'model.detector.bbox_head.feat_channels=16',
-                'model.detector.bbox_head.stacked_convs=1',
-                'train_dataloader.dataset.clean_pipeline.1.scale=(64,64)',
-                'train_dataloader.dataset.labelled_pipeline.2.scale=(64,64)']
-    args = ['--data', str(demo_data), '--quick', '--folds', '2', '--seeds', '1',
-            '--arms', 'real', 'dgan', '--real-epochs', '0.25', '--gan-iters', '2',
-            '--syn-per-real', '0.5', '--jobs', '1', '--in-process', '--quality-images', '4',
-            '--work-dir', str(tmp_path / 'work'),
-            '--results-dir', str(tmp_path / 'results'), '--det-config', real,
-            '--det-syn-config', syn, '--gan-options', *tiny_gan]
+    args = [_tiny_experiment(tmp_path, demo_data), '--in-process']
     results = cv_main(args)
     out = tmp_path / 'results'
     folds = json.loads((out / 'folds.json').read_text())
@@ -286,9 +202,8 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert quality['arm'] == 'dgan' and quality['folds'] == [0, 1]
     assert '## Insertion quality' in (out / 'table.md').read_text()
     # Resumable: a second run loads every unit and runs nothing.
-    capsys.readouterr()
     cv_main(args)
-    assert '$ ' not in capsys.readouterr().out
+    assert '$ ' not in _log(tmp_path)
     # What is left to run is priced without the GANs and synthetic sets that exist.
     unit_file = out / 'units' / 'det' / 'dgan_fold0_seed0.json'
     kept = unit_file.read_text()
@@ -303,9 +218,8 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
         """Delete ``lost``, price what is left, run it: that plan and the run's log."""
         lost.unlink()
         todo = cv_main([*args, '--dry-run'])['todo']
-        capsys.readouterr()
         cv_main(args)
-        return todo, capsys.readouterr().out
+        return todo, _log(tmp_path)
 
     score_file = out / 'units' / 'quality' / 'dgan_fold1_gan0.json'
     kept_score = score_file.read_text()
@@ -313,18 +227,13 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert left['detector_units'] == 0 and left['quality_sets'] == 1
     assert '[quality dgan_fold1_gan0]' in log and 'train.py' not in log
     assert json.loads(score_file.read_text())['inserted'] == json.loads(kept_score)['inserted']
-    # A fresh checkout has the committed units but no work dir: the GAN's inserter
-    # weights were committed beside its unit (a fraction of the checkpoint), so a lost
-    # detector unit is redone from them, GAN untrained, to the same numbers.
-    gan_unit = json.loads((out / 'units' / 'gan' / 'dgan_fold0_gan0.json').read_text())
-    inserter = out / 'units' / 'gan' / gan_unit['inserter']
-    assert inserter.stat().st_size < Path(gan_unit['checkpoint']).stat().st_size / 5
+    # A fresh checkout has the committed units but no work dir (results hold no weights):
+    # a lost detector unit is redone with its GAN retrained, nothing else reruns.
     shutil.rmtree(tmp_path / 'work')
     left, log = redo(unit_file)
-    assert left['gan_units'] == 0 and left['synthetic_sets'] == 1
-    assert 'synthesize.py' in log and '[GAN ' not in log
-    redone = json.loads(unit_file.read_text())
-    assert redone['metrics'] == json.loads(kept)['metrics']
+    assert left['detector_units'] == 1 and left['gan_units'] == 1
+    assert '[GAN dgan_fold0_gan0] start' in log and '[GAN dgan_fold1' not in log
+    assert unit_file.is_file() and not list(out.rglob('*.pth'))
     # The report is rebuilt from the unit files alone.
     (out / 'table.md').unlink()
     readme = tmp_path / 'README.md'
@@ -337,16 +246,21 @@ def test_cross_validation_end_to_end(demo_data, tmp_path, capsys):
     assert readme.read_text().count('| real + DetectorGAN |') == 1
     # Other settings are refused, not mixed in.
     with pytest.raises(ValueError, match='real_fold0_seed0.json was made with other settings'):
-        cv_main([a if a != '0.25' else '0.5' for a in args])
+        cv_main([*args, '--cfg-options', 'real_epochs=0.5'])
+    # Recorded paths are relative to the repository: a unit file names no checkout.
+    repo = str(Path(_abs('.')).resolve())
+    for unit_file in (out / 'units').glob('*/*.json'):
+        assert repo not in unit_file.read_text() and '.venv' not in unit_file.read_text()
 
 
-def test_cross_validation_dry_run(demo_data, tmp_path, capsys):
+def test_cross_validation_dry_run(demo_data, tmp_path):
     """The plan of every mode and its cost, without training anything."""
-    from tools.experiments.cross_validation import main as cv_main
-    args = ['--data', 'demo', '--data-root', str(demo_data), '--quick', '--folds', '2',
-            '--seeds', '2', '--fractions', '0.5', '1', '--sweep-ratios', '2',
-            '--extra-gan-seeds', '1', '--work-dir', str(tmp_path / 'work'),
-            '--results-dir', str(tmp_path / 'results'), '--dry-run']
+    demo = 'configs/dgan_retinanet-effnet-lite0{}_1xb2-30it_demo-128px.py'
+    every = dict(seeds=[0, 1], fractions=[0.5, 1.0], sweep_ratios=[2.0], extra_gan_seeds=1,
+                 arms=['real', 'copy-paste', 'gan-nodet', 'dgan-nounroll', 'dgan'],
+                 gan_configs={'dgan': demo.format(''), 'dgan-nounroll': demo.format('_nounroll'),
+                              'gan-nodet': demo.format('_nodet')})
+    args = [_tiny_experiment(tmp_path, demo_data, **every), '--dry-run']
     plan = cv_main(args)
     # 2 folds x 2 seeds x 5 arms; learning curve: 2 arms x 2 folds x 2 seeds at 50 %;
     # sweep: ratio 2 on fold 0 (2 seeds); GAN variance: GAN seed 1 on fold 0 (2 seeds).
@@ -356,25 +270,24 @@ def test_cross_validation_dry_run(demo_data, tmp_path, capsys):
     assert {'dgan_fold0_seed1_ratio2', 'dgan_fold0_seed0_gan1', 'real_fold1_seed0_frac0.5',
             'dgan_fold1_seed1_frac0.5'} <= set(plan['units'])
     assert plan['todo'] == plan['plan'] and plan['plan']['core_hours'] > 0
-    log = capsys.readouterr().out
+    log = _log(tmp_path)
     assert 'CPU core-hours' in log and '$ ' not in log
     assert (tmp_path / 'results' / 'folds.json').is_file()
     assert not (tmp_path / 'results' / 'units').exists()
     # Another fold seed gives another assignment: refused against the saved folds.json.
     with pytest.raises(ValueError, match='folds.json holds another fold assignment'):
-        cv_main([*args, '--fold-seed', '1'])
+        cv_main([*args, '--cfg-options', 'fold_seed=1'])
+    # Repeated k-fold: a second fold seed repeats the main comparison and the curve.
+    repeated = cv_main([*args, '--cfg-options', 'extra_fold_seeds=[7]'])
+    assert len(repeated['units']) == len(plan['units']) + 20 + 8
+    assert 'dgan_fold1_seed1_frac0.5_folds7' in repeated['units']
+    assert (tmp_path / 'results' / 'folds_seed7.json').is_file()
+    # Per-fraction curve arms: DetectorGAN without unroll at 50 % only.
+    extra = cv_main([_tiny_experiment(tmp_path, demo_data, 'cv_curve', **every,
+                                      lc_arms_by_fraction={'0.5': ['real', 'dgan',
+                                                                   'dgan-nounroll']}),
+                     '--dry-run'])
+    assert set(extra['units']) - set(plan['units']) == {
+        f'dgan-nounroll_fold{k}_seed{s}_frac0.5' for k in (0, 1) for s in (0, 1)}
 
 
-def test_cross_validation_learning_curve_controls(demo_data, tmp_path):
-    """``--lc-control-arms``: given, preset, or dropped with an explicit ``--arms``."""
-    from tools.experiments.cross_validation import parse_args, settings_from_args
-    common = ['--data-root', str(demo_data), '--work-dir', str(tmp_path / 'work'),
-              '--results-dir', str(tmp_path / 'results')]
-    assert settings_from_args(parse_args(['--data', 'demo', *common])).lc_control_arms == ()
-    chosen = settings_from_args(parse_args(['--data', 'demo', '--lc-control-arms', 'copy-paste',
-                                            *common]))
-    assert list(chosen.lc_control_arms) == ['copy-paste']
-    mias = ['--data', 'mini-mias', *common]
-    assert settings_from_args(parse_args(mias)).lc_control_arms == ('copy-paste', 'real-steps')
-    assert settings_from_args(parse_args([*mias, '--arms', 'real', 'dgan'])).lc_control_arms == ()
-    assert settings_from_args(parse_args([*mias, '--lc-control-arms'])).lc_control_arms == []

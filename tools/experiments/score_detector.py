@@ -12,7 +12,7 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from mmdgan.experiments.scoring import OP_SENSITIVITY, score_detector  # noqa: E402
+from mmdgan.evaluation.operating_point import OP_SENSITIVITY, score_detector  # noqa: E402
 from mmdgan.fileio import write_json_atomic  # noqa: E402
 
 

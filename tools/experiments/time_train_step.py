@@ -12,7 +12,7 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from mmdgan.experiments.step_timing import time_train_steps  # noqa: E402
+from mmdgan.engine.step_timing import time_train_steps  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

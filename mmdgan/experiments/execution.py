@@ -1,0 +1,155 @@
+"""The steps of a comparison as a task graph, run on a Dask cluster.
+
+The comparison is a graph of some hundred steps (warm-start detectors, GANs,
+synthetic sets, detector units, quality scores) of ~60 core-hours, which users
+will want to spread over several machines. The steps run on ``dask.distributed``:
+pure Python, a few MB, and one ``Client(address)`` away from a cluster (a
+``dask scheduler`` plus ``dask worker --nthreads 1`` per core, by hand, over
+SSH, or through dask-jobqueue on SLURM/PBS), with priorities, dependencies and
+per-task failure isolation built in. Ray offers the same, but as a much larger
+install with its own object store and daemons that this workload (every step a
+subprocess that reads and writes files) does not use.
+
+Locally the default is an in-process cluster of ``workers`` threads, one step
+each; every step is a tool subprocess with its own OpenMP thread count, so the
+1-thread-per-step rule holds whatever the cluster. On a cluster the workers must
+see the repository, the data and the work and results dirs at the same paths
+(a shared file system): the unit store on disk stays the source of truth, a
+step's return value is never used, and a rerun repeats nothing that finished.
+"""
+import uuid
+from typing import Callable, Dict, Hashable, Optional, Sequence, Tuple, Union
+
+from .plan import DetUnit, Source
+
+Task = Tuple[str, Hashable]
+
+#: Step functions of the local clusters running now, by token: a local cluster's workers are
+#: threads of this process, which call ``work`` itself (its in-memory state included)
+#: instead of a pickled copy; a remote cluster gets ``work`` pickled.
+_LOCAL_WORK: Dict[str, Callable[[Task], None]] = {}
+
+
+def task_graph(store, todo: Sequence[DetUnit], unscored: Sequence[Source] = ()
+               ) -> Dict[Task, tuple]:
+    """Every step ``todo`` and the quality scores of ``unscored`` need, mapped to the
+    steps they wait for.
+
+    Steps: ``('det', unit)``, ``('warm', real unit)`` (the real-only seed-0 detector
+    a GAN starts from), ``('gan', source)``, ``('synth', (source, num))`` and
+    ``('quality', source)``. Insertion order is priority order: a step comes right
+    before the first unit that needs it, so that the plan's order is also the order
+    in which complete, pairable results appear; a source's quality score follows
+    its first unit. Scores of sources whose units are all done come first.
+    """
+    graph: Dict[Task, tuple] = {}
+    todo_set = set(todo)
+    unscored = list(unscored)
+    pending_sources = {u.source for u in todo}
+    for source in unscored:
+        if source not in pending_sources:
+            graph[('quality', source)] = ()
+    for unit in todo:
+        source = unit.source
+        needs: tuple = ()
+        if source is not None and source.is_gan:
+            gan = ('gan', source)
+            if gan not in graph:
+                gan_needs: tuple = ()
+                # A finished GAN whose checkpoint is still there needs no warm detector.
+                if store.s.warm_start and store.gan_checkpoint(source) is None:
+                    real = DetUnit(source.fold, 'real', 0, source.fraction,
+                                   fold_seed=source.fold_seed)
+                    warm = ('warm', real)
+                    # The warm run and the real-only seed-0 unit train in the same work
+                    # dir: never side by side.
+                    graph.setdefault(warm, (('det', real),) if real in todo_set else ())
+                    gan_needs = (warm,)
+                graph[gan] = gan_needs
+            needs = (gan,)
+        if source is not None:
+            synth = ('synth', (source, store.plan.num_syn(unit)))
+            graph.setdefault(synth, needs)
+            needs = (synth,)
+        graph[('det', unit)] = needs
+        if source in unscored and ('quality', source) not in graph:
+            graph[('quality', source)] = (('gan', source),) if source.is_gan else ()
+    return graph
+
+
+def _step(work: Union[str, Callable[[Task], None]], task: Task, *inputs) -> None:
+    """One task of the cluster; ``inputs`` only order it after the steps it needs."""
+    (_LOCAL_WORK[work] if isinstance(work, str) else work)(task)
+
+
+def run_graph(graph: Dict[Task, tuple], work: Callable[[Task], None], workers: int = 2,
+              scheduler: Optional[str] = None, log: Callable[[str], None] = print,
+              on_done: Optional[Callable[[Task], object]] = None) -> None:
+    """Run the steps of ``graph``, each as soon as the steps it needs have finished.
+
+    A failed step does not idle the cluster for the rest of a long run: the
+    steps that need its output are dropped, every other step still runs (each
+    is resumable, so a rerun after the fix repeats nothing), and then one error
+    names every failure.
+
+    Args:
+        graph: Step -> steps it needs (:func:`task_graph`); insertion order is priority.
+        work: Runs one step (pickled to the workers of a remote cluster).
+        workers: Threads of the local cluster, one step each.
+        scheduler: Address of a Dask scheduler (``tcp://host:8786``); ``None``: local.
+        log: Where failures are reported.
+        on_done: Called on this process with each step that finished.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    missing = {d for needs in graph.values() for d in needs if d not in graph}
+    if missing:
+        raise RuntimeError(f'steps wait for steps that never run: {sorted(map(str, missing))[:3]}')
+    cluster, token = None, None
+    if not scheduler:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                               dashboard_address=None)
+        token = uuid.uuid4().hex
+        _LOCAL_WORK[token] = work
+    try:
+        _run_on(Client(scheduler or cluster), graph, token or work, log, on_done)
+    finally:
+        _LOCAL_WORK.pop(token, None)
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_on(client, graph: Dict[Task, tuple], work: Union[str, Callable[[Task], None]],
+            log: Callable[[str], None], on_done: Optional[Callable[[Task], object]]) -> None:
+    """Submit ``graph`` to ``client`` in priority order and wait for every step."""
+    from dask.distributed import as_completed
+
+    with client:
+        futures = {}
+        for rank, (task, needs) in enumerate(graph.items()):
+            futures[task] = client.submit(_step, work, task, *(futures[d] for d in needs),
+                                          key=f'{task[0]}-{rank}', priority=len(graph) - rank,
+                                          pure=False)
+        state: Dict[Task, str] = {}
+        index = {f.key: task for task, f in futures.items()}
+        for future in as_completed(list(futures.values())):
+            task = index[future.key]
+            if future.status == 'finished':
+                state[task] = 'done'
+                if on_done is not None:
+                    on_done(task)
+            elif all(futures[d].status == 'finished' for d in graph[task]):
+                state[task] = 'failed'
+                error = future.exception()
+                first_line = (str(error).splitlines() or [repr(error)])[0]
+                log(f'[{task[0]} {task[1]}] FAILED: {first_line}')
+            else:
+                state[task] = 'dropped'
+        failed = [t for t in graph if state[t] == 'failed']
+        if failed:
+            first = futures[failed[0]].exception()
+            done = sum(s == 'done' for s in state.values())
+            raise RuntimeError(
+                f'{len(failed)} step(s) failed ({", ".join(f"{k} {i}" for k, i in failed)}); '
+                f'{len(state) - len(failed) - done} step(s) needing them did not run; '
+                f'{done} finished. First failure: {first}') from first
