@@ -49,6 +49,17 @@ def mini_mias_root() -> Path:
     return MINI_MIAS_ROOT
 
 
+@pytest.fixture(scope='session')
+def colour_data(tmp_path_factory) -> Path:
+    """A small colour two-class demo folder (``disc``, ``square``), made once."""
+    from mmdgan.datasets.demo_colour import make_colour_demo_dataset
+
+    out = tmp_path_factory.mktemp('colour_data') / 'colour'
+    make_colour_demo_dataset(out, seed=0, num_clean=12, num_labelled=16, size=96,
+                             num_heldout=6)
+    return out
+
+
 @pytest.fixture
 def synthetic_copy(demo_data, tmp_path) -> Callable[[Callable[[dict], List[str]]], Path]:
     """Make a 'synthetic' folder holding Y train's own images and boxes, with

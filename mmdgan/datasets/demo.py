@@ -16,7 +16,7 @@ Everything is drawn from ``numpy.random.Generator`` streams keyed by
 """
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -248,6 +248,27 @@ def make_demo_dataset(out_dir: os.PathLike, seed: int = 0, num_clean: int = 200,
     Returns:
         ``{json file name: (images, boxes)}``.
     """
+    def render(split: str, index: int, num: int) -> Tuple[np.ndarray, list]:
+        img, boxes = render_image(seed, split, index, size, num)
+        return img, [(*b, 1) for b in boxes]
+
+    return write_procedural_dataset(out_dir, render, [CATEGORY], seed, size, num_clean,
+                                    num_labelled, num_heldout, num_clean_heldout, overwrite)
+
+
+#: ``render(split, index, num_objects) -> (uint8 image, [(x1, y1, x2, y2, category_id)])``.
+RenderFn = Callable[[str, int, int], Tuple[np.ndarray, list]]
+
+
+def write_procedural_dataset(out_dir: os.PathLike, render: RenderFn, categories: Sequence[str],
+                             seed: int, size: int, num_clean: int, num_labelled: int,
+                             num_heldout: int, num_clean_heldout: Optional[int],
+                             overwrite: bool) -> dict:
+    """Check the sizes, render every split with ``render`` and write the folder.
+
+    Labelled images get 1-3 objects each (drawn from a stream of their own),
+    clean images none; arguments as :func:`make_demo_dataset`.
+    """
     for name, val in (('num_clean', num_clean), ('num_labelled', num_labelled),
                       ('num_heldout', num_heldout)):
         if val < 1:
@@ -256,31 +277,33 @@ def make_demo_dataset(out_dir: os.PathLike, seed: int = 0, num_clean: int = 200,
         raise ValueError(f'size must be >= 32, got {size}')
     if num_clean_heldout is None:
         num_clean_heldout = max(1, num_clean // 4)
+    sizes = dict(train=num_labelled, val=num_heldout, test=num_heldout)
     with dataset_output(out_dir, overwrite) as tmp:
-        return _write_demo(tmp, seed, size, num_clean, num_clean_heldout,
-                           dict(train=num_labelled, val=num_heldout, test=num_heldout))
+        return _write_splits(tmp, render, categories, seed, size, num_clean, num_clean_heldout,
+                             sizes)
 
 
-def _write_demo(out_dir: Path, seed: int, size: int, num_clean: int, num_clean_heldout: int,
-                sizes: Dict[str, int]) -> dict:
-    """Render and write every split of :func:`make_demo_dataset` into ``out_dir``."""
+def _write_splits(out_dir: Path, render: RenderFn, categories: Sequence[str], seed: int,
+                  size: int, num_clean: int, num_clean_heldout: int,
+                  sizes: Dict[str, int]) -> dict:
+    """Render and write every split of :func:`write_procedural_dataset` into ``out_dir``."""
     labelled, clean = {}, {}
     for split, n in sizes.items():
         labelled[split] = []
         for i in range(n):
             rng = np.random.default_rng([seed, _SPLIT_KEYS[split], 10 ** 6 + i])
-            img, boxes = render_image(seed, split, i, size, int(rng.integers(1, 4)))
+            img, boxes = render(split, i, int(rng.integers(1, 4)))
             name = f'images/{split}_{i:04d}.png'
             write_image_atomic(img, out_dir / name)
-            labelled[split].append(ImageRecord(name, size, size, [(*b, 1) for b in boxes]))
+            labelled[split].append(ImageRecord(name, size, size, boxes))
         n_clean = num_clean if split == 'train' else num_clean_heldout
         clean[split] = []
         for i in range(n_clean):
-            img, _ = render_image(seed, f'clean_{split}', i, size, 0)
+            img, _ = render(f'clean_{split}', i, 0)
             name = f'images/clean_{split}_{i:04d}.png'
             write_image_atomic(img, out_dir / name)
             clean[split].append(ImageRecord(name, size, size))
-    return write_dataset(out_dir, labelled, clean, [CATEGORY])
+    return write_dataset(out_dir, labelled, clean, list(categories))
 
 
 __all__ = ['make_demo_dataset', 'render_image', 'format_counts', 'CATEGORY']

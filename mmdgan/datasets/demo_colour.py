@@ -14,24 +14,18 @@ categories with their own class frequencies and sizes, the ``'any'``
 insertion region of photographs (:func:`mmdgan.datasets.meta.default_region`).
 """
 import os
-from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
 
-from mmdgan.fileio import ImageRecord, write_image_atomic
-
-from .converters.common import dataset_output, write_dataset
-from .demo import _smooth_noise
+from .demo import _SPLIT_KEYS, _smooth_noise, write_procedural_dataset
 
 CLASSES = ('disc', 'square')
 #: Object side as a fraction of the image side, per class (discs are smaller).
 OBJECT_SIZE = {'disc': (0.10, 0.18), 'square': (0.14, 0.24)}
 #: Share of each class among the objects of a labelled image.
 CLASS_FREQUENCY = (0.6, 0.4)
-_SPLIT_KEYS = {name: i for i, name in enumerate(
-    ('train', 'val', 'test', 'clean_train', 'clean_val', 'clean_test'))}
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -116,37 +110,11 @@ def make_colour_demo_dataset(out_dir: os.PathLike, seed: int = 0, num_clean: int
     Returns:
         ``{json file name: (images, boxes)}``.
     """
-    for name, val in (('num_clean', num_clean), ('num_labelled', num_labelled),
-                      ('num_heldout', num_heldout)):
-        if val < 1:
-            raise ValueError(f'{name} must be >= 1, got {val}')
-    if size < 32:
-        raise ValueError(f'size must be >= 32, got {size}')
-    if num_clean_heldout is None:
-        num_clean_heldout = max(1, num_clean // 4)
-    sizes = dict(train=num_labelled, val=num_heldout, test=num_heldout)
-    with dataset_output(out_dir, overwrite) as tmp:
-        return _write(tmp, seed, size, num_clean, num_clean_heldout, sizes)
+    def render(split: str, index: int, num: int) -> Tuple[np.ndarray, list]:
+        return render_colour_image(seed, split, index, size, num)
 
-
-def _write(out_dir: Path, seed: int, size: int, num_clean: int, num_clean_heldout: int,
-           sizes: Dict[str, int]) -> dict:
-    labelled, clean = {}, {}
-    for split, n in sizes.items():
-        labelled[split] = []
-        for i in range(n):
-            rng = np.random.default_rng([seed, _SPLIT_KEYS[split], 10 ** 6 + i])
-            img, boxes = render_colour_image(seed, split, i, size, int(rng.integers(1, 4)))
-            name = f'images/{split}_{i:04d}.png'
-            write_image_atomic(img, out_dir / name)
-            labelled[split].append(ImageRecord(name, size, size, boxes))
-        clean[split] = []
-        for i in range(num_clean if split == 'train' else num_clean_heldout):
-            img, _ = render_colour_image(seed, f'clean_{split}', i, size, 0)
-            name = f'images/clean_{split}_{i:04d}.png'
-            write_image_atomic(img, out_dir / name)
-            clean[split].append(ImageRecord(name, size, size))
-    return write_dataset(out_dir, labelled, clean, list(CLASSES))
+    return write_procedural_dataset(out_dir, render, CLASSES, seed, size, num_clean,
+                                    num_labelled, num_heldout, num_clean_heldout, overwrite)
 
 
 __all__ = ['CLASSES', 'make_colour_demo_dataset', 'render_colour_image']

@@ -61,9 +61,9 @@ def image_channels(paths: Sequence[Path]) -> int:
     """
     if not paths:
         raise ValueError('no image to read the channels from')
-    step = max(1, len(paths) // CHANNEL_PROBES)
+    picks = np.unique(np.linspace(0, len(paths) - 1, min(len(paths), CHANNEL_PROBES)).round())
     found: Dict[int, Path] = {}
-    for path in list(paths)[::step][:CHANNEL_PROBES]:
+    for path in (paths[int(i)] for i in picks):
         img = read_image(path, cv2.IMREAD_UNCHANGED)
         if img.ndim == 3 and img.shape[2] >= 3:
             colour = img[..., :3]

@@ -1,0 +1,41 @@
+"""Generic configs read classes, channels, image size and region from their folder."""
+import pytest
+
+from mmdgan.utils import load_config
+
+GENERIC = 'configs/dgan_retinanet-effnet-lite0_local-crop_1xb4-2k_custom.py'
+DETECTOR = 'configs/detector/retinanet_effnet-lite0_1xb4-1000it_custom_real-syn.py'
+
+
+def test_grey_one_class_folder(demo_data):
+    cfg = load_config(GENERIC, {'data_root': str(demo_data)})
+    assert cfg.dataset_classes == ['lesion'] and cfg.dataset_channels == 1
+    assert cfg.model.generator_x.in_channels == 1 and cfg.model.generator_x.num_classes == 1
+    assert cfg.model.target_label == 0
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.box_sampler.region == 'otsu'
+    assert dataset.clean_pipeline[0].color_type == 'grayscale'
+    # The demo test folder is 96 px: the automatic scale is its median size.
+    assert cfg.img_scale == (96, 96)
+    assert all(t.scale == (96, 96) for t in dataset.clean_pipeline if t.type == 'mmdet.Resize')
+
+
+def test_detector_config_and_its_synthetic_half(colour_data):
+    cfg = load_config(DETECTOR, {'data_root': str(colour_data), 'insertion_region': 'full'})
+    assert cfg.model.bbox_head.num_classes == 2
+    real, syn = cfg.train_dataloader.dataset.datasets
+    assert real.data_root == f'{colour_data}/'
+    assert syn.data_root == cfg.syn_data_root  # the synthetic set keeps its own folder
+    assert real.metainfo.classes == syn.metainfo.classes == ('disc', 'square')
+    assert cfg.test_evaluator.ann_file == f'{colour_data}/test.json'
+
+
+def test_missing_folder_is_named():
+    with pytest.raises(FileNotFoundError, match='data_root: dataset folder not found: nowhere/'):
+        load_config(GENERIC, {'data_root': 'nowhere'})
+
+
+def test_shipped_configs_are_left_alone():
+    cfg = load_config('configs/dgan_retinanet-effnet-lite0_1xb2-20it_demo.py')
+    assert 'dataset_classes' not in cfg
+    assert cfg.train_dataloader.dataset.target_class == 'lesion'
