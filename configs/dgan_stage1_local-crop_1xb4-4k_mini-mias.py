@@ -14,7 +14,7 @@ val_cfg = val_dataloader = val_evaluator = test_cfg = test_dataloader = test_eva
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=2), logger=dict(interval=50))
 custom_hooks = [
     # step_seconds: tools/analysis_tools/benchmark_train.py --stage1-config, this 2-core sandbox.
-    dict(type='PlannedCostHook', step_seconds=0.25, check_after=50),
+    dict(type='PlannedCostHook', step_seconds=0.15, check_after=50),
     dict(type='GANVisualizationHook', interval=500),
     dict(type='InsertionQualityHook', interval=500, clean_ann_file='clean_val.json',
          real_ann_file='train.json', num_images=40)

@@ -570,12 +570,22 @@ class DetectorGAN(BaseModel):
             return generator(img, mask, sample_boxes(samples))
         return generator(img, mask)
 
+    @property
+    def remover_trained(self) -> bool:
+        """Whether a generator term trains G_Y: the global adversarial terms or
+        the cycle. Without them (a stage 1 with ``cycle=0``) G_Y does not run
+        in training and its identity term is left out: it would only hold an
+        untrained remover at the identity, at the cost of a generator pass."""
+        return self.loss_weights['adv_global'] > 0 or self.loss_weights['cycle'] > 0
+
     def _generate(self, clean: dict, labelled: dict, cycle: bool) -> Dict[str, torch.Tensor]:
         x, m, x_samples = clean['inputs'], clean['masks'], clean['data_samples']
         y, m_y, y_samples = labelled['inputs'], labelled['masks'], labelled['data_samples']
         run = self._run_generator
-        out = dict(fake_y=run(self.generator_x, x, m, x_samples),
-                   fake_x=run(self.generator_y, y, m_y, y_samples))
+        out = dict(fake_y=run(self.generator_x, x, m, x_samples), fake_x=None)
+        if not self.remover_trained:
+            return out
+        out['fake_x'] = run(self.generator_y, y, m_y, y_samples)
         if cycle:
             out['rec_x'] = run(self.generator_y, out['fake_y'], m, x_samples)
             out['rec_y'] = run(self.generator_x, out['fake_x'], m_y, y_samples)
@@ -615,7 +625,9 @@ class DetectorGAN(BaseModel):
             terms['loss_g_cycle_y'] = w['cycle'] * F.l1_loss(imgs['rec_y'], y)
         if w['identity'] > 0:
             terms['loss_g_identity_x'] = w['identity'] * self._masked_l1(fake_y, x, 1 - m)
-            terms['loss_g_identity_y'] = w['identity'] * self._masked_l1(fake_x, y, 1 - m_y)
+            if fake_x is not None:
+                terms['loss_g_identity_y'] = w['identity'] * self._masked_l1(fake_x, y,
+                                                                             1 - m_y)
 
         total = sum(terms.values()) if terms else fake_y.sum() * 0
         if self.detector is None:
@@ -654,12 +666,14 @@ class DetectorGAN(BaseModel):
             total = total + terms['loss_det_syn']
         return terms, total, imgs
 
-    def discriminator_fakes(self, clean: dict, fake_y: torch.Tensor, fake_x: torch.Tensor,
+    def discriminator_fakes(self, clean: dict, fake_y: torch.Tensor,
+                            fake_x: Optional[torch.Tensor],
                             pooled: bool = False) -> Dict[str, Optional[torch.Tensor]]:
         """Detached fakes of each discriminator (``fake_local``: inserted
         crops, ``None`` without boxes), drawn through the pools when
         ``pooled`` and the model has them."""
-        fakes = dict(fake_y=fake_y.detach(), fake_x=fake_x.detach(), fake_local=None)
+        fakes = dict(fake_y=fake_y.detach(), fake_local=None,
+                     fake_x=None if fake_x is None else fake_x.detach())
         if self.loss_weights['adv_local'] > 0:
             crops = self.local_crops(fakes['fake_y'], clean['data_samples'])
             fakes['fake_local'] = None if crops is None else crops.detach()

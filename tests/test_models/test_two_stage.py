@@ -55,6 +55,20 @@ def test_stage1_step_has_no_detector_and_trains_only_what_it_uses(demo_data):
         assert _same(getattr(model, name), before[name]), name
 
 
+def test_stage1_without_cycle_runs_no_remover(demo_data, monkeypatch):
+    """The shipped stage 1 (``cycle=0``): no term trains G_Y, so it never runs."""
+    model, optim_wrapper, batch = build_tiny(
+        stage1_cfg(demo_data, **{'model.loss_weights.cycle': 0.0}))
+    assert not model.remover_trained
+    calls = []
+    monkeypatch.setattr(model.generator_y, 'forward', lambda *a, **k: calls.append(a))
+    before = _snapshot(model.generator_y)
+    log = model.train_step(batch, optim_wrapper)
+    assert calls == [] and _same(model.generator_y, before)
+    assert set(log) == {'loss_g_adv_local_x', 'loss_g_identity_x', 'loss_g', 'loss_d_local_x',
+                        'loss_d_r1_local_x'}
+
+
 def test_stage1_step_never_touches_a_detector_it_was_given(demo_data, monkeypatch):
     """The same step with a detector attached: no detector forward, no parameter or buffer
     change. (Stage 1 has none: this checks that its code path never reaches for one.)"""

@@ -6,11 +6,12 @@ data_efficient_discs = dict(
     disc_augment=dict(type='DiffAugment', policy=['color', 'translation', 'cutout'],
                       translation_ratio=0.125, cutout_ratio=0.25),
     r1=dict(type='R1Penalty', gamma=1.0, interval=4))
-# Stage 1: the GAN alone on box windows: no detector, no global discriminator.
+# Stage 1: the inserter and the local discriminator alone on box windows: no detector, no
+# global discriminator, no cycle (so no remover pass: it trains in stage 2).
 stage1_model = dict(
     data_efficient_discs,
     detector=None,
-    loss_weights=dict(adv_global=0.0, det_syn=0.0),
+    loss_weights=dict(adv_global=0.0, cycle=0.0, det_syn=0.0),
     unroll=dict(mode='none', weight=0.0))
 stage1_optim_wrapper = dict(
     constructor='DetectorGANOptimWrapperConstructor',
