@@ -25,14 +25,13 @@ def show_predictions(cfg: Config, show: bool = False, show_dir: Optional[str] = 
     """
     if not show and not show_dir:
         return
-    hooks = cfg.setdefault('default_hooks', {})
-    hook = hooks.setdefault('visualization', dict(type='mmdet.DetVisualizationHook'))
-    hook['draw'] = True
+    hook = dict(type='mmdet.DetVisualizationHook')
+    hook.update(cfg.get('default_hooks', {}).get('visualization', {}), draw=True)
     if show:
-        hook['show'] = True
-        hook['wait_time'] = wait_time
+        hook.update(show=True, wait_time=wait_time)
     if show_dir:
-        hook['test_out_dir'] = show_dir
+        hook.update(test_out_dir=show_dir)
+    cfg.merge_from_dict({'default_hooks.visualization': hook})
 
 
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
