@@ -28,12 +28,13 @@ from typing import Dict, List, Optional
 
 from mmengine.logging import MMLogger
 
+from mmdgan.utils.tool_runner import ToolRunner, cfg_options, resolve, schedule_options
+
 from .execution import run_graph, task_graph
 from .exposure import real_passes
 from .plan import DetUnit, Fold, Plan, Source
 from .report import write_cv_report
 from .settings import CVSettings
-from .steps import ToolRunner, cfg_options, resolve, schedule_options
 from .store import QUALITY_EMBEDDER, UnitStore
 
 #: Reported metric -> key in the scoring tool's metrics.

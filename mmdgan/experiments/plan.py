@@ -14,11 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from mmdgan.fileio import write_json_atomic
-
-from .arms import ARMS
-from .exposure import detector_iters, num_synthetic
-from .folds import (
+from mmdgan.datasets.folds import (
     PATIENT_FIELD,
     DatasetPool,
     assign_folds,
@@ -28,8 +24,12 @@ from .folds import (
     nested_subset,
     pool_films,
 )
+from mmdgan.fileio import write_json_atomic
+from mmdgan.utils.tool_runner import config_iters, load_cfg
+
+from .arms import ARMS
+from .exposure import detector_iters, num_synthetic
 from .settings import CVSettings, repo_path
-from .steps import config_iters, load_cfg
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Dict, Optional, Sequence
 from mmengine.config import Config
 
 from mmdgan.evaluation.operating_point import OP_SENSITIVITY
+from mmdgan.utils.tool_runner import REPO_ROOT
 
 from .arms import ARMS
-from .steps import REPO_ROOT
 
 #: Documented default costs, seconds on one core of the 2-core machine (see
 #: results/README.md "Speed"): detector / GAN step, per process start-up,

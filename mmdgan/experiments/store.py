@@ -8,7 +8,7 @@ score). Each file carries a fingerprint of the settings that made it: a
 finished unit is never rerun, and a unit file of other settings is refused.
 Work dirs carry a digest of their unit's fingerprint, so a run of other
 settings never resumes a stale checkpoint or reuses a stale synthetic set.
-Recorded paths are relative to the repository (:func:`.steps.portable`).
+Recorded paths are relative to the repository (:func:`mmdgan.utils.tool_runner.portable`).
 """
 import hashlib
 import json
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdgan.fileio import write_json_atomic
+from mmdgan.utils.tool_runner import load_cfg, portable, resolve
 
 from .plan import DetUnit, Plan, Source
-from .steps import load_cfg, portable, resolve
 
 #: Crop embedding of the insertion-quality scores (tools/analysis_tools/insertion_quality.py).
 QUALITY_EMBEDDER = dict(crop_size=128, context=0.5, feature='head')
@@ -29,7 +29,7 @@ def digest(obj) -> str:
 
 
 def _portable_record(obj):
-    """``obj`` with every string made repository-relative (:func:`.steps.portable`)."""
+    """``obj`` with every string made repository-relative (``tool_runner.portable``)."""
     if isinstance(obj, dict):
         return {k: _portable_record(v) for k, v in obj.items()}
     if isinstance(obj, list):

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmdgan.experiments.exposure import detector_iters
-from mmdgan.experiments.steps import REPO_ROOT, ToolRunner, load_cfg, schedule_options
 from mmdgan.fileio import write_json_atomic, write_text_atomic
+from mmdgan.utils.tool_runner import REPO_ROOT, ToolRunner, load_cfg, schedule_options
 
 from .inner_split import write_inner_split
 

@@ -4,7 +4,7 @@ A recipe chosen on a fold's held-out films would be tuned on the very films
 that later score it. The inner split takes the *training* films of one outer
 fold (the films of every other fold, exactly as :mod:`mmdgan.experiments.cv`
 builds them) and splits their patients once more with the same stratified
-group k-fold (:func:`mmdgan.experiments.folds.assign_folds`): one inner fold
+group k-fold (:func:`mmdgan.datasets.folds.assign_folds`): one inner fold
 is the validation set (its lesion and normal films, so AP counts false
 positives on normals as the comparison's scoring does), the labelled films of
 the others train. No film of the outer held-out fold enters either part.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from mmdgan.experiments.folds import (
+from mmdgan.datasets.folds import (
     DatasetPool,
     Film,
     assign_folds,
@@ -61,7 +61,7 @@ def inner_split(films: Sequence[Film], outer: Dict[str, int], outer_fold: int, i
     """Split the training patients of ``outer_fold`` into inner training and validation.
 
     Args:
-        films: The pooled films (:func:`mmdgan.experiments.folds.pool_films`).
+        films: The pooled films (:func:`mmdgan.datasets.folds.pool_films`).
         outer: The outer assignment ``{file_name: fold}``.
         outer_fold: Outer fold whose training films are split (its own films are untouched).
         inner_k: Inner folds; ``1 / inner_k`` of the training patients validate.

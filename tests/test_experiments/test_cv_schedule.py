@@ -6,7 +6,7 @@ import pytest
 
 from mmdgan.experiments import CVExperiment, DetUnit, Source, load_experiment
 from mmdgan.experiments.execution import run_graph, task_graph
-from mmdgan.experiments.steps import REPO_ROOT
+from mmdgan.utils.tool_runner import REPO_ROOT
 
 
 def _experiment(settings) -> CVExperiment:

@@ -1,7 +1,7 @@
 """Resuming a training step whose recorded checkpoint is gone."""
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
-from mmdgan.experiments.steps import last_checkpoint, repair_resume_marker
+from mmdgan.utils.tool_runner import last_checkpoint, repair_resume_marker
 
 
 def _marker(work_dir, name):

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from mmdgan.experiments.folds import DatasetPool, assign_folds, pool_films
+from mmdgan.datasets.folds import DatasetPool, assign_folds, pool_films
 from mmdgan.fileio import ImageRecord
 from mmdgan.tuning import inner_split, write_inner_split
-from tests.test_experiments.test_cv_folds import _write_folder
+from tests.test_datasets.test_folds import _write_folder
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from mmdgan.experiments.steps import REPO_ROOT  # noqa: E402
 from mmdgan.tuning import DEFAULT_CANDIDATES, SweepSettings, report_sweep, run_sweep  # noqa: E402,E501
+from mmdgan.utils.tool_runner import REPO_ROOT  # noqa: E402
 
 _INFO = str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt')
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from mmdgan.experiments.folds import (
+from mmdgan.datasets.folds import (
     DatasetPool,
     Film,
     assign_folds,
