@@ -7,7 +7,10 @@ Example:
 import argparse
 import sys
 
+from mmengine.config import DictAction
+
 from mmdgan.deploy.export import DEFAULT_OPSET, EXPORTERS, export_onnx
+from mmdgan.utils import load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,13 +26,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--atol', type=float, default=1e-4,
                         help='max abs difference allowed against PyTorch (fp32)')
     parser.add_argument('--min-psnr', type=float, default=30.0, help='fp16 gate in dB')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. data_root=data/my-set/ (a generic '
+                        '*_custom config reads its channels and classes from that folder)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        report = export_onnx(args.config, args.checkpoint, args.out, which=args.which,
+        config = load_config(args.config, args.cfg_options) if args.cfg_options else args.config
+        report = export_onnx(config, args.checkpoint, args.out, which=args.which,
                              exporter=args.exporter, opset=args.opset, fp16=args.fp16,
                              atol=args.atol, min_psnr=args.min_psnr)
     except (ValueError, FileNotFoundError, KeyError) as exc:

@@ -3,7 +3,7 @@
 #   python tools/train.py configs/detector/retinanet_effnet-lite0_1xb4-1000it_custom.py \
 #       --cfg-options data_root=data/my-set/
 _base_ = [
-    './_base_/models/retinanet_effnet-lite0.py', '../_base_/datasets/custom_detection.py',
+    './_base_/models/retinanet_effnet-lite0.py', './_base_/datasets/custom.py',
     './_base_/schedules/sgd_1000it.py', './_base_/default_runtime.py'
 ]
 

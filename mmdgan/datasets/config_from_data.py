@@ -66,10 +66,27 @@ def auto_scale(meta: dict) -> Tuple[int, int]:
     return rounded(w), rounded(h)
 
 
+def _data_root(cfg: Config) -> str:
+    """``data_root``; where it is still the placeholder, the training set's own
+    ``data_root`` if a caller set that instead (the experiment runner does)."""
+    root = str(cfg.get('data_root', PLACEHOLDER))
+    root = root if root.endswith('/') else root + '/'
+    if root == PLACEHOLDER:
+        train = cfg.get('train_dataloader') or {}
+        for d in _walk(train.get('dataset')):
+            given = d.get('data_root')
+            if isinstance(given, str) and given.rstrip('/') + '/' != PLACEHOLDER:
+                return given.rstrip('/') + '/'
+    return root
+
+
 def apply_dataset_meta(cfg: Config) -> Config:
     """Resolve a ``dataset_meta='auto'`` config against its ``data_root`` (in place).
 
-    Configs without ``dataset_meta='auto'`` are returned untouched.
+    Configs without ``dataset_meta='auto'`` are returned untouched, and so
+    is a generic config still at the placeholder folder when that does not
+    exist (read for its schedule by a planner, before any data is named:
+    building its datasets then fails on the missing files, naming them).
 
     Raises:
         FileNotFoundError: ``data_root`` is not a dataset folder.
@@ -77,9 +94,9 @@ def apply_dataset_meta(cfg: Config) -> Config:
     """
     if cfg.get('dataset_meta') != 'auto':
         return cfg
-    root = str(cfg.get('data_root', PLACEHOLDER))
-    if not root.endswith('/'):
-        root += '/'
+    root = _data_root(cfg)
+    if root == PLACEHOLDER and not Path(root).is_dir():
+        return cfg
     if not Path(root).is_dir():
         raise FileNotFoundError(f'data_root: dataset folder not found: {root} (set it with '
                                 '--cfg-options data_root=PATH)')

@@ -27,15 +27,23 @@ def test_detector_config_and_its_synthetic_half(colour_data):
     assert real.data_root == f'{colour_data}/'
     assert syn.data_root == cfg.syn_data_root  # the synthetic set keeps its own folder
     assert real.metainfo.classes == syn.metainfo.classes == ('disc', 'square')
-    assert cfg.test_evaluator.ann_file == f'{colour_data}/test.json'
+    assert cfg.test_evaluator[0].ann_file == f'{colour_data}/test.json'
+    assert cfg.test_evaluator[0].classwise
 
 
 def test_missing_folder_is_named():
     with pytest.raises(FileNotFoundError, match='data_root: dataset folder not found: nowhere/'):
         load_config(GENERIC, {'data_root': 'nowhere'})
+    # Without a folder named, a planner may still read the schedule.
+    assert load_config(GENERIC).train_cfg.max_iters == 2000
 
 
 def test_shipped_configs_are_left_alone():
     cfg = load_config('configs/dgan_retinanet-effnet-lite0_1xb2-20it_demo.py')
     assert 'dataset_classes' not in cfg
     assert cfg.train_dataloader.dataset.target_class == 'lesion'
+
+
+def test_a_runner_may_point_the_datasets_at_the_folder(colour_data):
+    cfg = load_config(GENERIC, {'train_dataloader.dataset.data_root': f'{colour_data}/'})
+    assert cfg.data_root == f'{colour_data}/' and cfg.model.generator_x.num_classes == 2
