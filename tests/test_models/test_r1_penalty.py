@@ -19,6 +19,16 @@ def test_penalty_of_a_linear_discriminator():
     assert torch.allclose(weight.grad, 0.5 * 2.0 * 3 * 2 * weight.detach())
 
 
+def test_patch_maps_count_as_one_score_per_image():
+    """A PatchGAN map of 4 copies of the same linear score has the penalty of one."""
+    weight = torch.tensor([[1.0, -2.0, 3.0]])
+    real = torch.randn(5, 3)
+    single = R1Penalty()(lambda x: x @ weight.t(), real)
+    patches = R1Penalty()(lambda x: (x @ weight.t())[:, :, None, None].expand(-1, 1, 2, 2),
+                          real)
+    assert torch.isclose(single, patches)
+
+
 def test_lazy_schedule():
     r1 = R1Penalty(interval=4)
     assert [r1.due(i) for i in range(6)] == [True, False, False, False, True, False]

@@ -11,6 +11,8 @@ from mmdgan.registry import MODELS
 class R1Penalty(nn.Module):
     """``gamma / 2 * E ||grad_x D(x)||^2`` on real ``x`` (Mescheder et al. 2018).
 
+    ``D(x)`` is one score per image: the mean of a patch discriminator's map.
+
     Penalising the discriminator's slope on the real data keeps it from
     carving sharp peaks around the few real objects it has seen, a regulariser
     the small-data GAN literature (StyleGAN2-ADA) pairs with augmentation.
@@ -53,7 +55,10 @@ class R1Penalty(nn.Module):
         """
         real = real.detach().requires_grad_(True)
         scores = disc(real)
-        (grad, ) = torch.autograd.grad(scores.sum(), real, create_graph=True)
+        # One score per image, the mean of a PatchGAN's map: the penalty then does not grow
+        # with the number of patches (summing them would scale it by the map's size).
+        per_image = scores.flatten(1).mean(1) if scores.dim() > 1 else scores
+        (grad, ) = torch.autograd.grad(per_image.sum(), real, create_graph=True)
         penalty = grad.pow(2).flatten(1).sum(1).mean()
         return 0.5 * self.gamma * self.interval * penalty
 
