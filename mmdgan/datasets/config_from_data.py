@@ -67,16 +67,17 @@ def auto_scale(meta: dict) -> Tuple[int, int]:
 
 
 def _data_root(cfg: Config) -> str:
-    """``data_root``; where it is still the placeholder, the training set's own
-    ``data_root`` if a caller set that instead (the experiment runner does)."""
+    """``data_root``; where it is still the placeholder, the first dataset's own
+    ``data_root`` (training, test, then validation set) that a caller set
+    instead (the experiment runner does, for training and for scoring)."""
     root = str(cfg.get('data_root', PLACEHOLDER))
     root = root if root.endswith('/') else root + '/'
     if root == PLACEHOLDER:
-        train = cfg.get('train_dataloader') or {}
-        for d in _walk(train.get('dataset')):
-            given = d.get('data_root')
-            if isinstance(given, str) and given.rstrip('/') + '/' != PLACEHOLDER:
-                return given.rstrip('/') + '/'
+        for key in ('train_dataloader', 'test_dataloader', 'val_dataloader'):
+            for d in _walk((cfg.get(key) or {}).get('dataset')):
+                given = d.get('data_root')
+                if isinstance(given, str) and given.rstrip('/') + '/' != PLACEHOLDER:
+                    return given.rstrip('/') + '/'
     return root
 
 

@@ -47,3 +47,10 @@ def test_shipped_configs_are_left_alone():
 def test_a_runner_may_point_the_datasets_at_the_folder(colour_data):
     cfg = load_config(GENERIC, {'train_dataloader.dataset.data_root': f'{colour_data}/'})
     assert cfg.data_root == f'{colour_data}/' and cfg.model.generator_x.num_classes == 2
+
+
+def test_a_scoring_run_points_only_the_test_set_at_the_folder(colour_data):
+    cfg = load_config('configs/detector/retinanet_effnet-lite0_1xb4-300it_custom.py',
+                      {'test_dataloader.dataset.data_root': f'{colour_data}/'})
+    assert cfg.test_dataloader.dataset.metainfo.classes == ('disc', 'square')
+    assert cfg.model.bbox_head.num_classes == 2
