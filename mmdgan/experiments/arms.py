@@ -24,6 +24,7 @@ class Arm:
             *and* synthetic image: twice the steps at one synthetic image per
             real one). Tells a gain of the synthetic images from a gain of the
             extra optimiser steps.
+        detector_in_loop: The GAN has an in-loop detector to warm-start.
     """
 
     name: str
@@ -31,6 +32,7 @@ class Arm:
     synthetic: Optional[str] = None
     variant: str = ''
     matched_steps: bool = False
+    detector_in_loop: bool = True
 
 
 ARMS: Dict[str, Arm] = {a.name: a for a in (
@@ -44,6 +46,9 @@ ARMS: Dict[str, Arm] = {a.name: a for a in (
     Arm('dgan-unroll', 'real + DetectorGAN, unroll only', 'gan', 'unroll-only'),
     # Not one of the issue's five either: the steps the augmented arms get, without their images.
     Arm('real-steps', 'real only, augmented steps', matched_steps=True),
+    # Stage 1 of two-stage training (no detector): a GAN arm of its own, and the GAN the
+    # stage-2 arms start from (``gan_init_from``).
+    Arm('gan-stage1', 'real + stage-1 GAN', 'gan', 'stage1', detector_in_loop=False),
 )}
 
 #: The comparison's five arms (issue 12).

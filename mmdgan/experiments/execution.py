@@ -1,21 +1,15 @@
 """The steps of a comparison as a task graph, run on a Dask cluster.
 
-The comparison is a graph of some hundred steps (warm-start detectors, GANs,
-synthetic sets, detector units, quality scores) of ~60 core-hours, which users
-will want to spread over several machines. The steps run on ``dask.distributed``:
-pure Python, a few MB, and one ``Client(address)`` away from a cluster (a
-``dask scheduler`` plus ``dask worker --nthreads 1`` per core, by hand, over
-SSH, or through dask-jobqueue on SLURM/PBS), with priorities, dependencies and
-per-task failure isolation built in. Ray offers the same, but as a much larger
-install with its own object store and daemons that this workload (every step a
-subprocess that reads and writes files) does not use.
-
-Locally the default is an in-process cluster of ``workers`` threads, one step
-each; every step is a tool subprocess with its own OpenMP thread count, so the
-1-thread-per-step rule holds whatever the cluster. On a cluster the workers must
-see the repository, the data and the work and results dirs at the same paths
-(a shared file system): the unit store on disk stays the source of truth, a
-step's return value is never used, and a rerun repeats nothing that finished.
+Some hundred steps (warm-start detectors, GANs, synthetic sets, detector units,
+quality scores) of ~60 core-hours, which users will want to spread over several
+machines: ``dask.distributed`` gives dependencies, priorities and per-task failure
+isolation, is pure Python and a few MB, and reaches a cluster through one scheduler
+address; Ray offers the same with a much larger install, an object store and daemons
+this workload (every step a subprocess reading and writing files) does not use.
+Locally: an in-process cluster of ``workers`` threads, one step each, every step a
+tool subprocess with its own OpenMP threads. On a cluster the workers see the repository,
+data, work and results dirs at the same paths: the unit store on disk stays the source
+of truth and a rerun repeats nothing that finished (docs/experiments.md).
 """
 import uuid
 from typing import Callable, Dict, Hashable, Optional, Sequence, Tuple, Union
@@ -49,31 +43,37 @@ def task_graph(store, todo: Sequence[DetUnit], unscored: Sequence[Source] = ()
     for source in unscored:
         if source not in pending_sources:
             graph[('quality', source)] = ()
-    for unit in todo:
-        source = unit.source
-        needs: tuple = ()
-        if source is not None and source.is_gan:
-            gan = ('gan', source)
-            if gan not in graph:
-                gan_needs: tuple = ()
-                # A finished GAN whose checkpoint is still there needs no warm detector.
-                if store.s.warm_start and store.gan_checkpoint(source) is None:
-                    real = DetUnit(source.fold, 'real', 0, source.fraction,
-                                   fold_seed=source.fold_seed)
-                    warm = ('warm', real)
+
+    def gan(source: Source) -> Task:
+        """Add the GAN of ``source`` and what it starts from; a finished GAN whose
+        checkpoint is still there needs neither."""
+        key = ('gan', source)
+        if key not in graph:
+            needs = []
+            init = store.plan.init_source(source)
+            if store.gan_checkpoint(source) is None:
+                if init is not None:
+                    needs.append(gan(init))
+                real = source.warm if store.s.warm_start else None
+                if real is not None:
                     # The warm run and the real-only seed-0 unit train in the same work
                     # dir: never side by side.
-                    graph.setdefault(warm, (('det', real),) if real in todo_set else ())
-                    gan_needs = (warm,)
-                graph[gan] = gan_needs
-            needs = (gan,)
+                    graph.setdefault(('warm', real),
+                                     (('det', real),) if real in todo_set else ())
+                    needs.append(('warm', real))
+            graph[key] = tuple(needs)
+        return key
+
+    for unit in todo:
+        source = unit.source
+        needs: tuple = (gan(source),) if source is not None and source.is_gan else ()
         if source is not None:
             synth = ('synth', (source, store.plan.num_syn(unit)))
             graph.setdefault(synth, needs)
             needs = (synth,)
         graph[('det', unit)] = needs
         if source in unscored and ('quality', source) not in graph:
-            graph[('quality', source)] = (('gan', source),) if source.is_gan else ()
+            graph[('quality', source)] = (gan(source),) if source.is_gan else ()
     return graph
 
 

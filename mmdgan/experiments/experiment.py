@@ -1,23 +1,13 @@
 """The cross-validated small-data comparison (issue 12): what each step of a unit runs.
 
-Protocol (see ``results/README.md`` for the reading and the numbers):
-
-* **Folds.** Patient-level, stratified k-fold cross-validation over all films
-  of the dataset folder (:mod:`.folds`); every lesion film and every normal
-  film is held out exactly once, and each detector is scored on its held-out
-  fold, lesion and normal films together (:mod:`mmdgan.evaluation.operating_point`).
-* **Arms** (:mod:`.arms`) train the same detector and differ only in the
-  synthetic set added to the fold's real training films.
-* **One GAN per arm and fold** (a *GAN unit*), trained on the clean films and
-  the labelled films of the fold's training patients only, its in-loop
-  detector warm-started from the fold's real-only detector (seed 0), shared
-  by every detector seed of that fold.
-* **Equal real exposure** (:mod:`.exposure`): a fixed number of epochs over
-  the real training films; synthetic images are added to each epoch.
-
-The units and their order are the :class:`.Plan`; finished units live in the
-:class:`.UnitStore`; the steps run on a Dask cluster (:mod:`.execution`); the
-report is rebuilt from the unit files after every unit (:mod:`.report`).
+Patient-level stratified k-fold (:mod:`mmdgan.datasets.folds`): every film is held
+out once and each detector is scored on its held-out fold, lesion and normal films
+together (:mod:`mmdgan.evaluation.operating_point`). The arms (:mod:`.arms`) train
+the same detector on the fold's real films plus their synthetic set, with equal
+real exposure (:mod:`.exposure`); one GAN per arm and fold, its in-loop detector
+warm-started from the fold's real-only detector, serves every detector seed. The
+units are the :class:`.Plan`'s, finished ones live in the :class:`.UnitStore`,
+steps run on Dask (:mod:`.execution`); results/README.md has the numbers.
 """
 import json
 import math
@@ -43,8 +33,10 @@ CV_METRICS = {'AP50': 'coco/bbox_mAP_50', 'mAP': 'coco/bbox_mAP',
               'det_per_normal': 'det_per_normal', 'sens_at_op': 'sens_at_op',
               'op_threshold': 'op_threshold', 'op_reached': 'op_reached'}
 
-#: DetectorGAN config key that warm-starts its in-loop detector from a checkpoint.
+#: DetectorGAN config keys that warm-start its in-loop detector, and its generators and
+#: discriminators (two-stage training), from a checkpoint.
 DETECTOR_INIT_KEY = 'model.detector_checkpoint'
+GAN_INIT_KEY = 'model.init_from'
 
 
 class CVExperiment(ToolRunner):
@@ -126,9 +118,11 @@ class CVExperiment(ToolRunner):
         commands: List[str] = []
         start = time.time()
         opts = self.gan_options(source)
-        if self.s.warm_start:
-            real = DetUnit(source.fold, 'real', 0, source.fraction, fold_seed=source.fold_seed)
-            opts[DETECTOR_INIT_KEY] = str(self.warm_checkpoint(real, commands))
+        if self.s.warm_start and source.warm is not None:
+            opts[DETECTOR_INIT_KEY] = str(self.warm_checkpoint(source.warm, commands))
+        init = self.plan.init_source(source)
+        if init is not None:
+            opts[GAN_INIT_KEY] = str(self.train_gan(init))
         self.log(f'[GAN {source.name()}] start')
         ckpt = self._train(self.s.gan_configs[source.arm], self.store.source_dir(source) / 'gan',
                            self.plan.gan_iters[source.arm], opts, commands)

@@ -81,6 +81,13 @@ class Source:
     def is_gan(self) -> bool:
         return ARMS[self.arm].synthetic == 'gan'
 
+    @property
+    def warm(self) -> Optional[DetUnit]:
+        """The real-only detector a GAN's in-loop detector starts from (``warm_start``)."""
+        if not (self.is_gan and ARMS[self.arm].detector_in_loop):
+            return None
+        return DetUnit(self.fold, 'real', 0, self.fraction, fold_seed=self.fold_seed)
+
 
 @dataclass
 class Fold:
@@ -224,6 +231,12 @@ class Plan:
         variant = ARMS[arm].variant
         return self.s.costs[f'gan_step_{variant}' if variant else 'gan_step']
 
+    def init_source(self, source: Source) -> Optional[Source]:
+        """The GAN that ``source``'s GAN starts from (``gan_init_from``), if any."""
+        arm = self.s.gan_init_from.get(source.arm)
+        return None if arm is None else Source(source.fold, arm, source.gan_seed,
+                                                source.fraction, source.fold_seed)
+
     def scored_sources(self, units: Sequence[DetUnit]) -> List[Source]:
         """The synthetic sources of ``units`` whose insertions get a quality score."""
         if not self.s.quality_images:
@@ -246,6 +259,7 @@ class Plan:
                         + (self.fold(u).num_eval + self.fold(u).num_real[u.fraction])
                         * c['score_image'] for u in units)
         sources = {u.source for u in units if u.source is not None}
+        sources |= {i for i in map(self.init_source, sources) if i is not None}
         sets = {(u.source, self.num_syn(u)) for u in units if u.source is not None}
         scored = set(self.scored_sources(units if scored_units is None else scored_units))
         if store is not None:

@@ -56,6 +56,7 @@ class CVSettings:
     info_file: Optional[str] = None
     real_epochs: float = 40.0
     gan_iters: Optional[int] = None
+    gan_init_from: Dict[str, str] = field(default_factory=dict)
     syn_per_real: float = 1.0
     fractions: Sequence[float] = (1.0,)
     lc_arms: Sequence[str] = ('real', 'dgan')
@@ -115,9 +116,19 @@ class CVSettings:
         needed = {a for a in self.arms if ARMS[a].synthetic == 'gan'}
         if 'copy-paste' in self.arms:
             needed.add('dgan')  # copy-paste takes the full DetectorGAN's box sampler and size
+        stray = {a: b for a, b in self.gan_init_from.items()
+                 if ARMS.get(a, ARMS['real']).synthetic != 'gan'
+                 or ARMS.get(b, ARMS['real']).synthetic != 'gan' or a == b}
+        if stray:
+            raise ValueError(f'gan_init_from {stray}: maps a GAN arm to another GAN arm')
+        needed |= {b for a, b in self.gan_init_from.items() if a in needed}
         missing = sorted(needed - set(self.gan_configs))
         if missing:
             raise ValueError(f'gan_configs lacks the GAN config of arm(s) {missing}')
+        keys = {f'gan_step_{ARMS[a].variant}' if ARMS[a].variant else 'gan_step'
+                for a in needed if ARMS[a].synthetic == 'gan'}
+        if keys - set(self.costs):
+            raise ValueError(f'costs lacks the step seconds {sorted(keys - set(self.costs))}')
 
     def curve_arms(self, fraction: float) -> Sequence[str]:
         """The learning curve's own arms at ``fraction``."""

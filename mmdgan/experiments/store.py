@@ -68,6 +68,9 @@ class UnitStore:
             fp.update(gan_iters=self.plan.gan_iters[source.arm],
                       gan_options=dict(self.s.gan_options), warm_start=self.s.warm_start,
                       config_digest=self.config_digest(self.s.gan_configs[source.arm]))
+            init = self.plan.init_source(source)
+            if init is not None:
+                fp['init_from'] = self.source_fingerprint(init)
         return json.loads(json.dumps(fp))
 
     def unit_fingerprint(self, unit: DetUnit) -> dict:

@@ -107,7 +107,8 @@ def test_late_arms_run_after_everything_else(experiment):
                      'mini-mias.py')
     settings = dataclasses.replace(
         experiment.s, arms=[*experiment.s.arms, 'dgan-unroll'], late_arms=['dgan-unroll'],
-        gan_configs={**experiment.s.gan_configs, 'dgan-unroll': unroll_config})
+        gan_configs={**experiment.s.gan_configs, 'dgan-unroll': unroll_config},
+        costs={**experiment.s.costs, 'gan_step_unroll-only': 5.0})
     late = _experiment(settings)
     units, before = late.plan.units(), experiment.plan.units()
     # The other units, in the order they had without the late arm, then the late arm's.
@@ -171,3 +172,41 @@ def test_steps_matched_control(experiment):
             '_frac0.5' if fraction == 0.5 else '')
     assert {(u.arm, u.fraction) for u in plan.units() if u.arm == 'real-steps'} == {
         ('real-steps', 0.5), ('real-steps', 1.0)}
+
+
+def test_two_stage_gans_start_from_their_stage_one_gan(experiment):
+    """``gan_init_from``: each DetectorGAN starts from the stage-1 GAN of its fold and
+    fraction, trained once and shared; stage 1 has no in-loop detector to warm-start."""
+    import dataclasses
+
+    stage1 = 'configs/dgan_stage1_local-crop_1xb2-600it_demo.py'
+    settings = dataclasses.replace(
+        experiment.s, arms=['real', 'dgan', 'dgan-nounroll'],
+        gan_configs={**experiment.s.gan_configs, 'gan-stage1': stage1},
+        gan_init_from={'dgan': 'gan-stage1', 'dgan-nounroll': 'gan-stage1'},
+        costs={**experiment.s.costs, 'gan_step_stage1': 0.1})
+    two_stage = _experiment(settings)
+    graph = task_graph(two_stage.store, two_stage.plan.units())
+    first = ('gan', Source(0, 'gan-stage1'))
+    assert graph[first] == ()
+    real = DetUnit(0, 'real', 0, 1.0)
+    for arm in ('dgan', 'dgan-nounroll'):
+        assert graph[('gan', Source(0, arm))] == (first, ('warm', real))
+    order = list(graph)
+    assert order.index(first) < order.index(('gan', Source(0, 'dgan')))
+    # The stage-2 GAN's fingerprint carries its stage-1 GAN's; the plan prices stage 1 once
+    # per fold and fraction (2 folds x 2 fractions), though no arm trains on its images.
+    fingerprint = two_stage.store.source_fingerprint(Source(0, 'dgan'))
+    assert fingerprint['init_from'] == two_stage.store.source_fingerprint(Source(0, 'gan-stage1'))
+    cost = two_stage.plan.cost(two_stage.plan.units())
+    assert cost['gan_units'] == cost_without_stage1(experiment, settings) + 2 * 2
+    with pytest.raises(ValueError, match='gan_init_from'):
+        dataclasses.replace(settings, gan_init_from={'dgan': 'real'})
+    with pytest.raises(ValueError, match=r"costs lacks the step seconds \['gan_step_stage1'\]"):
+        dataclasses.replace(settings, costs=experiment.s.costs)
+
+
+def cost_without_stage1(experiment, settings) -> int:
+    import dataclasses
+    plain = _experiment(dataclasses.replace(settings, gan_init_from={}))
+    return plain.plan.cost(plain.plan.units())['gan_units']

@@ -30,6 +30,9 @@ syn_per_real = 1.0
 # --- GANs: gan_configs maps every GAN arm (and dgan, whose box sampler copy-paste uses)
 # to its config file --------------------------------------------------------------------
 gan_iters = None  # None: each config's own
+# Two-stage GANs: {arm: arm} starts each GAN of the first arm from the finished GAN of the
+# second of the same fold, fraction and GAN seed (model.init_from), e.g. {'dgan': 'gan-stage1'}
+gan_init_from = {}
 gan_options = {}  # extra --cfg-options of every GAN run
 warm_start = True  # the GAN's in-loop detector starts from the fold's real-only detector
 
