@@ -29,20 +29,25 @@ def _write_folder(root, labelled, clean):
         (root / name).write_text(json.dumps(coco))
 
 
-@pytest.fixture
-def patient_folder(tmp_path):
-    # 30 patients with two films each: 12 with a lesion film (8 mass, 4 calc)
-    # next to a normal film, 18 with two normal films.
+def write_patient_folder(root, patients: int, with_lesion: int, mass: int):
+    """``patients`` patients of two films: the first ``with_lesion`` have a lesion film
+    (the first ``mass`` of them category 1, the others 2) next to a normal film, the
+    rest two normal films."""
     labelled, clean = [], []
-    for p in range(30):
-        if p < 12:
-            cat = 1 if p < 8 else 2
+    for p in range(patients):
+        if p < with_lesion:
+            cat = 1 if p < mass else 2
             labelled.append((ImageRecord(f'images/p{p}_a.png', 64, 64, [(1, 1, 9, 9, cat)]), p))
         else:
             clean.append((ImageRecord(f'images/p{p}_a.png', 64, 64), p))
         clean.append((ImageRecord(f'images/p{p}_b.png', 64, 64), p))
-    _write_folder(tmp_path, labelled, clean)
-    return tmp_path
+    _write_folder(root, labelled, clean)
+    return root
+
+
+@pytest.fixture
+def patient_folder(tmp_path):
+    return write_patient_folder(tmp_path, 30, 12, 8)
 
 
 def test_every_film_once_and_patients_whole(patient_folder):

@@ -4,24 +4,14 @@ import json
 import pytest
 
 from mmdgan.datasets.folds import DatasetPool, assign_folds, pool_films
-from mmdgan.fileio import ImageRecord
 from mmdgan.tuning import inner_split, write_inner_split
-from tests.test_datasets.test_folds import _write_folder
+from tests.test_datasets.test_folds import write_patient_folder
 
 
 @pytest.fixture
 def patient_folder(tmp_path):
     """40 patients of two films: 16 with a lesion film (10 mass, 6 calc), 24 all normal."""
-    labelled, clean = [], []
-    for p in range(40):
-        if p < 16:
-            cat = 1 if p < 10 else 2
-            labelled.append((ImageRecord(f'images/p{p}_a.png', 64, 64, [(1, 1, 9, 9, cat)]), p))
-        else:
-            clean.append((ImageRecord(f'images/p{p}_a.png', 64, 64), p))
-        clean.append((ImageRecord(f'images/p{p}_b.png', 64, 64), p))
-    _write_folder(tmp_path, labelled, clean)
-    return tmp_path
+    return write_patient_folder(tmp_path, 40, 16, 10)
 
 
 def test_split_stays_inside_the_training_patients(patient_folder):
