@@ -2,7 +2,7 @@
 
 A recipe chosen on a fold's held-out films would be tuned on the very films
 that later score it. The inner split takes the *training* films of one outer
-fold (the films of every other fold, exactly as :mod:`mmdgan.experiments.cv`
+fold (the films of every other fold, exactly as :mod:`mmdgan.experiments.plan`
 builds them) and splits their patients once more with the same stratified
 group k-fold (:func:`mmdgan.datasets.folds.assign_folds`): one inner fold
 is the validation set (its lesion and normal films, so AP counts false
