@@ -8,11 +8,10 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
 from mmdgan.deploy.benchmark import BACKENDS, benchmark, format_report
 from mmdgan.deploy.session import OPT_LEVELS
 from mmdgan.fileio import write_json_atomic
+from mmdgan.utils.cli import CfgOptionsAction
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,7 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                              'threads; the yardstick used is printed')
     parser.add_argument('--work-dir', default=None, help='keep the exported models here')
     parser.add_argument('--out', default=None, help='also write the figures as JSON')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. model.generator_x.num_blocks=9')
     return parser.parse_args(argv)
 

@@ -10,7 +10,9 @@ import sys
 from mmengine.config import DictAction
 
 from mmdgan.deploy.export import DEFAULT_OPSET, EXPORTERS, export_onnx
+from mmdgan.deploy.onnx_io import check_onnx_out
 from mmdgan.utils import load_config
+from mmdgan.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -18,6 +20,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='DetectorGAN config file')
     parser.add_argument('checkpoint', help="checkpoint file, or 'none' for random weights")
     parser.add_argument('--out', required=True, help='output .onnx file')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing --out')
     parser.add_argument('--which', choices=('inserter', 'remover'), default='inserter')
     parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
     parser.add_argument('--fp16', action='store_true',
@@ -35,11 +38,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        check_onnx_out(args.out, args.overwrite, inputs=[args.checkpoint])
         config = load_config(args.config, args.cfg_options) if args.cfg_options else args.config
         report = export_onnx(config, args.checkpoint, args.out, which=args.which,
                              exporter=args.exporter, opset=args.opset, fp16=args.fp16,
                              atol=args.atol, min_psnr=args.min_psnr)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except (ValueError, FileNotFoundError, FileExistsError, KeyError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
     worst = max(report.parity.values())
@@ -51,4 +55,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

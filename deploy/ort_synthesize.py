@@ -11,9 +11,7 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmdgan.utils.cli import positive_int, run_tool
+from mmdgan.utils.cli import CfgOptionsAction, positive_int, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -25,7 +23,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output dataset folder')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=positive_int, default=8)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. '
                              'train_dataloader.dataset.data_root=data/demo/')
     return parser.parse_args(argv)

@@ -7,13 +7,16 @@ Example:
 import argparse
 import sys
 
+from mmdgan.deploy.onnx_io import check_onnx_out
 from mmdgan.deploy.quantize import CALIBRATION, MODES, quantize_model
+from mmdgan.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('model', help='fp32 .onnx written by deploy/export_onnx.py')
     parser.add_argument('--out', required=True, help='output .onnx (written only if it passes)')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing --out')
     parser.add_argument('--mode', choices=MODES, required=True)
     parser.add_argument('--calib-data', required=True,
                         help='folder of clean images or a clean COCO json; the first '
@@ -33,12 +36,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        check_onnx_out(args.out, args.overwrite, inputs=[args.model])
         report = quantize_model(args.model, args.out, args.mode, args.calib_data,
                                 num_calib=args.num_calib, num_heldout=args.num_heldout,
                                 min_psnr=args.min_psnr, size=args.size,
                                 calibration=args.calibration,
                                 keep_fp32_ends=not args.quantize_ends, seed=args.seed)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
     print(f'wrote {report.out} ({report.mode}): PSNR vs fp32 {report.psnr:.2f} dB inside '
@@ -48,4 +52,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

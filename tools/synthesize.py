@@ -15,11 +15,14 @@ import argparse
 import os
 import sys
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mmdgan.utils.cli import add_debug_arg, positive_int, run_tool  # noqa: E402
+from mmdgan.utils.cli import (  # noqa: E402
+    CfgOptionsAction,
+    add_debug_arg,
+    positive_int,
+    run_tool,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,7 +45,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--overwrite', action='store_true', help='replace an existing --out')
     parser.add_argument('--no-progress', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--allow-outside-root', action='store_true',
+                        help='read images whose COCO file_name leaves the COCO file\'s folder '
+                        '(../ or an absolute path); refused otherwise')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. train_dataloader.dataset.data_root=X')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
@@ -67,7 +73,7 @@ def main(argv=None) -> None:
         out = synthesize(cfg, args.checkpoint, args.clean, args.num, args.out,
                          backend=args.backend, seed=args.seed, batch_size=args.batch_size,
                          onnx_model=args.onnx, device=args.device, overwrite=args.overwrite,
-                         progress=progress)
+                         progress=progress, allow_outside_root=args.allow_outside_root)
     else:
         from mmdgan.synthesis import box_sampler_cfg, copy_paste_synthesize, gan_resize
         from mmdgan.synthesis.clean_source import resolve
@@ -80,7 +86,7 @@ def main(argv=None) -> None:
             labelled = labelled or resolve(dataset.labelled_ann_file, dataset.get('data_root'))
         out = copy_paste_synthesize(labelled, args.clean, args.num, args.out, box_sampler,
                                     args.blend, target_class, args.seed, resize,
-                                    args.overwrite, progress)
+                                    args.overwrite, progress, args.allow_outside_root)
     print(f'synthetic dataset written to {out}')
 
 

@@ -118,7 +118,8 @@ def synthesize(config: Union[str, Config],
                onnx_model: Optional[str] = None,
                device: str = 'cpu',
                overwrite: bool = False,
-               progress: bool = True) -> Path:
+               progress: bool = True,
+               allow_outside_root: bool = False) -> Path:
     """Insert objects into clean images with ``G_X`` and write a COCO dataset folder.
 
     Args:
@@ -139,6 +140,8 @@ def synthesize(config: Union[str, Config],
         device: Torch device of the pytorch backend.
         overwrite: Replace an existing ``out_dir``.
         progress: Show a progress bar.
+        allow_outside_root: Read clean images whose ``file_name`` leaves
+            ``clean_ann_file``'s folder (refused otherwise).
 
     Returns:
         The output folder.
@@ -154,7 +157,8 @@ def synthesize(config: Union[str, Config],
     mask_shape = mask_shape_from_config(cfg)
     inserter = build_inserter(cfg, checkpoint, backend, onnx_model, device)
     source = CleanImageSource(clean_ann_file, resize=gan_resize(cfg),
-                              channels=getattr(inserter, 'in_channels', None))
+                              channels=getattr(inserter, 'in_channels', None),
+                              allow_outside_root=allow_outside_root)
     info = dict(description='mmdgan synthetic dataset (objects inserted by G_X)',
                 method='gan', config=str(config) if isinstance(config, (str, Path))
                 else getattr(cfg, 'filename', None), checkpoint=checkpoint,

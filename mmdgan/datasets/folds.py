@@ -27,8 +27,8 @@ from typing import Callable, Dict, Hashable, List, Optional, Sequence
 
 import numpy as np
 
-from mmdgan.datasets.converters.common import CLEAN_FILES, LABELLED_FILES, SPLITS
-from mmdgan.fileio import load_coco, write_json_atomic
+from mmdgan.datasets.folder import CLEAN_FILES, LABELLED_FILES, SPLITS
+from mmdgan.fileio import ABSOLUTE_FILE_NAMES, load_coco, write_json_atomic
 
 #: The image field that names a patient in a converted COCO file.
 PATIENT_FIELD = 'patient_id'
@@ -111,8 +111,11 @@ class DatasetPool:
             images.append(dict(self.images[name], id=img_id, file_name=str(self.root / name)))
             for ann in self.boxes[name]:
                 annotations.append(dict(ann, id=len(annotations) + 1, image_id=img_id))
+        # ``info.file_names`` declares the absolute names deliberate: readers
+        # refuse them otherwise (mmdgan.fileio.image_path).
         write_json_atomic(dict(images=images, annotations=annotations,
-                               categories=self.categories), path)
+                               categories=self.categories,
+                               info=dict(file_names=ABSOLUTE_FILE_NAMES)), path)
         return dict(images=len(images), boxes=len(annotations))
 
 

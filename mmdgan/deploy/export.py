@@ -34,7 +34,7 @@ from .local_crop import (
     window_settings,
 )
 from .metadata import INPUT_NAMES, OUTPUT_NAME, generator_metadata, write_metadata
-from .onnx_io import save_onnx_atomic
+from .onnx_io import check_onnx_out, save_onnx_atomic
 from .quantize import gate_candidate, heldout_inputs
 from .session import make_session
 
@@ -200,6 +200,7 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
         mask_shape: The masks the generator was trained on (``'box'`` or
             ``'ellipse'``), recorded so that ORT synthesis draws the same.
     """
+    check_onnx_out(out)
     generator = generator.eval().float().cpu()
     model = to_onnx_proto(generator, exporter, opset)
     meta = generator_metadata(generator, which, mask_shape, exporter=exporter, opset=opset,
@@ -246,6 +247,7 @@ def export_onnx(config: Union[str, Config], checkpoint: Optional[str], out: Unio
 
     if checkpoint is not None and str(checkpoint).lower() == 'none':
         checkpoint = None
+    check_onnx_out(out, inputs=[checkpoint] if checkpoint else [])
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     if not isinstance(config, Config) and not Path(config).is_file():

@@ -30,7 +30,7 @@ from .float16 import convert_to_fp16
 from .inputs import box_masks, list_images, load_images, synthetic_images
 from .local_crop import LOCAL_CROP
 from .metadata import INPUT_NAMES, mask_shape_of, read_metadata, write_metadata
-from .onnx_io import load_onnx, save_onnx_atomic
+from .onnx_io import check_onnx_out, load_onnx, save_onnx_atomic
 from .session import make_session
 
 MODES = ('int8', 'fp16')
@@ -226,6 +226,7 @@ def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: st
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    check_onnx_out(out, inputs=[fp32_model])
     model = load_onnx(fp32_model)
     meta = read_metadata(model, str(fp32_model))
     if meta['precision'] != 'fp32':

@@ -1,8 +1,9 @@
 """Reading and building COCO detection files, with one error style."""
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from .atomic import PathLike
 
@@ -112,3 +113,45 @@ def coco_records(coco: dict, source: PathLike = 'COCO file') -> List[ImageRecord
                              'category_id)') from None
         record.boxes.append(box)
     return list(records.values())
+
+
+#: ``info.file_names`` of a COCO file whose ``file_name`` entries are absolute
+#: on purpose (the pooled files of cross-validation point into the dataset
+#: folder from a fold folder); only such a file may name images by absolute path.
+ABSOLUTE_FILE_NAMES = 'absolute'
+
+
+def image_path(root: PathLike, file_name: str, source: PathLike,
+               allow_outside: bool = False, coco: Optional[dict] = None) -> Path:
+    """The image ``file_name`` of a COCO (or VOC) file, refused if it escapes ``root``.
+
+    A ``file_name`` such as ``../../etc/passwd`` or ``/etc/passwd`` would
+    otherwise be read from outside the dataset folder without a word. The
+    check is on the path as written (``..`` and absolute paths), not on
+    symbolic links, so a dataset may still link its images from elsewhere.
+
+    Args:
+        root: The folder ``file_name`` is relative to.
+        file_name: The entry as written in the file.
+        source: The annotation file, named in the error.
+        allow_outside: The user's explicit opt-in (``--allow-outside-root``).
+        coco: The COCO dict; if its ``info.file_names`` is
+            :data:`ABSOLUTE_FILE_NAMES`, absolute names are accepted.
+
+    Raises:
+        ValueError: ``file_name`` is absolute or leaves ``root`` (one line
+            naming ``source`` and the entry).
+    """
+    path = Path(root) / file_name
+    if allow_outside:
+        return path
+    info = coco.get('info') if isinstance(coco, dict) else None
+    if os.path.isabs(file_name):
+        if isinstance(info, dict) and info.get('file_names') == ABSOLUTE_FILE_NAMES:
+            return path
+        raise ValueError(f'{source}: file_name {file_name!r} is an absolute path, outside '
+                         f'the dataset folder {root} (pass --allow-outside-root to read it)')
+    if os.path.normpath(file_name).split(os.sep)[0] == os.pardir:
+        raise ValueError(f'{source}: file_name {file_name!r} leads outside the dataset folder '
+                         f'{root} (pass --allow-outside-root to read it)')
+    return path

@@ -4,9 +4,12 @@ Dataset writers (converters, the demo generator, synthesis) fill a hidden
 ``.NAME.tmp-PID-XXXX`` folder beside the output. Only a complete folder is
 renamed to ``NAME``; an exception removes it. A run killed outright cannot
 clean up, so every run first removes the temp folders of runs whose process
-is gone. An existing output is replaced only when asked to and only if it
-looks like this tool's own output, never an unrelated folder.
+is gone. Every published folder carries a marker file (:data:`MARKER`) saying
+which kind of output it is; an existing output is replaced only when asked to
+and only if it carries the marker of the same kind, so a folder a person made
+by hand, however much it looks like a dataset, is never deleted.
 """
+import json
 import logging
 import os
 import shutil
@@ -20,6 +23,21 @@ logger = logging.getLogger(__name__)
 
 #: Kinds of hidden sibling folders an :class:`OutputDir` creates.
 _TEMP_KINDS = ('tmp', 'old')
+
+#: File every :class:`OutputDir` writes into the folder it publishes: the
+#: proof, checked before ``--overwrite`` deletes anything, that a tool of
+#: this project wrote the folder.
+MARKER = '.mmdgan-output.json'
+
+
+def read_marker(path: PathLike) -> Optional[dict]:
+    """The marker of folder ``path`` (``{'tool': 'mmdgan', 'kind': ...}``), or ``None``."""
+    marker = Path(path) / MARKER
+    try:
+        content = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) and content.get('tool') == 'mmdgan' else None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -57,8 +75,11 @@ def is_empty_dir(path: Path) -> bool:
 
 
 def holds_only(path: Path, names: List[str], required: List[str]) -> bool:
-    """Whether folder ``path`` has entries only among ``names`` and all of ``required``."""
-    entries = {p.name for p in path.iterdir()}
+    """Whether folder ``path`` has entries only among ``names`` and all of ``required``.
+
+    The :data:`MARKER` of an :class:`OutputDir` does not count.
+    """
+    entries = {p.name for p in path.iterdir()} - {MARKER}
     return entries <= set(names) and set(required) <= entries
 
 
@@ -72,9 +93,11 @@ class OutputDir:
     Args:
         out_dir: The final folder.
         overwrite: Replace an existing ``out_dir`` (once the new one is complete).
-        is_own: Tells whether an existing ``out_dir`` is this tool's output;
-            anything else is never replaced. An empty folder always may be.
-        what: What the folder is, for messages.
+        is_own: An extra check that an existing ``out_dir`` still has this
+            tool's layout (beyond its :data:`MARKER`).
+        what: What the folder is: recorded as the marker's ``kind`` and named
+            in messages. Only a folder whose marker has the same kind is
+            ever replaced; an empty folder always may be.
     """
 
     def __init__(self, out_dir: PathLike, overwrite: bool = False,
@@ -96,9 +119,15 @@ class OutputDir:
             raise FileExistsError(f'output exists and is not a folder: {out}')
         if not self.overwrite:
             raise FileExistsError(f'output exists: {out} (pass --overwrite to replace it)')
-        if self.is_own is None or not self.is_own(out):
-            raise FileExistsError(f'refusing to replace {out}: it is not a {self.what} '
-                                  'this tool wrote; remove it yourself or pick another --out')
+        marker = read_marker(out)
+        if marker is None or marker.get('kind') != self.what:
+            found = 'no' if marker is None else f'the {marker.get("kind")!r}'
+            raise FileExistsError(f'refusing to replace {out}: it has {found} {MARKER} marker '
+                                  f'of a {self.what} this project\'s tools wrote; remove it '
+                                  'yourself or pick another --out')
+        if self.is_own is not None and not self.is_own(out):
+            raise FileExistsError(f'refusing to replace {out}: it holds files a {self.what} '
+                                  'does not have; remove it yourself or pick another --out')
 
     def __enter__(self) -> Path:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +154,9 @@ class OutputDir:
 
     def _publish(self, tmp: Path) -> None:
         """Rename the finished folder into place, replacing an old one last."""
+        (tmp / MARKER).write_text(json.dumps(dict(tool='mmdgan', kind=self.what), indent=1,
+                                             sort_keys=True))
+        apply_umask(tmp / MARKER)
         old = None
         if self.out_dir.exists():
             self.check()

@@ -7,7 +7,7 @@ import cv2
 import mmcv
 import numpy as np
 
-from mmdgan.fileio import load_coco, read_image
+from mmdgan.fileio import image_path, load_coco, read_image
 
 
 def category_names(coco: dict, ann_file: os.PathLike) -> List[str]:
@@ -35,19 +35,23 @@ class CleanImageSource:
             keep_ratio=bool)`` as mmdet's ``Resize``.
         channels: Channels the inserter expects (1 or 3); ``None`` keeps
             the image's own.
+        allow_outside_root: Read images whose ``file_name`` leaves the COCO
+            file's folder (``..``, absolute paths), refused otherwise.
     """
 
     def __init__(self, ann_file: os.PathLike, resize: Optional[dict] = None,
-                 channels: Optional[int] = None) -> None:
+                 channels: Optional[int] = None, allow_outside_root: bool = False) -> None:
         self.ann_file = Path(ann_file)
         coco = load_coco(self.ann_file, 'clean COCO file')
         self.files = [img['file_name'] for img in coco['images']]
         if not self.files:
             raise ValueError(f'clean COCO file {self.ann_file} lists no images')
-        missing = [f for f in self.files if not (self.ann_file.parent / f).is_file()]
+        self.paths = {f: image_path(self.ann_file.parent, f, self.ann_file, allow_outside_root,
+                                    coco) for f in self.files}
+        missing = [f for f in self.files if not self.paths[f].is_file()]
         if missing:
             raise FileNotFoundError(f'{len(missing)} image(s) of {self.ann_file} are missing, '
-                                    f'e.g. {self.ann_file.parent / missing[0]}')
+                                    f'e.g. {self.paths[missing[0]]}')
         self.resize = resize
         if channels not in (None, 1, 3):
             raise ValueError(f'channels must be 1 or 3, got {channels}')
@@ -55,7 +59,7 @@ class CleanImageSource:
 
     def load(self, file_name: str) -> np.ndarray:
         """One image as uint8 ``(H, W)`` (gray) or ``(H, W, 3)``, resized if asked."""
-        img = read_image(self.ann_file.parent / file_name)
+        img = read_image(self.paths[file_name])
         if img.ndim == 3 and img.shape[2] == 4:
             img = img[..., :3]
         if img.ndim == 3 and img.shape[2] == 1:

@@ -5,13 +5,14 @@ insertion box and blended in, either with Poisson image editing
 (``cv2.seamlessClone``) or with a feathered alpha ramp.
 """
 import os
+import warnings
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
 
-from mmdgan.fileio import read_image
+from mmdgan.fileio import image_path, read_image
 
 from .clean_source import (
     CleanImageSource,
@@ -87,6 +88,23 @@ def feather_paste(dst: np.ndarray, patch: np.ndarray, box: tuple) -> np.ndarray:
     return out
 
 
+def _inside_box(bbox: Sequence[float], width: Optional[int],
+                height: Optional[int]) -> Optional[tuple]:
+    """The integer pixel box of a COCO ``bbox`` clipped to its image; ``None`` if nothing is left.
+
+    ``width`` / ``height`` of ``None`` (not recorded) leave the box unclipped.
+    """
+    x, y, w, h = bbox
+    x1, y1 = int(np.floor(x)), int(np.floor(y))
+    x2 = max(int(np.ceil(x + w)), x1 + 1)
+    y2 = max(int(np.ceil(y + h)), y1 + 1)
+    if width and height:
+        x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, int(width)), min(y2, int(height))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return x1, y1, x2, y2
+
+
 class CopyPasteSynthesizer:
     """Paste real object crops of Y into clean images at sampled boxes.
 
@@ -102,32 +120,53 @@ class CopyPasteSynthesizer:
     """
 
     def __init__(self, labelled_ann_file: os.PathLike, box_sampler, blend: str = 'poisson',
-                 target_class: Optional[str] = None) -> None:
+                 target_class: Optional[str] = None, allow_outside_root: bool = False) -> None:
         if blend not in BLENDS:
             raise ValueError(f'blend must be one of {BLENDS}, got {blend!r}')
         self.ann_file = Path(labelled_ann_file)
         coco = load_coco(self.ann_file, 'labelled COCO file', check_annotations=True)
         self.categories = category_names(coco, self.ann_file)
         self.category_id = target_category_id(self.categories, target_class, self.ann_file)
-        files = {img['id']: img['file_name'] for img in coco['images']}
-        self.bank = [(files[a['image_id']], a['bbox']) for a in coco.get('annotations', [])
-                     if a['category_id'] == self.category_id and not a.get('iscrowd', 0)]
-        if not self.bank:
+        images = {img['id']: img for img in coco['images']}
+        anns = [a for a in coco.get('annotations', [])
+                if a['category_id'] == self.category_id and not a.get('iscrowd', 0)]
+        if not anns:
             raise ValueError(f'{self.ann_file} has no box of category '
                              f'{self.categories[self.category_id - 1]!r} to copy')
+        self.bank, outside = [], []
+        for ann in anns:
+            img = images[ann['image_id']]
+            box = _inside_box(ann['bbox'], img.get('width'), img.get('height'))
+            if box is None:
+                outside.append(ann)
+                continue
+            path = image_path(self.ann_file.parent, img['file_name'], self.ann_file,
+                              allow_outside_root, coco)
+            self.bank.append((path, box))
+        if outside:
+            first = outside[0]
+            img = images[first['image_id']]
+            where = (f'e.g. annotation {first.get("id")} bbox {first["bbox"]} on '
+                     f'{img["file_name"]} ({img.get("width")}x{img.get("height")})')
+            if not self.bank:
+                raise ValueError(f'{self.ann_file}: every box of category '
+                                 f'{self.categories[self.category_id - 1]!r} lies outside its '
+                                 f'image, nothing to copy ({where})')
+            warnings.warn(f'{self.ann_file}: {len(outside)} box(es) lie outside their image and '
+                          f'are not copied ({where})', stacklevel=2)
         self.sampler = box_sampler
         self.blend = blend
         self._cache: dict = {}
 
     def _crop(self, index: int, channels: int) -> np.ndarray:
-        file_name, (x, y, w, h) = self.bank[index]
-        if file_name not in self._cache:
-            self._cache[file_name] = read_image(self.ann_file.parent / file_name)
-        img = self._cache[file_name]
-        x1, y1 = int(np.floor(x)), int(np.floor(y))
-        x2 = max(int(np.ceil(x + w)), x1 + 1)
-        y2 = max(int(np.ceil(y + h)), y1 + 1)
+        path, (x1, y1, x2, y2) = self.bank[index]
+        if path not in self._cache:
+            self._cache[path] = read_image(path)
+        img = self._cache[path]
         crop = img[y1:y2, x1:x2]
+        if crop.size == 0:  # the COCO file's width/height do not match the image
+            raise ValueError(f'{self.ann_file}: box {[x1, y1, x2, y2]} lies outside {path} '
+                             f'({img.shape[1]}x{img.shape[0]} pixels)')
         if channels == 1 and crop.ndim == 3:
             crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
         elif channels == 3 and crop.ndim == 2:
@@ -159,7 +198,7 @@ class CopyPasteSynthesizer:
 
     def run(self, clean_ann_file: os.PathLike, num: int, out_dir: os.PathLike, seed: int = 0,
             resize: Optional[dict] = None, overwrite: bool = False,
-            progress: bool = True) -> Path:
+            progress: bool = True, allow_outside_root: bool = False) -> Path:
         """Write a synthetic dataset folder (same format as :func:`synthesize`).
 
         Args:
@@ -170,9 +209,12 @@ class CopyPasteSynthesizer:
             resize: Resize the clean images first (as the GAN would see them).
             overwrite: Replace an existing ``out_dir``.
             progress: Show a progress bar.
+            allow_outside_root: Read clean images whose ``file_name`` leaves
+                the clean file's folder.
         """
         rng = np.random.default_rng(seed)
-        source = CleanImageSource(clean_ann_file, resize=resize)
+        source = CleanImageSource(clean_ann_file, resize=resize,
+                                  allow_outside_root=allow_outside_root)
         info = dict(description='mmdgan synthetic dataset (copy-paste baseline)',
                     method='copy-paste', blend=self.blend, labelled_ann_file=str(self.ann_file),
                     clean_ann_file=str(clean_ann_file), seed=seed, resize=resize)
@@ -191,15 +233,20 @@ def copy_paste_synthesize(labelled_ann_file: str, clean_ann_file: str, num: int,
                           out_dir: str, box_sampler: Union[dict, object, None] = None,
                           blend: str = 'poisson', target_class: Optional[str] = None,
                           seed: int = 0, resize: Optional[dict] = None,
-                          overwrite: bool = False, progress: bool = True) -> Path:
+                          overwrite: bool = False, progress: bool = True,
+                          allow_outside_root: bool = False) -> Path:
     """Functional entry point of the copy-paste baseline.
 
     ``box_sampler`` may be a built sampler, a config dict, or ``None`` for a
     default ``BoxPriorSampler`` fitted on ``labelled_ann_file``.
+    ``allow_outside_root`` reads images whose ``file_name`` leaves their COCO
+    file's folder (refused otherwise, see :func:`mmdgan.fileio.image_path`).
     """
     if box_sampler is None:
         box_sampler = dict(type='BoxPriorSampler', ann_file=labelled_ann_file)
     if isinstance(box_sampler, dict):
         box_sampler = build_box_sampler(box_sampler)
-    synth = CopyPasteSynthesizer(labelled_ann_file, box_sampler, blend, target_class)
-    return synth.run(clean_ann_file, num, out_dir, seed, resize, overwrite, progress)
+    synth = CopyPasteSynthesizer(labelled_ann_file, box_sampler, blend, target_class,
+                                 allow_outside_root)
+    return synth.run(clean_ann_file, num, out_dir, seed, resize, overwrite, progress,
+                     allow_outside_root)

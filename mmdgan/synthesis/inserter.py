@@ -17,6 +17,29 @@ from mmdgan.utils import load_config
 #: DetectorGAN attribute (and checkpoint key prefix) of each generator.
 GENERATOR_KEYS = {'inserter': 'generator_x', 'remover': 'generator_y'}
 
+#: Weight magnitude beyond which a generator counts as diverged: the
+#: threshold ``FiniteWeightsHook`` warns at during training (its ``max_abs``).
+DIVERGED_ABS = 1e6
+
+
+def check_finite_weights(generator: torch.nn.Module, checkpoint: str, which: str) -> None:
+    """Refuse a generator whose weights are non-finite or diverged.
+
+    A run stopped by the NaN guard may have written weights around 1e30
+    before it stopped; such an inserter paints black boxes that synthesis
+    would label as objects.
+
+    Raises:
+        ValueError: Naming the checkpoint and the first bad parameter.
+    """
+    from mmdgan.engine.hooks.finite_weights_hook import first_bad_parameter
+
+    bad = first_bad_parameter(generator, DIVERGED_ABS)
+    if bad is not None:
+        name, peak = bad
+        raise ValueError(f'{checkpoint}: the {which} weight {name!r} is {peak:.3g} (beyond '
+                         f'{DIVERGED_ABS:g}): training diverged; use an earlier checkpoint')
+
 
 def _generator_weights(state: dict, checkpoint: str, key: str) -> dict:
     """The ``<key>.*`` tensors of a loaded checkpoint, or a KeyError naming it.
@@ -69,6 +92,7 @@ def load_generator(config: Union[str, Config],
         prefix = f'{key}.'
         load_state_dict(generator, {k[len(prefix):]: v for k, v in own.items()},
                         strict=True, logger='silent')
+        check_finite_weights(generator, checkpoint, which)
     return generator.to(device).eval()
 
 

@@ -1,6 +1,7 @@
 """What the command-line tools share: runner arguments, one-line errors, SIGTERM handling."""
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -9,9 +10,29 @@ from typing import Callable, Dict, List, Optional
 from mmengine.config import DictAction
 
 
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` that refuses what it would silently change.
+
+    ``DictAction`` deletes every space of a value (``data_root=/path/a b/``
+    becomes ``/path/ab/``, another folder), so a value with whitespace inside
+    a word is a usage error naming it rather than a different setting.
+    Spaces around list punctuation (``[1, 2]``) change nothing and pass.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for kv in values:
+            key, _, value = kv.partition('=')
+            if re.search(r'\s', re.sub(r'\s*([,\[\]()])\s*', r'\1', value).strip()):
+                parser.error(f'{option_string} {key}: the value {value!r} has whitespace, '
+                             'which mmengine\'s key=value parsing deletes; put the setting '
+                             'in a config file (or use a path without spaces)')
+        super().__call__(parser, namespace, values, option_string)
+
+
 def add_runner_args(parser: argparse.ArgumentParser, cfg_options_help: str) -> None:
     """Add ``--cfg-options``, ``--launcher`` and ``--local_rank`` as mmdet does, and ``--debug``."""
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                        help=cfg_options_help)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -79,14 +100,35 @@ def sigterm_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _interrupt_in(exc: BaseException) -> Optional[BaseException]:
+    """The ``KeyboardInterrupt`` that ``exc`` is, or was raised while handling.
+
+    Library code with a bare ``except`` turns an interrupt into another error:
+    mmengine's ``Config.pretty_text`` (run for every checkpoint) re-raises
+    anything as ``SyntaxError('Failed to format the config file ...')`` with
+    the whole config in its message. The interrupt is still its context.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__context__
+    return None
+
+
 def run_tool(main: Callable[[Optional[List[str]]], object],
              argv: Optional[List[str]] = None) -> int:
     """Run a tool's ``main(argv)`` as a command: expected errors as one line.
 
+    A run stopped by the loss guard or the finite-weights check
+    (``FloatingPointError``) is reported in one line too: its message is the
+    diagnosis, and a traceback would suggest a bug.
+
     Returns:
         The exit status: ``main``'s own if it returns an int, else 0; 1 for
-        an input error; 130 when interrupted (Ctrl-C or SIGTERM, after the
-        tool's own clean-up ran).
+        an input error or a stop on non-finite values; 130 when interrupted
+        (Ctrl-C or SIGTERM, after the tool's own clean-up ran).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     sigterm_as_interrupt()
@@ -95,10 +137,19 @@ def run_tool(main: Callable[[Optional[List[str]]], object],
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         return 130
-    except EXPECTED_ERRORS as e:
+    except (*EXPECTED_ERRORS, FloatingPointError) as e:
         if '--debug' in argv:
             raise
+        if _interrupt_in(e) is not None:
+            print('interrupted', file=sys.stderr)
+            return 130
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f'error: {message}', file=sys.stderr)
+        prefix = 'stopped' if isinstance(e, FloatingPointError) else 'error'
+        print(f'{prefix}: {message}', file=sys.stderr)
         return 1
+    except Exception as e:
+        if _interrupt_in(e) is None or '--debug' in argv:
+            raise
+        print('interrupted', file=sys.stderr)
+        return 130
     return status if isinstance(status, int) else 0

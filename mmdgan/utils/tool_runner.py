@@ -100,29 +100,37 @@ def _iteration(checkpoint: Path) -> int:
 
 
 def repair_resume_marker(work_dir: Path) -> Optional[str]:
-    """Point ``last_checkpoint`` at a checkpoint that exists, before resuming.
+    """Point ``last_checkpoint`` at a complete checkpoint, before resuming.
 
     mmengine resumes from whatever ``last_checkpoint`` names without checking
-    that the file is there. Its CheckpointHook deletes the oldest kept checkpoint
-    *before* writing the next one, so with ``max_keep_ckpts=1`` (the runners'
-    setting) a run killed while saving leaves a marker naming a deleted file,
-    and every later resume fails. The marker is moved to the newest
-    ``iter_N.pth`` still in ``work_dir``, or removed so that training starts over.
+    the file. Its CheckpointHook deletes the oldest kept checkpoint *before*
+    writing the next one, so with ``max_keep_ckpts=1`` (the runners' setting)
+    a run killed while saving leaves a marker naming a deleted file, and the
+    newest ``iter_N.pth`` may be the one cut short by the kill. The marker is
+    moved to the newest checkpoint that is complete
+    (:func:`mmdgan.fileio.checkpoint_problem`), or removed so that training
+    starts over; a broken file is left where it is (the next save replaces it).
 
     Returns:
         What was done, for the log; None when the marker was fine or absent.
     """
+    from mmdgan.fileio import checkpoint_problem, newest_sound_checkpoint, write_text_atomic
+
     marker = work_dir / 'last_checkpoint'
-    if not marker.is_file() or last_checkpoint(work_dir) is not None:
+    if not marker.is_file():
         return None
     named = marker.read_text().strip()
-    survivors = sorted((p for p in work_dir.glob('iter_*.pth') if _iteration(p) >= 0),
-                       key=_iteration)
-    if survivors:
-        marker.write_text(str(survivors[-1].resolve()))
-        return f'{marker}: {named} is missing; resuming from {survivors[-1].name}'
+    path = Path(named) if Path(named).is_absolute() else REPO_ROOT / named
+    problem = checkpoint_problem(path)
+    if problem is None:
+        return None
+    sound = newest_sound_checkpoint(work_dir, skip=[path])
+    if sound is not None:
+        write_text_atomic(str(sound.resolve()), marker)
+        return f'{marker}: {named} is {problem}; resuming from {sound.name}'
     marker.unlink()
-    return f'{marker}: {named} is missing and no other checkpoint is left; starting over'
+    return (f'{marker}: {named} is {problem} and no other complete checkpoint is left; '
+            'starting over')
 
 
 def _forget_visualizers() -> None:

@@ -90,7 +90,7 @@ def test_existing_output_and_overwrite(gan_cfg, demo_data, tmp_path):
     with pytest.raises(FileExistsError, match='--overwrite'):
         synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), progress=False)
     # Issue 13.4: --overwrite replaces a synthetic dataset only, never other folders.
-    with pytest.raises(FileExistsError, match='refusing to replace .*syn: it is not a synthetic'):
+    with pytest.raises(FileExistsError, match='refusing to replace .*syn: it has no'):
         synthesize(gan_cfg, None, clean, num=1, out_dir=str(out), overwrite=True, progress=False)
     assert (out / 'old.txt').read_text() == 'x'
     (out / 'old.txt').unlink()

@@ -136,6 +136,9 @@ def test_export_cli(tmp_path, capsys):
     assert 'max abs diff vs PyTorch' in capsys.readouterr().out
     assert onnx.load(str(out)).metadata_props[0].key.startswith(PREFIX)
     assert main([str(TINY_CONFIG), str(tmp_path / 'no.pth'), '--out', str(out)]) == 1
+    assert 'output exists' in capsys.readouterr().err  # issue 34.2: --overwrite needed
+    assert main([str(TINY_CONFIG), str(tmp_path / 'no.pth'), '--out', str(out),
+                 '--overwrite']) == 1
     assert 'checkpoint not found' in capsys.readouterr().err
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from mmdgan.fileio import OutputDir, holds_only, remove_stale_temp_dirs
+from mmdgan.fileio import MARKER, OutputDir, holds_only, read_marker, remove_stale_temp_dirs
 
 
 def _own(path):
@@ -33,8 +33,8 @@ def test_folder_appears_only_when_complete(tmp_path):
 
 def test_replaces_only_its_own_output(tmp_path):
     out = tmp_path / 'out'
-    out.mkdir()
-    (out / 'data.txt').write_text('old')
+    with OutputDir(out, is_own=_own) as tmp:
+        (tmp / 'data.txt').write_text('old')
     with pytest.raises(FileExistsError, match='pass --overwrite'):
         OutputDir(out, is_own=_own)
     with OutputDir(out, overwrite=True, is_own=_own) as tmp:
@@ -42,7 +42,7 @@ def test_replaces_only_its_own_output(tmp_path):
     assert (out / 'data.txt').read_text() == 'new'
     (out / 'notes.md').write_text('mine')
     with pytest.raises(FileExistsError, match='refusing to replace'):
-        OutputDir(out, overwrite=True, is_own=_own, what='data folder')
+        OutputDir(out, overwrite=True, is_own=_own)
     file_out = tmp_path / 'file'
     file_out.write_text('x')
     with pytest.raises(FileExistsError, match='not a folder'):
@@ -64,3 +64,20 @@ def test_stale_temp_folders_of_dead_runs_are_removed(tmp_path):
         (tmp / 'data.txt').write_text('x')
     assert not stale.exists() and alive.exists() and other.exists()
     assert remove_stale_temp_dirs(out) == []
+
+
+def test_overwrite_needs_the_marker_of_the_same_kind(tmp_path):
+    """Issue 34.3: a folder is replaced only if a tool of the project wrote it (its marker)."""
+    hand_made = tmp_path / 'hand'
+    hand_made.mkdir()
+    (hand_made / 'data.txt').write_text('mine')
+    with pytest.raises(FileExistsError, match=f'refusing to replace .*hand.*no {MARKER}'):
+        OutputDir(hand_made, overwrite=True, is_own=_own, what='data folder')
+    assert (hand_made / 'data.txt').read_text() == 'mine'
+    out = tmp_path / 'out'
+    with OutputDir(out, what='data folder') as tmp:
+        (tmp / 'data.txt').write_text('x')
+    assert read_marker(out) == dict(tool='mmdgan', kind='data folder')
+    with pytest.raises(FileExistsError, match="the 'data folder'"):
+        OutputDir(out, overwrite=True, what='synthetic dataset')
+    OutputDir(out, overwrite=True, is_own=_own, what='data folder')  # accepted

@@ -13,13 +13,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_converter_args(parser)
     parser.add_argument('--classes', nargs='+', required=True,
                         help='target classes; images without any become clean (X)')
+    parser.add_argument('--allow-outside-root', action='store_true',
+                        help='read images whose <filename> leaves JPEGImages/ (../ or an '
+                        'absolute path); refused otherwise')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     counts, stats = convert_voc(args.src, args.out, classes=args.classes, seed=args.seed,
-                                size=args.size or None, overwrite=args.overwrite)
+                                size=args.size or None, overwrite=args.overwrite,
+                                allow_outside_root=args.allow_outside_root)
     print(format_counts(counts, stats))
 
 

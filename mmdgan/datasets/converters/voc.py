@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from mmdgan.fileio import image_path
+
 from .common import BoxStats, SourceImage, export_dataset, format_counts
 
 
@@ -58,7 +60,8 @@ def parse_voc_xml(xml_file: Path, classes: Sequence[str]
 
 def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
                 seed: int = 0, size: Optional[int] = None,
-                ratios=(0.6, 0.2, 0.2), overwrite: bool = False) -> Tuple[dict, BoxStats]:
+                ratios=(0.6, 0.2, 0.2), overwrite: bool = False,
+                allow_outside_root: bool = False) -> Tuple[dict, BoxStats]:
     """Convert a VOC-style folder.
 
     Args:
@@ -69,6 +72,8 @@ def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
         size: Resize images and boxes to ``size x size``; ``None`` keeps them.
         ratios: Train/val/test fractions of images.
         overwrite: Replace an existing ``out_dir`` if it is a dataset folder.
+        allow_outside_root: Read images whose ``<filename>`` leaves
+            ``JPEGImages/`` (``..`` or an absolute path); refused otherwise.
 
     Returns:
         Counts per json file and the box statistics.
@@ -85,7 +90,7 @@ def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
     items = []
     for xml_file in xml_files:
         filename, boxes = parse_voc_xml(xml_file, classes)
-        image = src / 'JPEGImages' / filename
+        image = image_path(src / 'JPEGImages', filename, xml_file, allow_outside_root)
         if not image.is_file():
             raise FileNotFoundError(f'{xml_file}: image {image} not found')
         items.append(SourceImage(image, f'images/{Path(filename).stem}.png', xml_file.stem,
