@@ -308,7 +308,23 @@ def markdown(results: dict) -> str:
                              f'{e["seeds"]} |')
         lines.append('')
     lines += _quality_lines(results.get('insertion_quality') or [])
+    lines += _per_class_lines(results.get('per_class_ap') or {})
     return '\n'.join(lines)
+
+
+def _per_class_lines(per_class: Dict[str, Dict[str, dict]]) -> List[str]:
+    """The per-class AP table (several classes), one row per arm."""
+    if not per_class:
+        return []
+    names = sorted({n for per in per_class.values() for n in per})
+    lines = ['## Per-class AP (COCO AP at IoU .50:.95 on the held-out folds, mean ± std over '
+             'fold × seed)', '', '| arm | ' + ' | '.join(names) + ' |',
+             '|' + ' --- |' * (len(names) + 1)]
+    for arm, per in per_class.items():
+        cells = [f'{per[n]["mean"]:.3f} ± {per[n]["std"]:.3f}' if n in per else '—'
+                 for n in names]
+        lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
+    return lines + ['']
 
 
 def update_markdown_block(path: Path, name: str, text: str) -> None:

@@ -17,6 +17,7 @@ from .statistics import (
     gan_variance,
     insertion_quality_summary,
     learning_curve,
+    per_class_ap,
     ratio_sweep,
     summarize,
 )
@@ -50,6 +51,7 @@ def write_cv_report(units: Sequence[dict], settings: dict, results_dir: Path,
                    ratio_sweep=ratio_sweep(units, settings), gan_variance=gan_var,
                    goal=goal_sentences(summary, gan_var),
                    insertion_quality=insertion_quality_summary(quality),
+                   per_class_ap=per_class_ap(units, settings),
                    progress=progress)
     write_json_atomic(results, results_dir / 'results.json')
     write_text_atomic(markdown(results), results_dir / 'table.md')

@@ -67,6 +67,31 @@ def _select(units: Sequence[dict], settings: dict, arm: str, fraction: float = 1
     return out
 
 
+#: Per-class AP keys of a unit's raw metrics (mmdet CocoMetric with ``classwise``).
+PER_CLASS_PREFIX, PER_CLASS_SUFFIX = 'coco/', '_precision'
+
+
+def per_class_ap(units: Sequence[dict], settings: dict) -> Dict[str, Dict[str, dict]]:
+    """Main comparison per arm and class: held-out COCO AP (IoU .50:.95) mean ± std
+    over pairs, from the units' raw metrics; empty where the detectors did not
+    report classes (``classwise`` off, e.g. one-class data)."""
+    out: Dict[str, Dict[str, dict]] = {}
+    for arm in settings['arms']:
+        per: Dict[str, List[float]] = {}
+        for u in units:
+            k = u['unit']
+            if (k['arm'] != arm or k['fraction'] != 1.0 or k['gan_seed'] != 0
+                    or k['ratio'] != main_ratio(arm, settings)):
+                continue
+            for key, value in u.get('raw_metrics', {}).items():
+                if key.startswith(PER_CLASS_PREFIX) and key.endswith(PER_CLASS_SUFFIX):
+                    name = key[len(PER_CLASS_PREFIX):-len(PER_CLASS_SUFFIX)]
+                    per.setdefault(name, []).append(float(value))
+        if per:
+            out[arm] = {name: dict(mean_std(v), pairs=len(v)) for name, v in per.items()}
+    return out
+
+
 def main_ratio(arm: str, settings: dict) -> float:
     return settings['syn_per_real'] if ARMS[arm].synthetic else 0.0
 
