@@ -23,13 +23,7 @@ import numpy as np
 
 from mmdgan.fileio import ImageRecord, write_image_atomic
 
-from .converters.common import (
-    CLEAN_FILES,
-    LABELLED_FILES,
-    dataset_output,
-    format_counts,
-    write_dataset,
-)
+from .folder import CLEAN_FILES, LABELLED_FILES, dataset_output, format_counts, write_dataset
 
 CATEGORY = 'lesion'
 SHAPES = ('round', 'lobulated', 'spiculated')

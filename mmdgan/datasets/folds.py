@@ -27,7 +27,7 @@ from typing import Callable, Dict, Hashable, List, Optional, Sequence
 
 import numpy as np
 
-from mmdgan.datasets.converters.common import CLEAN_FILES, LABELLED_FILES, SPLITS
+from mmdgan.datasets.folder import CLEAN_FILES, LABELLED_FILES, SPLITS
 from mmdgan.fileio import ABSOLUTE_FILE_NAMES, load_coco, write_json_atomic
 
 #: The image field that names a patient in a converted COCO file.

@@ -1,9 +1,8 @@
-"""Helpers shared by the dataset converters and the demo generator.
+"""Helpers shared by the dataset converters.
 
-Everything a converter writes goes through here, so all of them produce the
-same folder contract (``images/`` + six COCO files), publish the folder only
-when it is complete (:class:`mmdgan.fileio.OutputDir`) and account for every
-box they had to clip or drop.
+Every converter writes the dataset folder contract through
+:mod:`mmdgan.datasets.folder` (``images/`` + six COCO files, published only
+when complete) and accounts here for every box it had to clip or drop.
 """
 import os
 from dataclasses import dataclass, field
@@ -13,21 +12,11 @@ from typing import Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmdgan.fileio import (
-    ImageRecord,
-    OutputDir,
-    holds_only,
-    make_coco,
-    read_image,
-    write_image_atomic,
-    write_json_atomic,
-)
+from mmdgan.fileio import ImageRecord, read_image, write_image_atomic
 from mmdgan.utils.cli import add_debug_arg
 
-#: Y (labelled, with boxes) and X (clean, no annotation) file of each split.
-SPLITS = ('train', 'val', 'test')
-LABELLED_FILES = {s: f'{s}.json' for s in SPLITS}
-CLEAN_FILES = {s: f'clean_{s}.json' for s in SPLITS}
+from .. import folder
+from ..folder import SPLITS, dataset_output, write_dataset
 
 
 @dataclass
@@ -117,57 +106,9 @@ def split_groups(groups: Iterable[Hashable], seed: int,
     return assignment
 
 
-def is_dataset_folder(path: Path) -> bool:
-    """Whether ``path`` holds only a dataset of the folder contract (``images/`` + six jsons,
-    its ``meta.json`` and the clean crops mmdgan may add)."""
-    from ..clean_crops import CROPS_FILE
-    from ..meta import META_FILE
-    names = [*LABELLED_FILES.values(), *CLEAN_FILES.values()]
-    return holds_only(path, ['images', META_FILE, CROPS_FILE, *names], names)
-
-
-def dataset_output(out_dir: os.PathLike, overwrite: bool = False) -> OutputDir:
-    """The :class:`OutputDir` a converter or the demo generator writes its dataset through.
-
-    An existing ``out_dir`` is refused unless ``overwrite``, and even then
-    replaced only if it is a dataset folder itself (an empty folder is fine).
-    """
-    return OutputDir(out_dir, overwrite, is_dataset_folder,
-                     what='dataset folder (images/ + six COCO files)')
-
-
-def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
-                  clean: Dict[str, List[ImageRecord]], categories: Sequence[str]) -> dict:
-    """Write the six COCO files of the folder contract and its ``meta.json`` atomically.
-
-    Args:
-        out_dir: Dataset folder (images already written under ``images/``).
-        labelled: Y records per split.
-        clean: X records per split (their ``boxes`` must be empty).
-        categories: Category names.
-
-    Returns:
-        ``{file name: (number of images, number of boxes)}``.
-    """
-    counts = {}
-    for split in SPLITS:
-        for name, recs in ((LABELLED_FILES[split], labelled.get(split, [])),
-                           (CLEAN_FILES[split], clean.get(split, []))):
-            if name.startswith('clean_') and any(r.boxes for r in recs):
-                raise ValueError(f'{name}: clean images must not carry boxes')
-            coco = make_coco(recs, categories)
-            write_json_atomic(coco, Path(out_dir) / name)
-            counts[name] = (len(coco['images']), len(coco['annotations']))
-    # The folder describes itself (classes, channels, box sizes): configs read it.
-    from ..meta import write_dataset_meta
-    write_dataset_meta(out_dir)
-    return counts
-
-
 def format_counts(counts: dict, stats: Optional[BoxStats] = None) -> str:
     """Human-readable summary of :func:`write_dataset` counts and box stats."""
-    lines = [f'{name:18s} {n_img:5d} images {n_box:5d} boxes'
-             for name, (n_img, n_box) in counts.items()]
+    lines = [folder.format_counts(counts)]
     if stats is not None:
         lines.append(f'boxes kept {stats.kept}, clipped {stats.clipped}, '
                      f'dropped (zero area) {stats.dropped_zero_area}')
