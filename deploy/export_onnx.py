@@ -7,12 +7,10 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
 from mmdgan.deploy.export import DEFAULT_OPSET, EXPORTERS, export_onnx
 from mmdgan.deploy.onnx_io import check_onnx_out
 from mmdgan.utils import load_config
-from mmdgan.utils.cli import run_tool
+from mmdgan.utils.cli import CfgOptionsAction, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,7 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--atol', type=float, default=1e-4,
                         help='max abs difference allowed against PyTorch (fp32)')
     parser.add_argument('--min-psnr', type=float, default=30.0, help='fp16 gate in dB')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. data_root=data/my-set/ (a generic '
                         '*_custom config reads its channels and classes from that folder)')
     return parser.parse_args(argv)
