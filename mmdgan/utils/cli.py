@@ -63,11 +63,21 @@ def positive_int(text: str) -> int:
 
 def add_synthetic_sets_args(parser: argparse.ArgumentParser, real_help: str,
                             nargs: str = '+') -> None:
-    """``REAL NAME=PATH ...`` and ``--clean-root``: the tools that compare synthetic sets."""
+    """``REAL NAME=PATH ...``, ``--clean-root`` and ``--debug``: the tools that compare
+    synthetic sets (parse with :func:`parse_synthetic_sets`)."""
     parser.add_argument('real', help=real_help)
     parser.add_argument('synthetic', nargs=nargs, metavar='NAME=PATH',
                         help='synthetic dataset train.json files (tools/synthesize.py output)')
     parser.add_argument('--clean-root', help='folder the recorded clean sources are relative to')
+    add_debug_arg(parser)
+
+
+def parse_synthetic_sets(parser: argparse.ArgumentParser,
+                         argv: Optional[List[str]]) -> argparse.Namespace:
+    """Parse ``argv``; ``args.sets`` holds the ``NAME=PATH`` sets as ``{name: path}``."""
+    args = parser.parse_args(argv)
+    args.sets = named_paths(parser, args.synthetic)
+    return args
 
 
 def named_paths(parser: argparse.ArgumentParser, items: List[str]) -> Dict[str, str]:

@@ -25,10 +25,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--context', type=float, default=1.0,
                         help='margin per side, as a fraction of the box')
     parser.add_argument('--title', default='')
-    cli.add_debug_arg(parser)
-    args = parser.parse_args(argv)
-    args.sets = cli.named_paths(parser, args.synthetic)
-    return args
+    return cli.parse_synthetic_sets(parser, argv)
 
 
 def main(argv: Optional[List[str]] = None) -> str:

@@ -15,12 +15,7 @@ from typing import List, Optional
 
 from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality
 from mmdgan.fileio import write_json_atomic
-from mmdgan.utils.cli import (
-    add_debug_arg,
-    add_synthetic_sets_args,
-    named_paths,
-    run_tool,
-)
+from mmdgan.utils.cli import add_synthetic_sets_args, parse_synthetic_sets, run_tool
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -32,9 +27,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--context', type=float, default=0.5)
     parser.add_argument('--feature', default='head', choices=['last_stage', 'head'])
     parser.add_argument('--out', help='write the report as json here too')
-    add_debug_arg(parser)
-    args = parser.parse_args(argv)
-    args.sets = named_paths(parser, args.synthetic)
+    args = parse_synthetic_sets(parser, argv)
     if not args.synthetic and not args.clean_reference:
         parser.error('nothing to score: give NAME=PATH sets and/or --clean-reference')
     return args

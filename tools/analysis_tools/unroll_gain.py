@@ -18,13 +18,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from mmdgan.utils.cli import (
-    add_debug_arg,
-    add_synthetic_sets_args,
-    named_paths,
-    positive_int,
-    run_tool,
-)
+from mmdgan.utils.cli import add_synthetic_sets_args, parse_synthetic_sets, positive_int, run_tool
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -45,9 +39,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-clean', action='store_true', help='skip the clean control')
     parser.add_argument('--no-real', action='store_true', help='skip the real control')
     parser.add_argument('--out', help='write the report as json here too')
-    add_debug_arg(parser)
-    args = parser.parse_args(argv)
-    args.sets = named_paths(parser, args.synthetic)
+    args = parse_synthetic_sets(parser, argv)
     for reserved in ('clean', 'real'):
         if reserved in args.sets:
             parser.error(f'{reserved!r} names a control; call the synthetic set otherwise')
