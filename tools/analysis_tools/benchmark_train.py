@@ -15,10 +15,9 @@ skips the DetectorGAN steps:
 import argparse
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
 from mmdgan.engine.benchmark import UNROLL_MODES, TrainBenchmark, format_results
 from mmdgan.utils import load_config
+from mmdgan.utils.cli import CfgOptionsAction
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -30,7 +29,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--stage1-config', help='a stage-1 config (model.detector=None) to '
                         'time against the detector step')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
 

@@ -12,11 +12,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
 from mmdgan.fileio import write_image_atomic
 from mmdgan.utils import load_config
-from mmdgan.utils.cli import add_debug_arg, positive_int, run_tool
+from mmdgan.utils.cli import CfgOptionsAction, add_debug_arg, positive_int, run_tool
 from mmdgan.visualization import browse_dataset
 
 
@@ -29,7 +27,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='seconds each shown image stays up')
     parser.add_argument('--num', type=positive_int, help='how many samples (default: all)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the sampled boxes')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config settings, key=value')
     add_debug_arg(parser)
     args = parser.parse_args(argv)
