@@ -8,9 +8,10 @@ from mmengine.config import Config
 def load_config(path: str, cfg_options: Optional[dict] = None, resolve: bool = True) -> Config:
     """Read ``path``, apply ``--cfg-options`` overrides, resolve it against its data.
 
-    A generic config (``dataset_meta = 'auto'``, ``configs/*_custom.py``) is
-    then filled in from its ``data_root`` folder: classes, channels, image
-    size, insertion region (:func:`mmdgan.datasets.config_from_data.apply_dataset_meta`).
+    Then :func:`resolve_config`: a model-zoo detector named by
+    ``detector_config`` is put in, and a generic config (``dataset_meta =
+    'auto'``, ``configs/*_custom.py``) is filled in from its ``data_root``
+    folder: classes, channels, image size, insertion region.
 
     Args:
         path: Config file.
@@ -30,7 +31,15 @@ def load_config(path: str, cfg_options: Optional[dict] = None, resolve: bool = T
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    if not resolve:
-        return cfg
+    return resolve_config(cfg) if resolve else cfg
+
+
+def resolve_config(cfg: Config) -> Config:
+    """What a config leaves to be looked up, in place: an mmdet model-zoo detector
+    (``detector_config``, :mod:`mmdgan.utils.model_zoo`), then a generic
+    config's classes, channels and image size from its data
+    (``dataset_meta='auto'``, :mod:`mmdgan.datasets.config_from_data`)."""
     from mmdgan.datasets.config_from_data import apply_dataset_meta
-    return apply_dataset_meta(cfg)
+
+    from .model_zoo import resolve_model_zoo_detector
+    return apply_dataset_meta(resolve_model_zoo_detector(cfg))
