@@ -23,40 +23,21 @@ test_pipeline = [
     dict(type='mmdet.PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
+_dataset = dict(type=dataset_type, data_root=data_root, metainfo=metainfo,
+                data_prefix=dict(img=''), backend_args=backend_args)
 train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
+    batch_size=4, num_workers=0, persistent_workers=False,
     sampler=dict(type='mmdet.InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='train.json',
-        data_prefix=dict(img=''),
-        filter_cfg=dict(filter_empty_gt=True, min_size=1),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+    dataset=dict(_dataset, ann_file='train.json', pipeline=train_pipeline,
+                 filter_cfg=dict(filter_empty_gt=True, min_size=1)))
 val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    drop_last=False,
+    batch_size=4, num_workers=0, persistent_workers=False, drop_last=False,
     sampler=dict(type='mmdet.DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='val.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    dataset=dict(_dataset, ann_file='val.json', test_mode=True, pipeline=test_pipeline))
 test_dataloader = dict(
     val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='test.json'))
 val_evaluator = dict(
     type='mmdet.CocoMetric', ann_file=data_root + 'val.json', metric='bbox',
     format_only=False, backend_args=backend_args)
-test_evaluator = dict(
-    type='mmdet.CocoMetric', ann_file=data_root + 'test.json', metric='bbox',
-    format_only=False, backend_args=backend_args)
+test_evaluator = dict(val_evaluator, ann_file=data_root + 'test.json')
+del _dataset
