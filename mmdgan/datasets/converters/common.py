@@ -33,6 +33,14 @@ class BoxStats:
         self.skipped_rows[reason] = self.skipped_rows.get(reason, 0) + 1
 
 
+def category_names(names: Iterable[str], what: str) -> List[str]:
+    """The categories a converter keeps, as a list; none is a one-line error naming ``what``."""
+    names = list(names)
+    if not names:
+        raise ValueError(f'at least one {what} must be given')
+    return names
+
+
 def clip_box(box: Sequence[float], width: int, height: int,
              stats: BoxStats) -> Optional[Tuple[float, float, float, float]]:
     """Clip an xyxy box to the image and count what happened.

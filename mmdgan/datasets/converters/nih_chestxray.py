@@ -14,7 +14,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .common import BoxStats, SourceImage, export_dataset, format_counts
+from .common import BoxStats, SourceImage, category_names, export_dataset, format_counts
 
 ORIGINAL_SIZE = 1024
 NO_FINDING = 'No Finding'
@@ -78,10 +78,7 @@ def convert_nih_chestxray(src: os.PathLike, out_dir: os.PathLike,
     Returns:
         Counts per json file and the box statistics.
     """
-    src = Path(src)
-    findings = list(findings)
-    if not findings:
-        raise ValueError('at least one finding must be selected')
+    src, findings = Path(src), category_names(findings, 'finding')
     entry_csv, bbox_csv = src / 'Data_Entry_2017.csv', src / 'BBox_List_2017.csv'
     entries = {}
     for line, rec, _ in read_csv_rows(entry_csv, ['Image Index', 'Finding Labels',

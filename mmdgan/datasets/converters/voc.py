@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from mmdgan.fileio import image_path
 
-from .common import BoxStats, SourceImage, export_dataset, format_counts
+from .common import BoxStats, SourceImage, category_names, export_dataset, format_counts
 
 
 def _number(obj: ET.Element, tag: str, where: str) -> float:
@@ -78,10 +78,7 @@ def convert_voc(src: os.PathLike, out_dir: os.PathLike, classes: Sequence[str],
     Returns:
         Counts per json file and the box statistics.
     """
-    src = Path(src)
-    classes = list(classes)
-    if not classes:
-        raise ValueError('at least one target class must be given')
+    src, classes = Path(src), category_names(classes, 'target class')
     ann_dir = src / 'Annotations'
     xml_files = sorted(ann_dir.glob('*.xml'))
     if not xml_files:
