@@ -67,17 +67,21 @@ def auto_scale(meta: dict) -> Tuple[int, int]:
 
 
 def _data_root(cfg: Config) -> str:
-    """``data_root``; where it is still the placeholder, the first dataset's own
-    ``data_root`` (training, test, then validation set) that a caller set
-    instead (the experiment runner does, for training and for scoring)."""
+    """``data_root``; where it is still the placeholder, the first existing
+    folder that a caller set as a dataset's own ``data_root`` instead (training,
+    test, then validation set; the experiment runner does so for training and
+    for scoring). A synthetic set (``syn_data_root``) never counts."""
     root = str(cfg.get('data_root', PLACEHOLDER))
     root = root if root.endswith('/') else root + '/'
-    if root == PLACEHOLDER:
-        for key in ('train_dataloader', 'test_dataloader', 'val_dataloader'):
-            for d in _walk((cfg.get(key) or {}).get('dataset')):
-                given = d.get('data_root')
-                if isinstance(given, str) and given.rstrip('/') + '/' != PLACEHOLDER:
-                    return given.rstrip('/') + '/'
+    if root != PLACEHOLDER:
+        return root
+    synthetic = str(cfg.get('syn_data_root', '')).rstrip('/')
+    for key in ('train_dataloader', 'test_dataloader', 'val_dataloader'):
+        for d in _walk((cfg.get(key) or {}).get('dataset')):
+            given = d.get('data_root')
+            if (isinstance(given, str) and given.rstrip('/') + '/' != PLACEHOLDER
+                    and given.rstrip('/') != synthetic and Path(given).is_dir()):
+                return given.rstrip('/') + '/'
     return root
 
 

@@ -54,3 +54,15 @@ def test_a_scoring_run_points_only_the_test_set_at_the_folder(colour_data):
                       {'test_dataloader.dataset.data_root': f'{colour_data}/'})
     assert cfg.test_dataloader.dataset.metainfo.classes == ('disc', 'square')
     assert cfg.model.bbox_head.num_classes == 2
+
+
+def test_the_synthetic_half_is_never_taken_for_the_folder(colour_data, tmp_path):
+    syn = tmp_path / 'syn'
+    syn.mkdir()
+    # A planner reads the real+synthetic config without naming the data.
+    cfg = load_config(DETECTOR, {'syn_data_root': f'{syn}/'})
+    assert 'dataset_classes' not in cfg
+    cfg = load_config(DETECTOR, {'syn_data_root': f'{syn}/',
+                                 'train_dataloader.dataset.datasets.0.data_root': f'{colour_data}/',
+                                 'train_dataloader.dataset.datasets.1.data_root': f'{syn}/'})
+    assert cfg.data_root == f'{colour_data}/' and cfg.model.bbox_head.num_classes == 2
