@@ -1,11 +1,8 @@
 # Smoke run on the demo data (tools/make_demo_data.py -> data/demo/): 20
 # iterations, batch 2, 256 px, a few minutes on 2 CPU cores.
 _base_ = [
-    './_base_/models/dgan_retinanet-r18.py', './_base_/datasets/demo_unpaired.py',
+    './_base_/models/dgan_retinanet-r18.py', './_base_/datasets/demo_unpaired_1xb2.py',
     './_base_/schedules/dgan_20it.py', './_base_/default_runtime.py'
 ]
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
-val_dataloader = dict(batch_size=2)
-test_dataloader = dict(batch_size=2)
 default_hooks = dict(checkpoint=dict(interval=10), logger=dict(interval=5))
 custom_hooks = [dict(type='GANVisualizationHook', interval=10)]
