@@ -1,10 +1,7 @@
 """The arms of the comparison: what each one adds to the fold's real training films.
 
-Every arm trains the same downstream detector; they differ only in the
-synthetic set concatenated to the real films (and ``real-steps`` in its
-iteration count). The GAN of a GAN arm is the experiment config's
-``gan_configs[arm]``: each ablation is a config file of its own, never derived
-in code.
+Every arm trains the same downstream detector on the real films plus its synthetic set
+(``real-steps``: plus steps); a GAN arm's GAN is the config ``gan_configs[arm]``.
 """
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional

@@ -18,9 +18,8 @@ from .plan import DetUnit, Source
 
 Task = Tuple[str, Hashable]
 
-#: Step functions of the local clusters running now, by token: a local cluster's workers are
-#: threads of this process, which call ``work`` itself (its in-memory state included)
-#: instead of a pickled copy; a remote cluster gets ``work`` pickled.
+#: Step functions of the local clusters running now, by token: their workers (threads of this
+#: process) call ``work`` itself, not a pickled copy; a remote cluster gets it pickled.
 _LOCAL_WORK: Dict[str, Callable[[Task], None]] = {}
 
 
@@ -29,12 +28,10 @@ def task_graph(store, todo: Sequence[DetUnit], unscored: Sequence[Source] = ()
     """Every step ``todo`` and the quality scores of ``unscored`` need, mapped to the
     steps they wait for.
 
-    Steps: ``('det', unit)``, ``('warm', real unit)`` (the real-only seed-0 detector
-    a GAN starts from), ``('gan', source)``, ``('synth', (source, num))`` and
-    ``('quality', source)``. Insertion order is priority order: a step comes right
-    before the first unit that needs it, so that the plan's order is also the order
-    in which complete, pairable results appear; a source's quality score follows
-    its first unit. Scores of sources whose units are all done come first.
+    Steps: ``('det', unit)``, ``('warm', real unit)`` (the detector a GAN starts
+    from), ``('gan', source)``, ``('synth', (source, num))``, ``('quality', source)``.
+    Insertion order is priority: a step comes right before the first unit that needs
+    it, so complete, pairable results appear in the plan's order.
     """
     graph: Dict[Task, tuple] = {}
     todo_set = set(todo)
@@ -96,12 +93,13 @@ def run_graph(graph: Dict[Task, tuple], work: Callable[[Task], None], workers: i
         graph: Step -> steps it needs (:func:`task_graph`); insertion order is priority.
         work: Runs one step (pickled to the workers of a remote cluster).
         workers: Threads of the local cluster, one step each.
-        scheduler: Address of a Dask scheduler (``tcp://host:8786``); ``None``: local.
-        log: Where failures are reported.
-        on_done: Called on this process with each step that finished.
+        scheduler: A Dask scheduler's address (``tcp://host:8786``); ``None``: local.
+        log, on_done: Take each failure's line / each finished step, on this process.
     """
     from dask.distributed import Client, LocalCluster
 
+    if not graph:
+        return  # nothing left to run: no cluster to start
     missing = {d for needs in graph.values() for d in needs if d not in graph}
     if missing:
         raise RuntimeError(f'steps wait for steps that never run: {sorted(map(str, missing))[:3]}')

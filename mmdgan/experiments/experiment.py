@@ -40,14 +40,9 @@ GAN_INIT_KEY = 'model.init_from'
 
 
 class CVExperiment(ToolRunner):
-    """Runs the steps of a :class:`CVSettings` comparison and reports it.
-
-    Args:
-        settings: The comparison.
-        threads: OpenMP threads of every step.
-        logger: Where progress goes (default: the current ``MMLogger``).
-        in_process: Run the tools inside this process (tests; one worker).
-    """
+    """Runs the steps of a :class:`CVSettings` comparison, ``threads`` OpenMP threads
+    each, and reports it; ``logger``: default the current ``MMLogger``; ``in_process``:
+    run the tools inside this process (tests; one worker)."""
 
     def __init__(self, settings: CVSettings, threads: int = 1,
                  logger: Optional[MMLogger] = None, in_process: bool = False) -> None:
@@ -155,11 +150,8 @@ class CVExperiment(ToolRunner):
         return out
 
     def measure_quality(self, source: Source) -> dict:
-        """Score ``quality_images`` insertions of ``source`` (or load the score).
-
-        The real reference is the fold's training lesions of the source's
-        fraction, the only lesions the source may have seen.
-        """
+        """Score ``quality_images`` insertions of ``source`` (or load the score) against
+        the fold's training lesions of its fraction, the only ones it may have seen."""
         done = self.store.load_quality(source)
         if done is not None:
             return done
@@ -261,14 +253,8 @@ class CVExperiment(ToolRunner):
 
     def run(self, command: str = '', dry_run: bool = False, workers: int = 2,
             scheduler: Optional[str] = None) -> dict:
-        """Log the plan and its cost; unless ``dry_run``, run what is missing and report.
-
-        Args:
-            command: The command line the report names.
-            dry_run: Plan only (the folds are written).
-            workers: Steps side by side on the local cluster.
-            scheduler: Address of a Dask scheduler to run the steps on instead.
-        """
+        """Log the plan and its cost; unless ``dry_run`` (folds only), run what is missing
+        on ``workers`` local threads or the Dask ``scheduler``; the report names ``command``."""
         plan, store = self.plan, self.store
         plan.prepare_folds()
         units = plan.units()

@@ -202,14 +202,9 @@ def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
 
 
 def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> List[str]:
-    """Every metric's paired difference against ``reference``, one row per arm.
-
-    AP50 against real-only alone decides the goal; the other columns show *how* an
-    arm differs (box tightness, false positives on normal films, sensitivity) and
-    are read with the caution the table states: many intervals, none corrected.
-    Against a steps-matched control the table asks whether an arm's synthetic
-    images are worth the steps they add.
-    """
+    """Every metric's paired difference against ``reference``, one row per arm: *how*
+    an arm differs (AP50 against real-only alone decides the goal; many intervals, none
+    corrected); against a steps-matched control, whether its images beat the steps."""
     rows = [e for arm, e in summary.items()
             if arm != reference and e.get(f'paired_vs_{reference}')]
     if not rows:
@@ -328,10 +323,8 @@ def _per_class_lines(per_class: Dict[str, Dict[str, dict]]) -> List[str]:
 
 
 def update_markdown_block(path: Path, name: str, text: str) -> None:
-    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``path``.
-
-    How a README keeps the table of the units: rewritten, never edited by hand.
-    """
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in
+    ``path``: a README's table of the units is rewritten, never edited by hand."""
     start, end = f'<!-- {name}:start -->', f'<!-- {name}:end -->'
     doc = Path(path).read_text()
     if doc.count(start) != 1 or doc.count(end) != 1 or doc.index(start) > doc.index(end):

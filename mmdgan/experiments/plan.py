@@ -1,12 +1,9 @@
 """The plan of a comparison: its folds, its units in priority order, and their cost.
 
-A *detector unit* ``(fold, arm, seed[, fraction, ratio, GAN seed, fold seed])``
-trains and scores one detector; a *source* is the synthetic-image source it
-needs (one GAN, or the copy-paste sampler, of one fold). The plan lists the
-main comparison fold by fold, then the learning curve (each fraction's control
-arms right after its curve), the ratio sweep and the GAN variance on the
-special fold, then the late arms; with ``extra_fold_seeds`` the main
-comparison and the curve are repeated on each further fold assignment.
+A *detector unit* trains and scores one detector; a *source* is the synthetic-image
+source it needs (one GAN, or the copy-paste sampler, of one fold). Order: the main
+comparison fold by fold, the learning curve (each fraction's controls right after it),
+the sweep and GAN variance, the late arms; ``extra_fold_seeds`` repeat the first two.
 """
 import json
 import math
@@ -29,7 +26,7 @@ from mmdgan.utils.tool_runner import config_iters, load_cfg
 
 from .arms import ARMS
 from .exposure import detector_iters, num_synthetic
-from .settings import CVSettings, repo_path
+from .settings import CVSettings, curve_arms, repo_path
 
 
 @dataclass(frozen=True)
@@ -198,7 +195,7 @@ class Plan:
             # evidence (the gain and what any insertion gets) completes before the next.
             units += [DetUnit(k, a, seed, frac, self.ratio(a), 0, fs)
                       for frac in s.fractions if frac < 1.0
-                      for arms in (s.curve_arms(frac), s.lc_control_arms)
+                      for arms in (curve_arms(vars(s), frac), s.lc_control_arms)
                       for k in range(s.folds) for seed in s.seeds for a in arms if a in s.arms]
         units += [DetUnit(s.special_fold, a, seed, 1.0, r)
                   for r in s.sweep_ratios if r != s.syn_per_real for seed in s.seeds
@@ -246,10 +243,8 @@ class Plan:
     def cost(self, units: Sequence[DetUnit], store=None,
              scored_units: Optional[Sequence[DetUnit]] = None,
              workers: int = 2) -> Dict[str, float]:
-        """Planned core-seconds of ``units`` and the GAN units / syntheses they need.
-
-        With a ``store`` (:class:`.UnitStore`), GAN units, synthetic sets and
-        quality scores that exist already are not counted (what is left to run).
+        """Planned core-seconds of ``units`` and the GAN units / syntheses they need; with
+        a ``store`` (:class:`.UnitStore`) without what exists already (what is left).
         The sources of ``scored_units`` (default ``units``) get quality scores.
         """
         c = self.s.costs

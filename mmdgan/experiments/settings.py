@@ -1,10 +1,8 @@
 """What defines one cross-validated comparison, read from an experiment config.
 
-An experiment is a config file under ``configs/experiments/`` (mmengine
-``Config``, ``_base_`` inheritance and ``--cfg-options`` as everywhere else);
-its keys are the fields of :class:`CVSettings` plus ``execution`` (how the
-steps are spread, which never changes a result). Relative paths in it are
-relative to the repository.
+An experiment config (``configs/experiments/``, mmengine ``Config``) holds the fields of
+:class:`CVSettings` plus ``execution`` (how steps are spread; never changes a result).
+Its relative paths are relative to the repository.
 """
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,9 +15,8 @@ from mmdgan.utils.tool_runner import REPO_ROOT
 
 from .arms import ARMS
 
-#: Documented default costs, seconds on one core of the 2-core machine (see
-#: results/README.md "Speed"): detector / GAN step, per process start-up,
-#: per image scored, per image synthesized, per film of a quality score.
+#: Default costs, seconds on one core of the 2-core machine (results/README.md "Speed"): per
+#: detector / GAN step, process start, image scored / synthesized, film of a quality score.
 DEFAULT_COSTS = dict(det_step=0.8, gan_step=4.4, gan_step_nounroll=2.9, gan_step_nodet=2.7,
                      process=20.0, score_image=0.05, synth_image=0.3, quality_image=0.1)
 
@@ -129,10 +126,6 @@ class CVSettings:
                 for a in needed if ARMS[a].synthetic == 'gan'}
         if keys - set(self.costs):
             raise ValueError(f'costs lacks the step seconds {sorted(keys - set(self.costs))}')
-
-    def curve_arms(self, fraction: float) -> Sequence[str]:
-        """The learning curve's own arms at ``fraction``."""
-        return curve_arms(vars(self), fraction)
 
 
 def curve_arms(settings: dict, fraction: float) -> Sequence[str]:

@@ -1,13 +1,10 @@
 """The numbers of the cross-validated report, computed from the unit files alone.
 
-Pairs are ``(fold, detector seed)``: an arm and its reference trained on the
-same fold with the same seed (with repeated k-fold, fold ``r * k + i`` is fold
-``i`` of the ``r``-th extra fold seed). Paired differences get a 95 % bootstrap
-and t interval and a Wilcoxon signed-rank p-value
-(:mod:`mmdgan.evaluation.paired_stats`). The spread over pairs excludes GAN
-variance (one GAN per arm and fold, shared by the seeds); the extra GAN seeds
-on one fold report it separately. Nothing here writes or words anything: the
-renderers (:mod:`.markdown`, :mod:`.figures`) read these numbers.
+Pairs are ``(fold, detector seed)`` (repeated k-fold: fold ``r * k + i`` is fold ``i``
+of the ``r``-th extra fold seed); paired differences get 95 % bootstrap and t intervals
+and a Wilcoxon p-value (:mod:`mmdgan.evaluation.paired_stats`). The spread over pairs
+excludes GAN variance (one GAN per arm and fold); extra GAN seeds on one fold report it.
+The renderers (:mod:`.markdown`, :mod:`.figures`) only read these numbers.
 """
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 

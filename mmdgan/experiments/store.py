@@ -1,14 +1,10 @@
 """The resumable unit store: one json file per finished unit, the comparison's source of truth.
 
-``<results_dir>/units/det/<unit>.json`` (a detector unit: metrics, iterations,
-commands), ``units/gan/<source>.json`` (a GAN; its checkpoint stays in the work
-dir: results hold no weights, and a checkout without the work dir retrains the
-GAN of a lost unit) and ``units/quality/<source>.json`` (an insertion quality
-score). Each file carries a fingerprint of the settings that made it: a
-finished unit is never rerun, and a unit file of other settings is refused.
-Work dirs carry a digest of their unit's fingerprint, so a run of other
-settings never resumes a stale checkpoint or reuses a stale synthetic set.
-Recorded paths are relative to the repository (:func:`mmdgan.utils.tool_runner.portable`).
+``<results_dir>/units/{det,gan,quality}/<name>.json``: detector units, GANs (their
+checkpoints stay in the work dir: results hold no weights) and insertion-quality scores,
+each with a fingerprint of its settings: a finished unit is never rerun, one of other
+settings is refused. Work dirs carry a digest of their unit's fingerprint, so other
+settings never resume a stale checkpoint. Recorded paths are repository-relative.
 """
 import hashlib
 import json
