@@ -316,7 +316,7 @@ def report_sweep(results_dir: str, command: str = '') -> dict:
                   f'counts {split["counts"]}. The outer fold\'s held-out films are never used.',
                   '']
     lines += ['| candidate | config | passes | iterations | AP50 per seed | AP50 | mAP | '
-              'top-1 loc. | det. / normal film @op | sensitivity @op | CPU min / unit |',
+              'top-1 loc. | det. / normal film @op | sensitivity @op | wall min / unit |',
               '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     summary = {}
     for name in names:
@@ -339,11 +339,11 @@ def report_sweep(results_dir: str, command: str = '') -> dict:
                              sens_at_op=col('sens_at_op'),
                              seconds=[u['seconds'] for u in rows])
     spent = math.fsum(u['seconds'] for u in units) / 3600
-    lines += ['', f'{len(units)} units, {spent:.2f} CPU core-hours spent (one thread each).',
-              'Means ± sample std over detector seeds.', '']
+    lines += ['', f'{len(units)} units, {spent:.2f} hours of one-thread processes (wall '
+              'clock, training and scoring; on a shared machine an upper bound on their '
+              'CPU time). Means ± sample std over detector seeds.', '']
     write_text_atomic('\n'.join(lines), results_dir / 'table.md')
-    out = dict(command=command, split=split, candidates=summary,
-               core_hours=spent)
+    out = dict(command=command, split=split, candidates=summary, process_hours=spent)
     write_json_atomic(out, results_dir / 'summary.json')
     return out
 

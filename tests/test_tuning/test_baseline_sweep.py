@@ -54,7 +54,7 @@ def test_report_lists_every_candidate_with_its_seeds(tmp_path):
     out = report_sweep(str(tmp_path), 'python tools/experiments/tune_baseline.py')
     assert list(out['candidates']) == ['reference', 'aug', 'custom']  # priority order first
     assert out['candidates']['aug']['AP50'] == [0.2, 0.1]
-    assert out['core_hours'] == pytest.approx(4 * 120 / 3600)
+    assert out['process_hours'] == pytest.approx(4 * 120 / 3600)
     table = (tmp_path / 'table.md').read_text()
     assert '0.200 (s0), 0.100 (s1) | 0.150 ± 0.071' in table
     assert '| reference |' in table and 'tune_baseline.py' in table
