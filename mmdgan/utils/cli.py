@@ -61,6 +61,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_converter_args(parser: argparse.ArgumentParser,
+                       default_size: Optional[int] = None) -> None:
+    """Add the ``--out``, ``--overwrite``, ``--seed`` and ``--size`` options of every converter."""
+    parser.add_argument('--out', required=True, help='output dataset folder')
+    add_debug_arg(parser)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out (only if it is a dataset folder)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
+    parser.add_argument('--size', type=int, default=default_size or 0,
+                        help='resize images and boxes to SIZE x SIZE (0 keeps them)')
+
+
 def add_synthetic_sets_args(parser: argparse.ArgumentParser, real_help: str,
                             nargs: str = '+') -> None:
     """``REAL NAME=PATH ...``, ``--clean-root`` and ``--debug``: the tools that compare

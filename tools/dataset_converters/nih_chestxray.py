@@ -2,9 +2,8 @@
 import argparse
 import sys
 
-from mmdgan.datasets.converters.common import add_converter_args
 from mmdgan.datasets.converters.nih_chestxray import convert_nih_chestxray, format_counts
-from mmdgan.utils.cli import run_tool
+from mmdgan.utils.cli import add_converter_args, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:

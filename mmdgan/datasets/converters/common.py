@@ -13,7 +13,6 @@ import cv2
 import numpy as np
 
 from mmdgan.fileio import ImageRecord, read_image, write_image_atomic
-from mmdgan.utils.cli import add_debug_arg
 
 from .. import folder
 from ..folder import SPLITS, dataset_output, write_dataset
@@ -218,14 +217,3 @@ def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
             write_image_atomic(img, tmp / item.out_name)
             (labelled if item.labelled else clean)[assignment[item.group]].append(rec)
         return write_dataset(tmp, labelled, clean, categories)
-
-
-def add_converter_args(parser, default_size: Optional[int] = None) -> None:
-    """Add the ``--out``, ``--overwrite``, ``--seed`` and ``--size`` options of every converter."""
-    parser.add_argument('--out', required=True, help='output dataset folder')
-    add_debug_arg(parser)
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace an existing --out (only if it is a dataset folder)')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
-    parser.add_argument('--size', type=int, default=default_size or 0,
-                        help='resize images and boxes to SIZE x SIZE (0 keeps them)')
