@@ -210,3 +210,25 @@ def cost_without_stage1(experiment, settings) -> int:
     import dataclasses
     plain = _experiment(dataclasses.replace(settings, gan_init_from={}))
     return plain.plan.cost(plain.plan.units())['gan_units']
+
+
+def _touch(root, task):
+    (root / f'{task[1]}.done').write_text(task[0])
+
+
+def test_run_graph_on_a_scheduler_address(experiment, tmp_path):
+    """A cluster gets the step function pickled: the experiment pickles (its logger stays
+    behind) and the steps run through the scheduler's address."""
+    import functools
+    import pickle
+
+    import cloudpickle
+    from dask.distributed import LocalCluster
+
+    clone = pickle.loads(cloudpickle.dumps(experiment))
+    assert clone.plan.units() == experiment.plan.units() and callable(clone._log)
+    graph = {('det', 'a'): (), ('det', 'b'): (('det', 'a'),)}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        run_graph(graph, functools.partial(_touch, tmp_path), scheduler=cluster.scheduler_address)
+    assert sorted(p.name for p in tmp_path.glob('*.done')) == ['a.done', 'b.done']
