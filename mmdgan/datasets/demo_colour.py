@@ -11,7 +11,7 @@ exact, and everything comes from ``numpy.random.Generator`` streams keyed by
 
 It exercises what the grey one-class demo cannot: three channels, two
 categories with their own class frequencies and sizes, the ``'any'``
-insertion region of photographs (:func:`mmdgan.datasets.meta.default_region`).
+insertion region of photographs (:func:`mmdgan.fileio.dataset_meta.default_region`).
 """
 import os
 from typing import List, Optional, Tuple

@@ -21,8 +21,8 @@ CLEAN_FILES = {s: f'clean_{s}.json' for s in SPLITS}
 def is_dataset_folder(path: Path) -> bool:
     """Whether ``path`` holds only a dataset of the folder contract (``images/`` + six jsons,
     its ``meta.json`` and the clean crops mmdgan may add)."""
-    from .clean_crops import CROPS_FILE
-    from .meta import META_FILE
+    from mmdgan.fileio.clean_crops import CROPS_FILE
+    from mmdgan.fileio.dataset_meta import META_FILE
     names = [*LABELLED_FILES.values(), *CLEAN_FILES.values()]
     return holds_only(path, ['images', META_FILE, CROPS_FILE, *names], names)
 
@@ -60,7 +60,7 @@ def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
             write_json_atomic(coco, Path(out_dir) / name)
             counts[name] = (len(coco['images']), len(coco['annotations']))
     # The folder describes itself (classes, channels, box sizes): configs read it.
-    from .meta import write_dataset_meta
+    from mmdgan.fileio.dataset_meta import write_dataset_meta
     write_dataset_meta(out_dir)
     return counts
 

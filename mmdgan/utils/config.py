@@ -38,8 +38,7 @@ def resolve_config(cfg: Config) -> Config:
     """What a config leaves to be looked up, in place: an mmdet model-zoo detector
     (``detector_config``, :mod:`mmdgan.utils.model_zoo`), then a generic
     config's classes, channels and image size from its data
-    (``dataset_meta='auto'``, :mod:`mmdgan.datasets.config_from_data`)."""
-    from mmdgan.datasets.config_from_data import apply_dataset_meta
-
+    (``dataset_meta='auto'``, :mod:`mmdgan.utils.config_from_data`)."""
+    from .config_from_data import apply_dataset_meta
     from .model_zoo import resolve_model_zoo_detector
     return apply_dataset_meta(resolve_model_zoo_detector(cfg))

@@ -82,7 +82,7 @@ TINY = [
 
 
 def test_converted_folder_describes_itself(voc_dataset):
-    from mmdgan.datasets.meta import dataset_meta, describe_dataset
+    from mmdgan.fileio.dataset_meta import dataset_meta, describe_dataset
 
     meta = json.loads((voc_dataset / 'meta.json').read_text())
     assert meta['classes'] == list(CLASSES) and meta['channels'] == 3

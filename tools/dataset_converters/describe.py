@@ -12,8 +12,8 @@ import argparse
 import json
 import sys
 
-from mmdgan.datasets.clean_crops import make_clean_crops
-from mmdgan.datasets.meta import write_dataset_meta
+from mmdgan.fileio.clean_crops import make_clean_crops
+from mmdgan.fileio.dataset_meta import write_dataset_meta
 from mmdgan.utils.cli import add_debug_arg, run_tool
 
 

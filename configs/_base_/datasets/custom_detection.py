@@ -2,7 +2,7 @@
 # image channels and image size are not written here: `dataset_meta = 'auto'` has
 # every mmdgan entry point read them from the folder (its meta.json, or its COCO files
 # and images) after --cfg-options, e.g.  --cfg-options data_root=data/my-set/
-# (mmdgan/datasets/config_from_data.py). Per-class AP is reported.
+# (mmdgan/utils/config_from_data.py). Per-class AP is reported.
 _base_ = './demo_detection.py'
 dataset_meta = 'auto'
 data_root = 'data/custom/'

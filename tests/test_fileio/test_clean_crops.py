@@ -5,7 +5,7 @@ import shutil
 import cv2
 import numpy as np
 
-from mmdgan.datasets.clean_crops import (
+from mmdgan.fileio.clean_crops import (
     CROPS_FILE,
     box_free_strip,
     clean_train_file,

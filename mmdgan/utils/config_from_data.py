@@ -3,7 +3,7 @@
 A config with ``dataset_meta = 'auto'`` (``configs/*_custom.py``) names no
 class, channel count or image size: :func:`apply_dataset_meta`, which every
 mmdgan entry point runs after ``--cfg-options`` (``mmdgan.utils.load_config``),
-reads them from ``data_root`` (:func:`mmdgan.datasets.meta.dataset_meta`) and
+reads them from ``data_root`` (:func:`mmdgan.fileio.dataset_meta.dataset_meta`) and
 writes them where the config needs them:
 
 * every dataset whose ``data_root`` is the placeholder :data:`PLACEHOLDER`
@@ -17,15 +17,15 @@ writes them where the config needs them:
   inserter and the local discriminator are class-conditional with several
   classes (``target_label=None``), the insertion region is
   ``insertion_region`` (``'auto'``: by channels, see
-  :func:`mmdgan.datasets.meta.default_region`), and a folder without clean
-  images trains on clean context crops (:mod:`mmdgan.datasets.clean_crops`).
+  :func:`mmdgan.fileio.dataset_meta.default_region`), and a folder without clean
+  images trains on clean context crops (:mod:`mmdgan.fileio.clean_crops`).
 """
 from pathlib import Path
 from typing import Any, Callable, Iterator, Tuple
 
 from mmengine.config import Config, ConfigDict
 
-from .meta import dataset_meta
+from mmdgan.fileio.dataset_meta import dataset_meta
 
 #: The ``data_root`` the custom configs are written with; datasets pointing
 #: there follow the config's ``data_root`` (set by ``--cfg-options``).
@@ -144,7 +144,7 @@ def apply_dataset_meta(cfg: Config) -> Config:
         dataset['target_class'] = None
         _set_all(dataset, 'region', region, lambda d: d.get('type') == 'BoxPriorSampler')
         if dataset.get('clean_ann_file') == 'clean_train.json':
-            from .clean_crops import clean_train_file
+            from mmdgan.fileio.clean_crops import clean_train_file
             dataset['clean_ann_file'] = clean_train_file(root)
     model = cfg.get('model')
     if model:

@@ -17,16 +17,9 @@ from typing import List, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from mmdgan.fileio import (
-    ImageRecord,
-    coco_records,
-    load_coco,
-    make_coco,
-    read_image,
-    write_image_atomic,
-    write_json_atomic,
-)
-from mmdgan.fileio.atomic import PathLike
+from .atomic import PathLike, write_json_atomic
+from .coco import ImageRecord, coco_records, load_coco, make_coco
+from .image import read_image, write_image_atomic
 
 #: The COCO file of the crops, next to the folder's own files.
 CROPS_FILE = 'clean_crops_train.json'

@@ -5,7 +5,7 @@ import shutil
 import cv2
 import pytest
 
-from mmdgan.datasets.meta import META_FILE, dataset_meta, describe_dataset, read_meta_file
+from mmdgan.fileio.dataset_meta import META_FILE, dataset_meta, describe_dataset, read_meta_file
 
 
 def test_demo_folders_describe_their_classes_and_channels(demo_data, colour_data):
