@@ -7,10 +7,9 @@ import sys
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
-
-from mmengine.logging import HistoryBuffer
 
 from mmdgan.fileio import allow_mmengine_checkpoints
 
