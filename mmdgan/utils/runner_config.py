@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from .config import load_config
+from .config import load_config, resolve_config
 
 #: Model wrapper for DetectorGAN under DDP: each module is wrapped on its own,
 #: so the unroll can call ``autograd.grad`` on the bare detector.
@@ -170,8 +170,7 @@ def build_runner_config(config: str,
         cfg.merge_from_dict(cfg_options)
     # A generic config reads its classes and channels from data_root, which
     # --cfg-options may just have set.
-    from mmdgan.datasets.config_from_data import apply_dataset_meta
-    apply_dataset_meta(cfg)
+    resolve_config(cfg)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir
