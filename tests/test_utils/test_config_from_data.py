@@ -66,3 +66,21 @@ def test_the_synthetic_half_is_never_taken_for_the_folder(colour_data, tmp_path)
                                  'train_dataloader.dataset.datasets.0.data_root': f'{colour_data}/',
                                  'train_dataloader.dataset.datasets.1.data_root': f'{syn}/'})
     assert cfg.data_root == f'{colour_data}/' and cfg.model.bbox_head.num_classes == 2
+
+
+def test_a_folder_without_clean_images_trains_on_clean_crops(colour_data, tmp_path):
+    import shutil
+
+    from mmdgan.registry import DATASETS
+    from mmdgan.utils import register_all_modules
+
+    root = tmp_path / 'noclean'
+    shutil.copytree(colour_data, root)
+    (root / 'clean_train.json').unlink()
+    cfg = load_config(GENERIC, {'data_root': str(root), 'img_scale': (64, 64)})
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.clean_ann_file == 'clean_crops_train.json'
+    register_all_modules()
+    item = DATASETS.build(dataset)[0]
+    assert item['clean']['inputs'].shape[0] == 3
+    assert len(item['clean']['data_samples'].gt_instances) >= 1
