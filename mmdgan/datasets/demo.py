@@ -22,8 +22,13 @@ import cv2
 import numpy as np
 
 from mmdgan.fileio import ImageRecord, write_image_atomic
-
-from .folder import CLEAN_FILES, LABELLED_FILES, dataset_output, format_counts, write_dataset
+from mmdgan.fileio.dataset_folder import (
+    CLEAN_FILES,
+    LABELLED_FILES,
+    dataset_output,
+    format_counts,
+    write_dataset,
+)
 
 CATEGORY = 'lesion'
 SHAPES = ('round', 'lobulated', 'spiculated')

@@ -27,8 +27,8 @@ from typing import Callable, Dict, Hashable, List, Optional, Sequence
 
 import numpy as np
 
-from mmdgan.datasets.folder import CLEAN_FILES, LABELLED_FILES, SPLITS
 from mmdgan.fileio import ABSOLUTE_FILE_NAMES, load_coco, write_json_atomic
+from mmdgan.fileio.dataset_folder import CLEAN_FILES, LABELLED_FILES, SPLITS
 
 #: The image field that names a patient in a converted COCO file.
 PATIENT_FIELD = 'patient_id'

@@ -4,13 +4,15 @@ Y (labelled, with boxes) is ``{train,val,test}.json`` and X (clean, no
 annotation) ``clean_{train,val,test}.json``. The converters, the demo
 generators and the cross-validation folds all read or write folders of this
 shape through this module, and publish one only when it is complete
-(:class:`mmdgan.fileio.OutputDir`).
+(:class:`OutputDir`).
 """
 import os
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from mmdgan.fileio import ImageRecord, OutputDir, holds_only, make_coco, write_json_atomic
+from .atomic import write_json_atomic
+from .coco import ImageRecord, make_coco
+from .output_dir import OutputDir, holds_only
 
 #: Y (labelled, with boxes) and X (clean, no annotation) file of each split.
 SPLITS = ('train', 'val', 'test')
@@ -21,8 +23,8 @@ CLEAN_FILES = {s: f'clean_{s}.json' for s in SPLITS}
 def is_dataset_folder(path: Path) -> bool:
     """Whether ``path`` holds only a dataset of the folder contract (``images/`` + six jsons,
     its ``meta.json`` and the clean crops mmdgan may add)."""
-    from mmdgan.fileio.clean_crops import CROPS_FILE
-    from mmdgan.fileio.dataset_meta import META_FILE
+    from .clean_crops import CROPS_FILE
+    from .dataset_meta import META_FILE
     names = [*LABELLED_FILES.values(), *CLEAN_FILES.values()]
     return holds_only(path, ['images', META_FILE, CROPS_FILE, *names], names)
 
@@ -60,7 +62,7 @@ def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
             write_json_atomic(coco, Path(out_dir) / name)
             counts[name] = (len(coco['images']), len(coco['annotations']))
     # The folder describes itself (classes, channels, box sizes): configs read it.
-    from mmdgan.fileio.dataset_meta import write_dataset_meta
+    from .dataset_meta import write_dataset_meta
     write_dataset_meta(out_dir)
     return counts
 

@@ -16,14 +16,12 @@ import numpy as np
 
 from .atomic import PathLike, write_json_atomic
 from .coco import load_coco
+from .dataset_folder import LABELLED_FILES
 from .image import read_image
 
 META_FILE = 'meta.json'
 META_FORMAT = 'mmdgan-dataset-meta'
 META_VERSION = 1
-#: Y files of the folder contract by split (``mmdgan.datasets.folder``); X files
-#: are the same names with the prefix ``clean_``.
-LABELLED_FILES = {s: f'{s}.json' for s in ('train', 'val', 'test')}
 #: Images read to learn the channels: enough to catch a mixed folder early,
 #: few enough that describing a large folder stays quick.
 CHANNEL_PROBES = 32

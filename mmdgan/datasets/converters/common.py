@@ -1,7 +1,7 @@
 """Helpers shared by the dataset converters.
 
 Every converter writes the dataset folder contract through
-:mod:`mmdgan.datasets.folder` (``images/`` + six COCO files, published only
+:mod:`mmdgan.fileio.dataset_folder` (``images/`` + six COCO files, published only
 when complete) and accounts here for every box it had to clip or drop.
 """
 import os
@@ -12,10 +12,8 @@ from typing import Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmdgan.fileio import ImageRecord, read_image, write_image_atomic
-
-from .. import folder
-from ..folder import SPLITS, dataset_output, write_dataset
+from mmdgan.fileio import ImageRecord, dataset_folder, read_image, write_image_atomic
+from mmdgan.fileio.dataset_folder import SPLITS, dataset_output, write_dataset
 
 
 @dataclass
@@ -115,7 +113,7 @@ def split_groups(groups: Iterable[Hashable], seed: int,
 
 def format_counts(counts: dict, stats: Optional[BoxStats] = None) -> str:
     """Human-readable summary of :func:`write_dataset` counts and box stats."""
-    lines = [folder.format_counts(counts)]
+    lines = [dataset_folder.format_counts(counts)]
     if stats is not None:
         lines.append(f'boxes kept {stats.kept}, clipped {stats.clipped}, '
                      f'dropped (zero area) {stats.dropped_zero_area}')
