@@ -2,11 +2,10 @@
 # detector in the loop and the exact unroll, started from stage 1, 40 iterations with the
 # detector terms ramped in over all of them:
 #   --cfg-options model.init_from=work_dirs/<stage-1 run>/iter_600.pth
-_base_ = ['./dgan_retinanet-effnet-lite0_local-crop_1xb2-1k_demo.py',
-          './_base_/models/dgan_two-stage.py']
+_base_ = ['./dgan_retinanet-effnet-lite0_local-crop_1xb2-1k_demo.py']
 
-model = dict(_base_.data_efficient_discs, data_preprocessor=dict(mask_shape='ellipse'),
-             det_ramp_iters=40, init_from='work_dirs/demo/stage1/iter_600.pth')
+model = dict(data_preprocessor=dict(mask_shape='ellipse'), det_ramp_iters=40,
+             init_from='work_dirs/demo/stage1/iter_600.pth')
 train_cfg = dict(max_iters=40, val_interval=40)
 param_scheduler = dict(
     detector=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10)])

@@ -1,9 +1,11 @@
 # Stage 1 of the two-stage demo (tools/demo.sh): the GAN alone on the demo data's box windows,
-# 600 iterations, batch 2, with ellipse masks (the demo lesions are round blobs).
+# 600 iterations, batch 2, with ellipse masks (the demo lesions are round blobs). No DiffAugment
+# or R1 here: at 600 iterations they slow the inserter down (results/README.md, two-stage).
 _base_ = ['./dgan_retinanet-effnet-lite0_local-crop_1xb2-1k_demo.py',
           './_base_/models/dgan_two-stage.py']
 
-model = dict(_base_.stage1_model, data_preprocessor=dict(mask_shape='ellipse'))
+model = dict(_base_.stage1_model, disc_augment=None, r1=None,
+             data_preprocessor=dict(mask_shape='ellipse'))
 optim_wrapper = dict(_base_.stage1_optim_wrapper, _delete_=True)
 param_scheduler = dict(_delete_=True, generators=[], discriminators=[])
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=600)
