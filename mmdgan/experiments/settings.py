@@ -150,7 +150,7 @@ def load_experiment(config: str, cfg_options: Optional[dict] = None) -> tuple:
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    values = cfg.to_dict()
+    values = {k: v for k, v in cfg.to_dict().items() if not k.startswith('_')}  # not _helpers
     execution = {**DEFAULT_EXECUTION, **values.pop('execution', {})}
     known = {f.name for f in fields(CVSettings)}
     unknown = sorted(set(values) - known)
