@@ -201,3 +201,17 @@ log_processor = dict(by_epoch=False)
                             timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (work_dir / 'run' / 'iter_2.pth').is_file()
+
+
+def test_quick_comparison_plans_on_the_folder(voc_dataset, tmp_path):
+    """The experiment config for any folder plans its folds and units (--dry-run)."""
+    from tools.experiments.cross_validation import main as cross_validation
+
+    cross_validation(['configs/experiments/cv_custom-quick.py', '--dry-run', '--cfg-options',
+                      f'data_root={voc_dataset}/', 'data=voc-test',
+                      f'work_dir={tmp_path}/work', f'results_dir={tmp_path}/results'])
+    folds = json.loads((tmp_path / 'results' / 'folds.json').read_text())
+    assert folds['k'] == 2
+    # Folds are stratified by the folder's own classes.
+    assert {f['stratum'] for f in folds['films'] if f['labelled']} <= \
+        {'kettle', 'teapot', 'kettle+teapot'}
