@@ -224,7 +224,8 @@ def export_generator(generator: torch.nn.Module, out: Union[str, Path],
         # A crop network is gated on crops of its own size.
         size = generator.crop_size if is_local_crop(generator) else 64
         images, masks = heldout_inputs(generator.in_channels, None, 4, size, offset=0,
-                                       mask_shape=mask_shape)
+                                       mask_shape=mask_shape,
+                                       num_classes=getattr(generator, 'num_classes', 1))
         report.psnr = gate_candidate(model, candidate, images, masks, min_psnr, 'fp16')[0]
         report.precision, model = 'fp16', candidate
     save_onnx_atomic(model, out)

@@ -68,7 +68,9 @@ def psnr(reference: np.ndarray, test: np.ndarray, region: Optional[np.ndarray] =
 
 def edited_region(images: np.ndarray, masks: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Pixels the generator may change: inside the masks or changed by fp32."""
-    return (masks > 0) | np.any(reference != images, axis=1, keepdims=True)
+    # Any class channel of a class-conditional generator's masks.
+    return np.any(masks > 0, axis=1, keepdims=True) | np.any(reference != images, axis=1,
+                                                             keepdims=True)
 
 
 def _run(model: ModelLike, images: np.ndarray, masks: np.ndarray, providers='cpu',
@@ -103,10 +105,12 @@ def gate_candidate(reference: ModelLike, candidate: ModelLike, images: np.ndarra
 
 
 def heldout_inputs(channels: int, source: Optional[str], num: int, size: int,
-                   offset: int, seed: int = 1,
-                   mask_shape: str = 'box') -> Tuple[np.ndarray, np.ndarray]:
+                   offset: int, seed: int = 1, mask_shape: str = 'box',
+                   num_classes: int = 1) -> Tuple[np.ndarray, np.ndarray]:
     """Images (from ``source`` after ``offset``, or synthetic) and masks of random
-    boxes drawn as ``mask_shape``."""
+    boxes drawn as ``mask_shape``; for a class-conditional generator
+    (``num_classes`` > 1) each image's boxes go to a random class channel, so
+    every channel is calibrated and gated."""
     rng = np.random.default_rng(seed + offset)
     if source is None:
         images = synthetic_images(rng, num, channels, size, size)
@@ -116,7 +120,11 @@ def heldout_inputs(channels: int, source: Optional[str], num: int, size: int,
             raise ValueError(f'{source}: no images left for held-out checks after the '
                              f'first {offset}; pass more images or a smaller --num-calib')
         images = load_images(files, channels, size)
-    return images, box_masks(rng, len(images), size, size, shape=mask_shape)
+    masks = box_masks(rng, len(images), size, size, shape=mask_shape)
+    if num_classes > 1:
+        onehot = np.eye(num_classes, dtype=masks.dtype)[rng.integers(num_classes, size=len(masks))]
+        masks = masks * onehot[:, :, None, None]
+    return images, masks
 
 
 @contextlib.contextmanager
@@ -233,17 +241,19 @@ def quantize_model(fp32_model: Union[str, Path], out: Union[str, Path], mode: st
         raise ValueError(f'{fp32_model}: precision is {meta["precision"]}, expected an fp32 '
                          'export')
     channels = int(meta['image_channels'])
+    num_classes = int(meta.get('num_classes', 1))
     # Calibrate and gate on the masks the generator was trained on.
     mask_shape = mask_shape_of(meta, str(fp32_model))
     if meta.get('mode') == LOCAL_CROP:
         size = int(meta['crop_size'])
     images, masks = heldout_inputs(channels, calib_data, num_heldout, size,
                                    offset=num_calib if calib_data else 10_000, seed=seed,
-                                   mask_shape=mask_shape)
+                                   mask_shape=mask_shape, num_classes=num_classes)
     extra: Dict[str, str] = {'precision': mode}
     if mode == 'int8':
         calib_images, calib_masks = heldout_inputs(channels, calib_data, num_calib, size,
-                                                   offset=0, seed=seed, mask_shape=mask_shape)
+                                                   offset=0, seed=seed, mask_shape=mask_shape,
+                                                   num_classes=num_classes)
         candidate = quantize_int8(model, calib_images, calib_masks, calibration,
                                   keep_fp32_ends)
         extra['quantization'] = (f'QDQ static, Conv only{" but first/last" * keep_fp32_ends}, '
