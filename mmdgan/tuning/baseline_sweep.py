@@ -274,12 +274,19 @@ class BaselineSweep(ToolRunner):
         return result
 
     def run(self, dry_run: bool = False, command: str = '') -> dict:
+        """Split and print the plan; unless ``dry_run``, run what is missing and report.
+
+        A dry run leaves the report alone (it would name the dry run's command) and
+        returns the plan: unit names and their planned core-seconds.
+        """
         self.prepare()
         self.log(self.describe_plan())
-        if not dry_run:
-            for cand, seed in self.units():
-                self.run_unit(cand, seed)
-                report_sweep(self.results_dir, command)
+        if dry_run:
+            return dict(plan={f'{c.name}_seed{seed}': self.cost_s(c)
+                              for c, seed in self.units()})
+        for cand, seed in self.units():
+            self.run_unit(cand, seed)
+            report_sweep(self.results_dir, command)
         return report_sweep(self.results_dir, command)
 
 

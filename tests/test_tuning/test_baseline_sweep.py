@@ -5,6 +5,7 @@ import pytest
 
 from mmdgan.tuning import DEFAULT_CANDIDATES, Candidate, SweepSettings, report_sweep
 from mmdgan.tuning.baseline_sweep import METRICS, BaselineSweep
+from tests.test_datasets.test_folds import write_patient_folder
 
 
 def _unit(name: str, seed: int, ap50: float, passes: float = 30) -> dict:
@@ -58,3 +59,18 @@ def test_report_lists_every_candidate_with_its_seeds(tmp_path):
     table = (tmp_path / 'table.md').read_text()
     assert '0.200 (s0), 0.100 (s1) | 0.150 ± 0.071' in table
     assert '| reference |' in table and 'tune_baseline.py' in table
+
+
+def test_dry_run_plans_without_touching_the_report(tmp_path):
+    data = tmp_path / 'data'
+    data.mkdir()
+    write_patient_folder(data, 40, 16, 10)
+    results = tmp_path / 'results'
+    settings = SweepSettings(str(data), str(results), str(tmp_path / 'work'),
+                             candidates=DEFAULT_CANDIDATES[:2], seeds=[0, 1], folds=4)
+    out = BaselineSweep(settings, log=lambda _: None).run(dry_run=True)
+    assert list(out['plan']) == ['reference_seed0', 'aug_seed0', 'reference_seed1',
+                                 'aug_seed1']  # seed-major
+    split = json.loads((results / 'split.json').read_text())
+    assert split['counts']['train_labelled'] > 0 and split['outer_fold'] == 0
+    assert not (results / 'table.md').exists() and not (results / 'units').exists()
