@@ -1,6 +1,8 @@
 # Stage 1 of two-stage GAN training on mini-MIAS: the generators and the local discriminator of
 # the Lite0 local-crop DetectorGAN alone, on the box windows, 4000 iterations, batch 4
-# (no detector, no validation). Stage 2 starts from its checkpoint:
+# (no detector, no validation). Measured (results/README.md, two-stage): the insertions are
+# closest to real lesions at ~250 iterations and drift after; pick the checkpoint by the
+# InsertionQualityHook curve. Stage 2 starts from its checkpoint:
 #   configs/dgan_retinanet-effnet-lite0_local-crop_stage2_1xb4-300it_mini-mias.py
 _base_ = ['./dgan_retinanet-effnet-lite0_local-crop_1xb4-2k_mini-mias.py',
           './_base_/models/dgan_two-stage.py']
