@@ -74,3 +74,16 @@ def test_inner_step_scope_freezes_what_the_virtual_step_holds(demo_data):
     assert inside == {n for n in trainable if n.startswith('bbox_head.')} and inside
     assert {n for n, p in model.det.named_parameters() if p.requires_grad} == trainable
     assert bench.unroll_overhead('exact')['s_per_iter'] > 0
+
+
+def test_stage1_step_is_timed_against_the_detector_step(demo_data):
+    from tests.test_models.test_two_stage import stage1_cfg
+    bench = TrainBenchmark(load_tiny_cfg(demo_data), iters=1, warmup=0,
+                           stage1_cfg=stage1_cfg(demo_data))
+    assert bench.stage1[0].detector is None
+    results = bench.run(modes=[])
+    assert list(results) == ['detector_step', 'detector_fwd_bwd', 'stage1_step']
+    assert all(r['s_per_iter'] > 0 for r in results.values())
+    assert 'stage1_step' in format_results(results)
+    with pytest.raises(ValueError, match='stage1_cfg: model.detector must be None'):
+        TrainBenchmark(load_tiny_cfg(demo_data), stage1_cfg=load_tiny_cfg(demo_data))
