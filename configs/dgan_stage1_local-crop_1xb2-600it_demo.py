@@ -13,6 +13,7 @@ val_cfg = val_dataloader = val_evaluator = test_cfg = test_dataloader = test_eva
 
 default_hooks = dict(checkpoint=dict(interval=200, max_keep_ckpts=1), logger=dict(interval=50))
 custom_hooks = [
-    dict(type='PlannedCostHook', step_seconds=0.1, check_after=50),
+    # step_seconds: tools/analysis_tools/benchmark_train.py --stage1-config, this 2-core sandbox.
+    dict(type='PlannedCostHook', step_seconds=0.12, check_after=50),
     dict(type='GANVisualizationHook', interval=200),
 ]
