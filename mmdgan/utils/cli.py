@@ -10,6 +10,15 @@ from typing import Callable, Dict, List, Optional
 from mmengine.config import DictAction
 
 
+def has_inner_whitespace(value: str) -> bool:
+    """Whether mmengine's key=value parsing would change ``value`` by deleting its spaces.
+
+    Spaces around list punctuation (``[1, 2]``) change nothing; any other
+    whitespace (``/path/a b/``) would silently become another value.
+    """
+    return bool(re.search(r'\s', re.sub(r'\s*([,\[\]()])\s*', r'\1', value).strip()))
+
+
 class CfgOptionsAction(DictAction):
     """mmengine's ``DictAction`` that refuses what it would silently change.
 
@@ -22,7 +31,7 @@ class CfgOptionsAction(DictAction):
     def __call__(self, parser, namespace, values, option_string=None):
         for kv in values:
             key, _, value = kv.partition('=')
-            if re.search(r'\s', re.sub(r'\s*([,\[\]()])\s*', r'\1', value).strip()):
+            if has_inner_whitespace(value):
                 parser.error(f'{option_string} {key}: the value {value!r} has whitespace, '
                              'which mmengine\'s key=value parsing deletes; put the setting '
                              'in a config file (or use a path without spaces)')

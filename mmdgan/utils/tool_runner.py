@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Union
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from mmdgan.utils.cli import has_inner_whitespace
 from mmdgan.utils.config import load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +38,21 @@ def resolve(path: Union[str, Path]) -> Path:
 
 
 def cfg_options(options: Dict[str, object]) -> List[str]:
-    """``--cfg-options`` arguments; values must not contain spaces or commas."""
+    """``--cfg-options`` arguments for a tool run in a subprocess.
+
+    Raises:
+        ValueError: a value has whitespace that mmengine's parsing would
+            delete (a path with a space would silently name another path).
+    """
     if not options:
         return []
     args = ['--cfg-options']
     for key, value in options.items():
-        text = str(value).replace(' ', '')
-        args.append(f'{key}={text}')
+        text = str(value)
+        if has_inner_whitespace(text):
+            raise ValueError(f'cfg option {key}: the value {text!r} has whitespace, which '
+                             "mmengine's key=value parsing deletes; use a path without spaces")
+        args.append(f'{key}={text.replace(" ", "")}')
     return args
 
 

@@ -18,6 +18,7 @@ from mmengine.config import Config
 from mmdgan.datasets.converters.voc import convert_voc
 from mmdgan.fileio import read_checkpoint
 from mmdgan.utils.cli import run_tool
+from mmdgan.utils.tool_runner import cfg_options
 
 REPO = Path(__file__).resolve().parents[2]
 GAN_CONFIG = str(REPO / 'configs' / 'dgan_retinanet-r18_1xb2-20it_demo.py')
@@ -125,6 +126,19 @@ def test_cfg_options_values_with_spaces_are_refused(tool, capsys):
     args = _tool('tools/train.py').parse_args(
         [GAN_CONFIG, '--cfg-options', 'param_scheduler.0.milestones=[1, 2]'])
     assert args.cfg_options == {'param_scheduler.0.milestones': [1, 2]}
+
+
+def test_experiment_tools_refuse_values_with_spaces(capsys):
+    """The experiment runner's own options and the options it passes to the tools it runs."""
+    parse_args = _tool('tools/experiments/cross_validation.py').parse_args
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(['configs/experiments/cv_demo-quick.py', '--cfg-options', 'data_root=/d/a b/'])
+    assert exit_info.value.code == 2
+    assert "data_root: the value '/d/a b/' has whitespace" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="data_root: the value '/d/a b/' has whitespace"):
+        cfg_options({'data_root': '/d/a b/'})
+    assert cfg_options({'milestones': [1, 2], 'data_root': 'd/'}) == [
+        '--cfg-options', 'milestones=[1,2]', 'data_root=d/']
 
 
 # 34.6 ---------------------------------------------------------------------------------------

@@ -13,20 +13,17 @@ is described in mmdgan/experiments/experiment.py and results/README.md, the
 config keys in configs/experiments/_base_/cv.py, the cluster run in docs/experiments.md.
 """
 import argparse
-import os
 import shlex
 import sys
 from datetime import datetime
 from typing import List, Optional
 
-from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.experiments import CVExperiment, load_experiment  # noqa: E402
-from mmdgan.experiments.markdown import readme_table, update_markdown_block  # noqa: E402
-from mmdgan.experiments.settings import repo_path  # noqa: E402
+from mmdgan.experiments import CVExperiment, load_experiment
+from mmdgan.experiments.markdown import readme_table, update_markdown_block
+from mmdgan.experiments.settings import repo_path
+from mmdgan.utils.cli import CfgOptionsAction
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,7 +43,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(tcp://host:8786; default: a local cluster)')
     parser.add_argument('--in-process', action='store_true',
                         help='run the tools inside this process, one at a time (tests)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override experiment settings, key=value (e.g. seeds=[0])')
     return parser.parse_args(argv)
 

@@ -4,16 +4,11 @@
         --op-ann train.json --out-dir DIR --metrics-out metrics.json [--cfg-options ...]
 """
 import argparse
-import os
-import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.evaluation.operating_point import OP_SENSITIVITY, score_detector  # noqa: E402
-from mmdgan.fileio import write_json_atomic  # noqa: E402
+from mmdgan.evaluation.operating_point import OP_SENSITIVITY, score_detector
+from mmdgan.fileio import write_json_atomic
+from mmdgan.utils.cli import CfgOptionsAction
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -27,7 +22,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--metrics-out', required=True, help='json file of the metrics')
     parser.add_argument('--op-sensitivity', type=float, default=OP_SENSITIVITY,
                         help='training lesion sensitivity of the operating point')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={},
                         help='override config entries, key=value')
     return parser.parse_args(argv)
 

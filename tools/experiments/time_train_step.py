@@ -4,15 +4,10 @@
         configs/detector/retinanet_r18_1xb4-1500it_demo.py --iters 8 --threads 1
 """
 import argparse
-import os
-import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.engine.step_timing import time_train_steps  # noqa: E402
+from mmdgan.engine.step_timing import time_train_steps
+from mmdgan.utils.cli import CfgOptionsAction
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -22,7 +17,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, help='torch intra-op threads')
     parser.add_argument('--profile', action='store_true',
                         help='print a torch.profiler table of the last step')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config settings, key=value')
     return parser.parse_args(argv)
 

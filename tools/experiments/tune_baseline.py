@@ -12,17 +12,13 @@ own held-out films are never read. Writes results/mini-mias-baseline/
 resumes and never reruns a finished unit). Protocol: mmdgan/tuning/.
 """
 import argparse
-import os
 import shlex
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from mmdgan.tuning import DEFAULT_CANDIDATES, SweepSettings, report_sweep, run_sweep  # noqa: E402,E501
-from mmdgan.utils.tool_runner import REPO_ROOT  # noqa: E402
+from mmdgan.tuning import DEFAULT_CANDIDATES, SweepSettings, report_sweep, run_sweep  # noqa: E501
+from mmdgan.utils.cli import CfgOptionsAction
+from mmdgan.utils.tool_runner import REPO_ROOT
 
 _INFO = str(REPO_ROOT.parent / 'shared/data/mini-mias/Info.txt')
 
@@ -44,7 +40,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--inner-seed', type=int, default=0)
     parser.add_argument('--step-seconds', type=float, default=0.8,
                         help='seconds per detector step, for the printed plan')
-    parser.add_argument('--options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--options', nargs='+', action=CfgOptionsAction, default={},
                         help='extra --cfg-options of every training run')
     parser.add_argument('--results-dir', default='results/mini-mias-baseline')
     parser.add_argument('--work-dir', default='work_dirs/tune_baseline')
