@@ -12,17 +12,9 @@ class and resolution as the GAN)::
         --clean data/demo/clean_train.json --num 200 --out work_dirs/syn/cp
 """
 import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from mmdgan.utils.cli import (  # noqa: E402
-    CfgOptionsAction,
-    add_debug_arg,
-    positive_int,
-    run_tool,
-)
+from mmdgan.utils.cli import CfgOptionsAction, add_debug_arg, positive_int, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
