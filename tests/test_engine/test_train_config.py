@@ -18,9 +18,12 @@ def test_resume_modes(tmp_path):
     cfg = build_train_config(str(TINY_CONFIG), work_dir=str(tmp_path), resume='auto')
     assert cfg.resume is True and cfg.load_from is None and cfg.work_dir == str(tmp_path)
     ckpt = tmp_path / 'iter_2.pth'
-    ckpt.write_bytes(b'')
+    torch.save({'meta': {'iter': 2}, 'state_dict': {}}, ckpt)
     cfg = build_train_config(str(TINY_CONFIG), resume=str(ckpt))
     assert cfg.resume is True and cfg.load_from == str(ckpt)
+    ckpt.write_bytes(b'')  # truncated by a kill: named, not resumed from
+    with pytest.raises(ValueError, match='iter_2.pth is truncated or unreadable'):
+        build_train_config(str(TINY_CONFIG), resume=str(ckpt))
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         build_train_config(str(TINY_CONFIG), resume=str(tmp_path / 'missing.pth'))
 
