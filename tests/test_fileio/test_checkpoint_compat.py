@@ -9,9 +9,20 @@ import torch
 import torch.nn as nn
 from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from mmdgan.fileio import allow_mmengine_checkpoints
+
+
+@pytest.fixture(autouse=True)
+def _keep_default_scope():
+    """The toy runners set mmengine's current scope to 'mmengine' for every later test
+    (registry builds then miss mmdet's and mmdgan's modules); drop the scopes they made."""
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in set(DefaultScope._instance_dict) - before:
+        del DefaultScope._instance_dict[name]
 
 
 class _ToyModel(BaseModel):
