@@ -2,9 +2,9 @@
 # Insertion quality of one DetectorGAN checkpoint (issue 31): synthesise NUM films from the
 # held-out clean films, score them against the lesion crops of Y train (kernel distance, with
 # its standard error) with the untouched films at the same boxes as the reference.
-#   bash results/two-stage/quality.sh NAME CONFIG CHECKPOINT DATA [NUM] [OUT_DIR]
+#   bash tools/analysis_tools/checkpoint_quality.sh NAME CONFIG CHECKPOINT DATA [NUM] [OUT_DIR]
 set -euo pipefail
-NAME=$1 CONFIG=$2 CKPT=$3 DATA=$4 NUM=${5:-500} OUT=${6:-work_dirs/h31/quality}
+NAME=$1 CONFIG=$2 CKPT=$3 DATA=$4 NUM=${5:-500} OUT=${6:-work_dirs/quality}
 PY=${PY:-.venv/bin/python}
 "$PY" tools/synthesize.py "$CONFIG" "$CKPT" --clean "$DATA/clean_val.json" --num "$NUM" \
   --out "$OUT/$NAME" --seed 0 --overwrite --no-progress \
