@@ -10,7 +10,7 @@ import torch
 from mmdet.datasets import CocoDataset
 from torch.utils.data import Dataset
 
-from mmdgan.fileio import load_coco
+from mmdgan.fileio import image_path, load_coco
 from mmdgan.registry import DATASETS, TASK_UTILS
 
 from .transforms import SampleInsertionBoxes
@@ -19,11 +19,15 @@ from .transforms import SampleInsertionBoxes
 _LOADERS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'mmcv.LoadImageFromFile')
 
 
-def _load_checked(ann_file: str, which: str, need_boxes: bool) -> dict:
-    """Load a COCO file and fail early, naming the set, if it is missing or empty."""
+def _load_checked(ann_file: str, which: str, need_boxes: bool, image_root: str,
+                  allow_outside_root: bool) -> dict:
+    """Load a COCO file and fail early, naming the set, if it is missing or empty
+    or names an image outside ``image_root`` (unless ``allow_outside_root``)."""
     coco = load_coco(ann_file, f'UnpairedDetDataset: {which} annotation file', keys=('images',),
                      check_annotations=True)
     images = coco['images']
+    for image in images:
+        image_path(image_root, image['file_name'], ann_file, allow_outside_root, coco)
     if need_boxes:
         with_boxes = {a['image_id'] for a in coco.get('annotations', [])}
         images = [i for i in images if i['id'] in with_boxes]
@@ -105,20 +109,24 @@ class UnpairedDetDataset(Dataset):
         data_prefix: Image prefix inside ``data_root`` (``file_name`` is relative to it).
         seed: Seed of the pairing and the box sampling.
         test_mode: Passed to the inner datasets.
+        allow_outside_root: Read images whose ``file_name`` is absolute or
+            leaves the dataset folder (``../``); refused by default, since a
+            stray entry would silently train on files from elsewhere.
     """
 
     def __init__(self, data_root: str, clean_ann_file: str, labelled_ann_file: str,
                  clean_pipeline: Sequence[dict], labelled_pipeline: Sequence[dict],
                  box_sampler: dict, target_class: Optional[str] = None,
                  data_prefix: dict = dict(img=''), seed: int = 0,
-                 test_mode: bool = False) -> None:
+                 test_mode: bool = False, allow_outside_root: bool = False) -> None:
         self.data_root = data_root
         self.seed = int(seed)
         labelled_path = os.path.join(data_root, labelled_ann_file)
         clean_path = os.path.join(data_root, clean_ann_file)
-        coco_y = _load_checked(labelled_path, 'labelled (Y)', need_boxes=True)
+        image_root = os.path.join(data_root, dict(data_prefix).get('img', ''))
+        coco_y = _load_checked(labelled_path, 'labelled (Y)', True, image_root, allow_outside_root)
         _warn_bad_boxes(coco_y, labelled_path)
-        _load_checked(clean_path, 'clean (X)', need_boxes=False)
+        _load_checked(clean_path, 'clean (X)', False, image_root, allow_outside_root)
         classes = [c['name'] for c in sorted(coco_y.get('categories', []), key=lambda c: c['id'])]
         if not classes:
             raise ValueError(f'UnpairedDetDataset: {labelled_path} has no categories')

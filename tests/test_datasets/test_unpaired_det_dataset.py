@@ -176,6 +176,22 @@ def test_bad_inputs(dataset_cfg, demo_data, tmp_path):
         ds[1]
 
 
+@pytest.mark.parametrize('which', ['clean_ann_file', 'labelled_ann_file'])
+@pytest.mark.parametrize('file_name', ['../../etc/passwd', '/etc/passwd'])
+def test_images_outside_the_dataset_folder_are_refused(dataset_cfg, demo_data, tmp_path,
+                                                       which, file_name):
+    """Issue 34.10: an escaping ``file_name`` was read from outside the folder, silently."""
+    source = 'clean_train.json' if which == 'clean_ann_file' else 'train.json'
+    coco = json.loads((demo_data / source).read_text())
+    coco['images'][1]['file_name'] = file_name
+    (tmp_path / source).write_text(json.dumps(coco))
+    with pytest.raises(ValueError, match=rf"{source}: file_name '{file_name}' .*outside.*"
+                       '--allow-outside-root'):
+        _build(dataset_cfg, **{which: str(tmp_path / source)})
+    # The explicit opt-in reads it.
+    _build(dataset_cfg, allow_outside_root=True, **{which: str(tmp_path / source)})
+
+
 def test_invalid_json_names_the_file(dataset_cfg, tmp_path):
     """Issue 13.7: an invalid train.json used to raise a bare JSONDecodeError."""
     (tmp_path / 'train.json').write_text('{"images": [')
@@ -211,7 +227,8 @@ def test_rgb_image_in_a_grayscale_set_is_named(dataset_cfg, demo_data, tmp_path)
     cv2.imwrite(str(tmp_path / 'rgb.png'), cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
     coco['images'][1]['file_name'] = str(tmp_path / 'rgb.png')
     (tmp_path / 'clean.json').write_text(json.dumps(coco))
-    ds = _build(dataset_cfg, clean_ann_file=str(tmp_path / 'clean.json'))
+    ds = _build(dataset_cfg, clean_ann_file=str(tmp_path / 'clean.json'),
+                allow_outside_root=True)
     ds[0]
     with pytest.raises(ValueError, match=r'clean image .*rgb\.png has 3 channel\(s\), the '
                        'images before it have 1'):
