@@ -22,6 +22,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from tests.test_engine.tiny_cfg import build_tiny
+
 REPO = Path(__file__).resolve().parents[2]
 #: The shipped configs whose behaviour is pinned (the demo smoke config and the
 #: mini-MIAS local-crop arm), run on the 96 px test demo data resized to 64 px.
@@ -106,23 +108,10 @@ def tiny_config(name: str, data_root: Path) -> Config:
 
 def reference_step(name: str, data_root: Path) -> Dict[str, float]:
     """Every loss of one training step and each group's weight change (L2)."""
-    from mmengine.runner import Runner
-
-    from mmdgan.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
-    from mmdgan.utils import register_all_modules
-
-    register_all_modules()
     cfg = tiny_config(name, data_root)
     random.seed(SEED)
     np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    model = MODELS.build(copy.deepcopy(cfg.model))
-    model.init_weights()
-    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
-    constructor = optim_cfg.pop('constructor')
-    optim_wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(
-        dict(type=constructor, optim_wrapper_cfg=optim_cfg))(model)
-    batch = next(iter(Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=SEED)))
+    model, optim_wrapper, batch = build_tiny(cfg, seed=SEED)
     groups = dict(generators=('generator_x', 'generator_y'),
                   discriminators=('disc_global_x', 'disc_global_y', 'disc_local_x'),
                   detector=('detector', ))
