@@ -6,7 +6,7 @@ from typing import Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmdgan.fileio import load_coco, read_image
+from mmdgan.fileio import is_ignored, load_coco, read_image
 from mmdgan.registry import TASK_UTILS
 
 from .regions import breast_region, largest_component, otsu_region
@@ -28,6 +28,9 @@ def load_relative_box_sizes(ann_file: os.PathLike) -> np.ndarray:
 def load_box_prior(ann_file: os.PathLike,
                    classes: Optional[Sequence[str]] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Relative sizes and COCO category ids of the boxes of a COCO file.
+
+    Ignored boxes (``iscrowd=1``: VOC's difficult objects) are no objects to
+    imitate and are left out.
 
     Args:
         ann_file: A labelled COCO file.
@@ -57,7 +60,7 @@ def load_box_prior(ann_file: os.PathLike,
         keep = {names[c] for c in classes}
     rel, cats = [], []
     for ann in coco.get('annotations', []):
-        if keep is not None and ann.get('category_id') not in keep:
+        if (keep is not None and ann.get('category_id') not in keep) or is_ignored(ann):
             continue
         w_img, h_img = sizes[ann['image_id']]
         _, _, w, h = ann['bbox']

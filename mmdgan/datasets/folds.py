@@ -10,6 +10,9 @@ so every labelled and every clean (normal) film is held out exactly once.
 * **Strata** (balanced over folds): for mini-MIAS the abnormality class of
   the film from ``Info.txt`` (``CIRC``, ``SPIC``, ... or ``NORM``); otherwise
   the sorted category names of the film's boxes, or ``normal`` for a clean film.
+  Ignored boxes (``iscrowd=1``: VOC's difficult objects) name no stratum: a
+  film holding only such boxes is labelled (it is no clean film: it goes with
+  Y, where evaluation ignores those regions) in the stratum ``ignored-only``.
 * **Assignment**: a greedy stratified group k-fold (the algorithm of
   scikit-learn's ``StratifiedGroupKFold``): groups are shuffled with the seed,
   ordered by how concentrated their strata are, and each goes to the fold that
@@ -27,11 +30,13 @@ from typing import Callable, Dict, Hashable, List, Optional, Sequence
 
 import numpy as np
 
-from mmdgan.fileio import ABSOLUTE_FILE_NAMES, load_coco, write_json_atomic
+from mmdgan.fileio import ABSOLUTE_FILE_NAMES, is_ignored, load_coco, write_json_atomic
 from mmdgan.fileio.dataset_folder import CLEAN_FILES, LABELLED_FILES, SPLITS
 
 #: The image field that names a patient in a converted COCO file.
 PATIENT_FIELD = 'patient_id'
+#: Stratum of a labelled film whose boxes are all ignored (``iscrowd=1``).
+IGNORED_ONLY = 'ignored-only'
 _MIAS_NAME = re.compile(r'mdb(\d{3})$')
 
 
@@ -72,8 +77,9 @@ class DatasetPool:
         for split in SPLITS:
             for name, labelled in ((LABELLED_FILES[split], True), (CLEAN_FILES[split], False)):
                 self._add(self.root / name, labelled)
-        if not any(self.boxes.values()):
-            raise ValueError(f'{self.root}: no labelled film with boxes in train/val/test.json')
+        if not any(self.objects(name) for name in self.boxes):
+            raise ValueError(f'{self.root}: no labelled film with boxes (other than ignored, '
+                             'iscrowd=1) in train/val/test.json')
 
     def _add(self, path: Path, labelled: bool) -> None:
         coco = load_coco(path, 'dataset COCO file')
@@ -95,7 +101,12 @@ class DatasetPool:
             self.boxes[by_id[ann['image_id']]].append(ann)
 
     def is_labelled(self, name: str) -> bool:
+        """Whether the film carries any box (ignored ones included: it is not clean)."""
         return bool(self.boxes[name])
+
+    def objects(self, name: str) -> List[dict]:
+        """The film's boxes that are objects: all but the ignored (``iscrowd=1``) ones."""
+        return [ann for ann in self.boxes[name] if not is_ignored(ann)]
 
     def write_coco(self, names: Sequence[str], path: os.PathLike) -> dict:
         """Write the films ``names`` as one COCO file with absolute ``file_name`` s.
@@ -157,7 +168,8 @@ def pool_films(pool: DatasetPool, stratum_of: Optional[Callable[[str], str]] = N
         if stratum_of is not None:
             stratum = stratum_of(name)
         elif pool.is_labelled(name):
-            stratum = '+'.join(sorted({names[a['category_id']] for a in pool.boxes[name]}))
+            stratum = '+'.join(sorted({names[a['category_id']] for a in pool.objects(name)}))
+            stratum = stratum or IGNORED_ONLY
         else:
             stratum = 'normal'
         films.append(Film(name, group, stratum, pool.is_labelled(name)))
@@ -204,7 +216,8 @@ def assign_folds(films: Sequence[Film], k: int, seed: int = 0) -> Dict[str, int]
         for film in groups[keys[i]]:
             assignment[film.file_name] = best
     for fold in range(k):
-        if not any(f.labelled and assignment[f.file_name] == fold for f in films):
+        if not any(f.labelled and f.stratum != IGNORED_ONLY and assignment[f.file_name] == fold
+                   for f in films):
             raise ValueError(f'fold {fold} of {k} holds no labelled film: use fewer folds')
     return assignment
 

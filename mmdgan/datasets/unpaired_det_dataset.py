@@ -8,9 +8,10 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 from mmdet.datasets import CocoDataset
+from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
-from mmdgan.fileio import image_path, load_coco
+from mmdgan.fileio import image_path, is_ignored, load_coco
 from mmdgan.registry import DATASETS, TASK_UTILS
 
 from .transforms import SampleInsertionBoxes
@@ -29,11 +30,12 @@ def _load_checked(ann_file: str, which: str, need_boxes: bool, image_root: str,
     for image in images:
         image_path(image_root, image['file_name'], ann_file, allow_outside_root, coco)
     if need_boxes:
-        with_boxes = {a['image_id'] for a in coco.get('annotations', [])}
+        with_boxes = {a['image_id'] for a in coco.get('annotations', []) if not is_ignored(a)}
         images = [i for i in images if i['id'] in with_boxes]
     if not images:
         raise ValueError(f'UnpairedDetDataset: the {which} set is empty: {ann_file} has no '
-                         + ('image with a box' if need_boxes else 'image'))
+                         + ('image with a box that is not ignored (iscrowd=0)' if need_boxes
+                            else 'image'))
     return coco
 
 
@@ -42,18 +44,20 @@ def _warn_bad_boxes(coco: dict, ann_file: str) -> None:
 
     A box with no area, or entirely outside its image, trains nothing; the
     converters count and drop them, but a hand-made file may hold some. A
-    file in which every box is such is refused (``ValueError``).
+    file in which every box is such is refused (``ValueError``). Ignored
+    boxes (``iscrowd=1``) train nothing by design and are not looked at.
     """
     sizes = {img['id']: (img.get('width'), img.get('height')) for img in coco['images']}
     bad = []
-    for ann in coco.get('annotations', []):
+    anns = [a for a in coco.get('annotations', []) if not is_ignored(a)]
+    for ann in anns:
         x, y, w, h = ann['bbox']
         width, height = sizes.get(ann['image_id'], (None, None))
         outside = (width is not None and height is not None
                    and (x >= width or y >= height or x + w <= 0 or y + h <= 0))
         if w <= 0 or h <= 0 or outside:
             bad.append(f'{ann.get("id")} ({"outside the image" if outside else "no area"})')
-    if bad and len(bad) == len(coco.get('annotations', [])):
+    if bad and len(bad) == len(anns):
         # Training would go on with no object to learn from (issue 34.8).
         raise ValueError(f'UnpairedDetDataset: {ann_file}: every box ({len(bad)}) trains '
                          f'nothing (outside its image or no area), e.g. annotation '
@@ -62,6 +66,24 @@ def _warn_bad_boxes(coco: dict, ann_file: str) -> None:
         warnings.warn(f'UnpairedDetDataset: {ann_file}: {len(bad)} box(es) train nothing and '
                       f'are ignored, annotation id(s) {", ".join(bad[:10])}'
                       f'{", ..." if len(bad) > 10 else ""}', stacklevel=3)
+
+
+def _drop_ignored_only(dataset: CocoDataset, ann_file: str) -> None:
+    """Leave Y images whose boxes are all ignored (``iscrowd=1``: VOC's
+    difficult objects) out of the labelled set, saying how many.
+
+    mmdet keeps them (for a detector they are background with ignore
+    regions), but DetectorGAN's Y stands for real objects: such an image has
+    none to learn from or to remove.
+    """
+    keep = [i for i in range(len(dataset))
+            if any(not inst.get('ignore_flag', 0)
+                   for inst in dataset.get_data_info(i)['instances'])]
+    if len(keep) < len(dataset):
+        print_log(f'UnpairedDetDataset: {len(dataset) - len(keep)} of {len(dataset)} labelled '
+                  f'image(s) of {ann_file} hold only ignored boxes (iscrowd=1) and are not '
+                  'used as Y', logger='current')
+        dataset.get_subset_(keep)
 
 
 def _with_box_sampling(pipeline: Sequence, transform: SampleInsertionBoxes) -> list:
@@ -144,6 +166,7 @@ class UnpairedDetDataset(Dataset):
             data_root=data_root, ann_file=labelled_ann_file, data_prefix=dict(data_prefix),
             metainfo=metainfo, filter_cfg=dict(filter_empty_gt=True),
             pipeline=list(labelled_pipeline), test_mode=test_mode)
+        _drop_ignored_only(self.labelled, labelled_path)
         if target_class is None and len(classes) > 1:
             # mmdet's own category id -> label map, so that inserted boxes and
             # Y's boxes of one class carry the same label.

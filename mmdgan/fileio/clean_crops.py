@@ -80,8 +80,9 @@ def make_clean_crops(root: PathLike, ann_file: str = 'train.json', margin: float
     coco = load_coco(path, 'clean crops: labelled file', check_annotations=True)
     records: List[ImageRecord] = []
     for rec in coco_records(coco, path):
-        strip = box_free_strip(np.asarray([b[:4] for b in rec.boxes]), rec.width, rec.height,
-                               margin)
+        # Ignored boxes (VOC difficult objects) are objects all the same: crops avoid them.
+        strip = box_free_strip(np.asarray([b[:4] for b in rec.boxes + rec.ignored]),
+                               rec.width, rec.height, margin)
         if strip is None:
             continue
         x1, y1, x2, y2 = strip

@@ -10,12 +10,19 @@ from .atomic import PathLike
 
 @dataclass
 class ImageRecord:
-    """One image of a COCO file; ``boxes`` are ``(x1, y1, x2, y2, category_id)``."""
+    """One image of a COCO file; ``boxes`` are ``(x1, y1, x2, y2, category_id)``.
+
+    ``ignored`` holds boxes of the same form that training and evaluation
+    ignore (COCO ``iscrowd=1``, e.g. VOC's ``<difficult>`` objects): mmdet's
+    ``CocoDataset`` gives them ``ignore_flag=1`` and ``CocoMetric`` treats them
+    as crowd regions; mmdgan's own readers never take them for objects.
+    """
 
     file_name: str
     width: int
     height: int
     boxes: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
+    ignored: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
 
 
 def load_coco(path: PathLike, what: str = 'COCO file',
@@ -60,7 +67,8 @@ def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict
     """Build a COCO detection dict (category ids start at 1).
 
     Args:
-        records: Images with their boxes (empty for clean images).
+        records: Images with their boxes (empty for clean images); their
+            ``ignored`` boxes are written with ``iscrowd=1``.
         categories: Category names, in id order.
 
     Returns:
@@ -70,13 +78,14 @@ def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict
     for img_id, rec in enumerate(records, start=1):
         images.append(dict(id=img_id, file_name=rec.file_name,
                            width=int(rec.width), height=int(rec.height)))
-        for x1, y1, x2, y2, cat in rec.boxes:
-            w, h = x2 - x1, y2 - y1
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=img_id, category_id=int(cat),
-                bbox=[round(float(x1), 3), round(float(y1), 3),
-                      round(float(w), 3), round(float(h), 3)],
-                area=round(float(w * h), 3), iscrowd=0))
+        for crowd, boxes in ((0, rec.boxes), (1, rec.ignored)):
+            for x1, y1, x2, y2, cat in boxes:
+                w, h = x2 - x1, y2 - y1
+                annotations.append(dict(
+                    id=len(annotations) + 1, image_id=img_id, category_id=int(cat),
+                    bbox=[round(float(x1), 3), round(float(y1), 3),
+                          round(float(w), 3), round(float(h), 3)],
+                    area=round(float(w * h), 3), iscrowd=crowd))
     cats = [dict(id=i, name=name, supercategory='none')
             for i, name in enumerate(categories, start=1)]
     return dict(images=images, annotations=annotations, categories=cats)
@@ -85,7 +94,8 @@ def make_coco(records: Iterable[ImageRecord], categories: Sequence[str]) -> dict
 def coco_records(coco: dict, source: PathLike = 'COCO file') -> List[ImageRecord]:
     """The images of a COCO dict with their boxes, in image order (inverse of :func:`make_coco`).
 
-    Boxes become ``(x1, y1, x2, y2, category_id)`` in the image's own pixel frame.
+    Boxes become ``(x1, y1, x2, y2, category_id)`` in the image's own pixel frame;
+    those marked ``iscrowd`` go to ``ignored``, the others to ``boxes``.
 
     Args:
         coco: A dict from :func:`load_coco`.
@@ -111,8 +121,14 @@ def coco_records(coco: dict, source: PathLike = 'COCO file') -> List[ImageRecord
             raise ValueError(f'{source}: annotation {name} is malformed ({type(e).__name__}: '
                              f'{e}; needs bbox [x, y, w, h], an image_id of the file and '
                              'category_id)') from None
-        record.boxes.append(box)
+        (record.ignored if is_ignored(ann) else record.boxes).append(box)
     return list(records.values())
+
+
+def is_ignored(ann: dict) -> bool:
+    """Whether a COCO annotation is one that training and evaluation ignore
+    (``iscrowd``: VOC's difficult objects, COCO's crowd regions)."""
+    return bool(ann.get('iscrowd', 0))
 
 
 #: ``info.file_names`` of a COCO file whose ``file_name`` entries are absolute

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 from .atomic import write_json_atomic
-from .coco import ImageRecord, make_coco
+from .coco import ImageRecord, is_ignored, make_coco
 from .output_dir import OutputDir, holds_only
 
 #: Y (labelled, with boxes) and X (clean, no annotation) file of each split.
@@ -50,7 +50,8 @@ def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
         categories: Category names.
 
     Returns:
-        ``{file name: (number of images, number of boxes)}``.
+        ``{file name: (number of images, number of boxes)}``; ignored boxes
+        (``iscrowd=1``) are not counted as boxes.
     """
     counts = {}
     for split in SPLITS:
@@ -60,7 +61,8 @@ def write_dataset(out_dir: os.PathLike, labelled: Dict[str, List[ImageRecord]],
                 raise ValueError(f'{name}: clean images must not carry boxes')
             coco = make_coco(recs, categories)
             write_json_atomic(coco, Path(out_dir) / name)
-            counts[name] = (len(coco['images']), len(coco['annotations']))
+            counts[name] = (len(coco['images']),
+                            sum(not is_ignored(a) for a in coco['annotations']))
     # The folder describes itself (classes, channels, box sizes): configs read it.
     from .dataset_meta import write_dataset_meta
     write_dataset_meta(out_dir)

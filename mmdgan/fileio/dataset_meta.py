@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .atomic import PathLike, write_json_atomic
-from .coco import load_coco
+from .coco import is_ignored, load_coco
 from .dataset_folder import LABELLED_FILES
 from .image import read_image
 
@@ -78,10 +78,15 @@ def image_channels(paths: Sequence[Path]) -> int:
 
 
 def _box_stats(coco: dict, classes: List[dict]) -> Dict[str, dict]:
-    """Per class: box count and relative width/height quantiles."""
+    """Per class: box count and relative width/height quantiles (ignored
+    boxes, ``iscrowd=1``, are counted apart and not measured)."""
     sizes = {img['id']: (img['width'], img['height']) for img in coco['images']}
     rel: Dict[int, list] = {c['id']: [] for c in classes}
+    ignored: Dict[int, int] = {c['id']: 0 for c in classes}
     for ann in coco.get('annotations', []):
+        if is_ignored(ann):
+            ignored[ann['category_id']] = ignored.get(ann['category_id'], 0) + 1
+            continue
         w_img, h_img = sizes[ann['image_id']]
         _, _, w, h = ann['bbox']
         if w > 0 and h > 0 and ann['category_id'] in rel:
@@ -90,6 +95,8 @@ def _box_stats(coco: dict, classes: List[dict]) -> Dict[str, dict]:
     for cat in classes:
         values = np.asarray(rel[cat['id']], np.float64).reshape(-1, 2)
         entry = dict(count=int(len(values)))
+        if ignored[cat['id']]:
+            entry['ignored'] = ignored[cat['id']]
         if len(values):
             for q, name in ((0.0, 'min'), (0.5, 'median'), (1.0, 'max')):
                 entry[f'{name}_rel_wh'] = [round(float(v), 5)
@@ -137,8 +144,11 @@ def describe_dataset(root: PathLike) -> dict:
                 if other != classes:
                     raise ValueError(f'{path}: categories {other} differ from those of '
                                      f'{train_path} ({classes})')
+            anns = coco.get('annotations', [])
             splits[path.name] = dict(images=len(coco['images']),
-                                     boxes=len(coco.get('annotations', [])))
+                                     boxes=sum(not is_ignored(a) for a in anns))
+            if len(anns) > splits[path.name]['boxes']:
+                splits[path.name]['ignored'] = len(anns) - splits[path.name]['boxes']
             images += [root / img['file_name'] for img in coco['images']]
             sizes += [(img['width'], img['height']) for img in coco['images']]
     if not images:

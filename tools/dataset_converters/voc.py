@@ -15,6 +15,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--allow-outside-root', action='store_true',
                         help='read images whose <filename> leaves JPEGImages/ (../ or an '
                         'absolute path); refused otherwise')
+    parser.add_argument('--keep-difficult', action='store_true',
+                        help='write <difficult> objects as ordinary boxes (default: ignored '
+                        'boxes, COCO iscrowd=1, that training and evaluation ignore)')
     return parser.parse_args(argv)
 
 
@@ -22,7 +25,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     counts, stats = convert_voc(args.src, args.out, classes=args.classes, seed=args.seed,
                                 size=args.size or None, overwrite=args.overwrite,
-                                allow_outside_root=args.allow_outside_root)
+                                allow_outside_root=args.allow_outside_root,
+                                keep_difficult=args.keep_difficult)
     print(format_counts(counts, stats))
 
 

@@ -23,6 +23,8 @@ class BoxStats:
     kept: int = 0
     clipped: int = 0
     dropped_zero_area: int = 0
+    #: Of ``kept``: boxes written as ignored (``iscrowd=1``: VOC difficult objects).
+    ignored: int = 0
     skipped_rows: Dict[str, int] = field(default_factory=dict)
 
     def skip(self, reason: str) -> None:
@@ -117,6 +119,9 @@ def format_counts(counts: dict, stats: Optional[BoxStats] = None) -> str:
     if stats is not None:
         lines.append(f'boxes kept {stats.kept}, clipped {stats.clipped}, '
                      f'dropped (zero area) {stats.dropped_zero_area}')
+        if stats.ignored:
+            lines.append(f'of the kept boxes, ignored in training and evaluation '
+                         f'(iscrowd=1: difficult): {stats.ignored}')
         for reason, n in sorted(stats.skipped_rows.items()):
             lines.append(f'skipped rows ({reason}): {n}')
     return '\n'.join(lines)
@@ -136,6 +141,8 @@ class SourceImage:
             ``None``).
         ref_size: Side of the square frame the boxes are given in (1024 for
             mini-MIAS and NIH); they are scaled to the image on disk.
+        ignored: Boxes like ``boxes`` that training and evaluation ignore
+            (written with ``iscrowd=1``, e.g. VOC's difficult objects).
     """
 
     src: Path
@@ -144,6 +151,7 @@ class SourceImage:
     labelled: bool
     boxes: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
     ref_size: Optional[int] = None
+    ignored: List[Tuple[float, float, float, float, int]] = field(default_factory=list)
 
 
 def check_unique_outputs(items: Sequence[SourceImage]) -> None:
@@ -173,13 +181,15 @@ def _load_one(item: SourceImage, size: Optional[int], read_flags: int,
     ref_y = h0 / item.ref_size if item.ref_size else 1.0
     img, sx, sy = resize_to(img, size)
     h, w = img.shape[:2]
-    boxes = []
-    for x1, y1, x2, y2, cat in item.boxes:
-        clipped = clip_box((x1 * ref_x * sx, y1 * ref_y * sy, x2 * ref_x * sx, y2 * ref_y * sy),
-                           w, h, stats)
-        if clipped is not None:
-            boxes.append((*clipped, cat))
-    return img, ImageRecord(item.out_name, w, h, boxes)
+    rec = ImageRecord(item.out_name, w, h)
+    for source, target in ((item.boxes, rec.boxes), (item.ignored, rec.ignored)):
+        for x1, y1, x2, y2, cat in source:
+            clipped = clip_box((x1 * ref_x * sx, y1 * ref_y * sy, x2 * ref_x * sx,
+                                y2 * ref_y * sy), w, h, stats)
+            if clipped is not None:
+                target.append((*clipped, cat))
+    stats.ignored += len(rec.ignored)
+    return img, rec
 
 
 def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
@@ -190,7 +200,9 @@ def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
 
     Groups are stratified by whether they hold any labelled image, so each
     split gets its share of Y. A labelled image whose boxes are all dropped
-    is left out and counted under ``stats.skipped_rows``. The folder appears
+    is left out and counted under ``stats.skipped_rows``; one with only
+    ignored boxes stays in Y (its ignore regions count in evaluation, as in
+    VOC's own protocol), but mmdgan never uses it as an object image. The folder appears
     at ``out_dir`` only when complete (see :func:`dataset_output`).
 
     Returns:
@@ -209,7 +221,7 @@ def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
     with output as tmp:
         for item in sorted(items, key=lambda it: it.out_name):
             img, rec = _load_one(item, size, read_flags, stats)
-            if item.labelled and not rec.boxes:
+            if item.labelled and not rec.boxes and not rec.ignored:
                 stats.skip('labelled image without a valid box')
                 continue
             write_image_atomic(img, tmp / item.out_name)
