@@ -37,17 +37,21 @@ class CleanImageSource:
             the image's own.
         allow_outside_root: Read images whose ``file_name`` leaves the COCO
             file's folder (``..``, absolute paths), refused otherwise.
+        img_root: Folder ``file_name`` is relative to (default: the COCO
+            file's own folder), as mmdet's ``data_root`` + ``data_prefix.img``.
     """
 
     def __init__(self, ann_file: os.PathLike, resize: Optional[dict] = None,
-                 channels: Optional[int] = None, allow_outside_root: bool = False) -> None:
+                 channels: Optional[int] = None, allow_outside_root: bool = False,
+                 img_root: Optional[os.PathLike] = None) -> None:
         self.ann_file = Path(ann_file)
         coco = load_coco(self.ann_file, 'clean COCO file')
         self.files = [img['file_name'] for img in coco['images']]
         if not self.files:
             raise ValueError(f'clean COCO file {self.ann_file} lists no images')
-        self.paths = {f: image_path(self.ann_file.parent, f, self.ann_file, allow_outside_root,
-                                    coco) for f in self.files}
+        root = Path(img_root) if img_root is not None else self.ann_file.parent
+        self.paths = {f: image_path(root, f, self.ann_file, allow_outside_root, coco)
+                      for f in self.files}
         missing = [f for f in self.files if not self.paths[f].is_file()]
         if missing:
             raise FileNotFoundError(f'{len(missing)} image(s) of {self.ann_file} are missing, '
@@ -121,6 +125,10 @@ def box_sampler_cfg(cfg) -> dict:
     sampler_cfg = dict(dataset.box_sampler)
     if dataset.get('data_root'):
         sampler_cfg.setdefault('data_root', dataset.data_root)
+    if dataset.get('target_class') is not None:
+        # As UnpairedDetDataset: one named class draws sizes from its own boxes
+        # (the same boxes as all of them when Y has only that class).
+        sampler_cfg.setdefault('classes', [dataset.target_class])
     return sampler_cfg
 
 

@@ -3,16 +3,21 @@
 The crops are the boxes of Y's training split; each is resized to a sampled
 insertion box and blended in, either with Poisson image editing
 (``cv2.seamlessClone``) or with a feathered alpha ramp.
+
+With several classes (and no ``target_class``) every box takes the class the
+box sampler drew it with (Y's class frequencies, sizes of that class, as for
+the GAN), the pasted crop is a real box of that class, and the synthetic
+COCO file carries it. Ignored boxes (``iscrowd=1``) are never copied.
 """
 import os
 import warnings
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
-from mmdgan.fileio import image_path, read_image
+from mmdgan.fileio import image_path, is_ignored, read_image
 
 from .clean_source import (
     CleanImageSource,
@@ -113,44 +118,60 @@ class CopyPasteSynthesizer:
             crop bank and its categories the output's.
         box_sampler: Object with ``sample(img, rng) -> (K, 4)``, e.g. the
             ``BoxPriorSampler`` of a DetectorGAN config, so that both methods
-            insert at the same boxes.
+            insert at the same boxes; with several classes also
+            ``sample(img, rng, return_categories=True)``.
         blend: ``'poisson'`` or ``'feather'``.
-        target_class: Category of the crops and of the inserted boxes
-            (default: Y's first category).
+        target_class: Category of every crop and inserted box. ``None``: with
+            one class that class; with several, each box's class as the
+            sampler draws it, its crop a real box of that class.
+        allow_outside_root: Read images whose ``file_name`` leaves the
+            labelled file's folder.
+        img_root: Folder the labelled file's ``file_name`` entries are
+            relative to (default: the file's own folder), as mmdet's
+            ``data_root`` + ``data_prefix.img``.
     """
 
     def __init__(self, labelled_ann_file: os.PathLike, box_sampler, blend: str = 'poisson',
-                 target_class: Optional[str] = None, allow_outside_root: bool = False) -> None:
+                 target_class: Optional[str] = None, allow_outside_root: bool = False,
+                 img_root: Optional[os.PathLike] = None) -> None:
         if blend not in BLENDS:
             raise ValueError(f'blend must be one of {BLENDS}, got {blend!r}')
         self.ann_file = Path(labelled_ann_file)
         coco = load_coco(self.ann_file, 'labelled COCO file', check_annotations=True)
         self.categories = category_names(coco, self.ann_file)
-        self.category_id = target_category_id(self.categories, target_class, self.ann_file)
+        #: COCO id of every pasted box, or ``None``: each box's own (several classes).
+        self.category_id: Optional[int] = None
+        if target_class is not None or len(self.categories) == 1:
+            self.category_id = target_category_id(self.categories, target_class, self.ann_file)
+        wanted = ({self.category_id} if self.category_id is not None
+                  else set(range(1, len(self.categories) + 1)))
+        what = ('' if self.category_id is None
+                else f' of category {self.categories[self.category_id - 1]!r}')
         images = {img['id']: img for img in coco['images']}
         anns = [a for a in coco.get('annotations', [])
-                if a['category_id'] == self.category_id and not a.get('iscrowd', 0)]
+                if a['category_id'] in wanted and not is_ignored(a)]
         if not anns:
-            raise ValueError(f'{self.ann_file} has no box of category '
-                             f'{self.categories[self.category_id - 1]!r} to copy')
-        self.bank, outside = [], []
+            raise ValueError(f'{self.ann_file} has no box{what} to copy (ignored boxes, '
+                             'iscrowd=1, are not copied)')
+        root = Path(img_root) if img_root is not None else self.ann_file.parent
+        #: Category id -> crops of that class: ``(image path, integer box)``.
+        self.banks: Dict[int, List[Tuple[Path, tuple]]] = {}
+        outside = []
         for ann in anns:
             img = images[ann['image_id']]
             box = _inside_box(ann['bbox'], img.get('width'), img.get('height'))
             if box is None:
                 outside.append(ann)
                 continue
-            path = image_path(self.ann_file.parent, img['file_name'], self.ann_file,
-                              allow_outside_root, coco)
-            self.bank.append((path, box))
+            path = image_path(root, img['file_name'], self.ann_file, allow_outside_root, coco)
+            self.banks.setdefault(int(ann['category_id']), []).append((path, box))
         if outside:
             first = outside[0]
             img = images[first['image_id']]
             where = (f'e.g. annotation {first.get("id")} bbox {first["bbox"]} on '
                      f'{img["file_name"]} ({img.get("width")}x{img.get("height")})')
-            if not self.bank:
-                raise ValueError(f'{self.ann_file}: every box of category '
-                                 f'{self.categories[self.category_id - 1]!r} lies outside its '
+            if not self.banks:
+                raise ValueError(f'{self.ann_file}: every box{what} lies outside its '
                                  f'image, nothing to copy ({where})')
             warnings.warn(f'{self.ann_file}: {len(outside)} box(es) lie outside their image and '
                           f'are not copied ({where})', stacklevel=2)
@@ -158,8 +179,22 @@ class CopyPasteSynthesizer:
         self.blend = blend
         self._cache: dict = {}
 
-    def _crop(self, index: int, channels: int) -> np.ndarray:
-        path, (x1, y1, x2, y2) = self.bank[index]
+    @property
+    def bank(self) -> List[Tuple[Path, tuple]]:
+        """Every crop, of every class, in annotation order within each class."""
+        return [crop for cat in sorted(self.banks) for crop in self.banks[cat]]
+
+    def _bank_of(self, category_id: int) -> List[Tuple[Path, tuple]]:
+        bank = self.banks.get(int(category_id))
+        if not bank:
+            name = (self.categories[category_id - 1]
+                    if 1 <= category_id <= len(self.categories) else category_id)
+            raise ValueError(f'{self.ann_file}: the box sampler drew class {name!r}, of which '
+                             f'the file has no box to copy (sampler: {self.sampler!r})')
+        return bank
+
+    def _crop(self, crop: Tuple[Path, tuple], channels: int) -> np.ndarray:
+        path, (x1, y1, x2, y2) = crop
         if path not in self._cache:
             self._cache[path] = read_image(path)
         img = self._cache[path]
@@ -173,9 +208,16 @@ class CopyPasteSynthesizer:
             crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
         return crop
 
-    def paste(self, img: np.ndarray, boxes: np.ndarray,
-              rng: np.random.Generator) -> tuple:
+    def paste(self, img: np.ndarray, boxes: np.ndarray, rng: np.random.Generator,
+              categories: Optional[Sequence[int]] = None) -> tuple:
         """Paste one random crop per box.
+
+        Args:
+            img: The clean image.
+            boxes: ``(K, 4)`` xyxy boxes.
+            rng: Random stream of the crop choice.
+            categories: Each box's COCO category id; its crop is a real box
+                of that class. ``None``: the synthesizer's ``category_id``.
 
         Returns:
             The new image and the integer boxes actually pasted ``(K, 4)``.
@@ -184,9 +226,17 @@ class CopyPasteSynthesizer:
         out = img.copy()
         pasted = []
         channels = 1 if img.ndim == 2 else img.shape[2]
-        for box in np.asarray(boxes).reshape(-1, 4):
+        boxes = np.asarray(boxes).reshape(-1, 4)
+        if categories is None:
+            if self.category_id is None:
+                raise ValueError('paste: several classes, so every box needs its category')
+            categories = [self.category_id] * len(boxes)
+        if len(categories) != len(boxes):
+            raise ValueError(f'paste: {len(boxes)} boxes but {len(categories)} categories')
+        for box, cat in zip(boxes, categories):
             ibox = _integer_box(box, w, h)
-            crop = self._crop(int(rng.integers(len(self.bank))), channels)
+            bank = self._bank_of(int(cat))
+            crop = self._crop(bank[int(rng.integers(len(bank)))], channels)
             patch = cv2.resize(crop, (ibox[2] - ibox[0], ibox[3] - ibox[1]),
                                interpolation=cv2.INTER_LINEAR)
             if patch.ndim == 2 and out.ndim == 3:
@@ -198,7 +248,8 @@ class CopyPasteSynthesizer:
 
     def run(self, clean_ann_file: os.PathLike, num: int, out_dir: os.PathLike, seed: int = 0,
             resize: Optional[dict] = None, overwrite: bool = False,
-            progress: bool = True, allow_outside_root: bool = False) -> Path:
+            progress: bool = True, allow_outside_root: bool = False,
+            clean_img_root: Optional[os.PathLike] = None) -> Path:
         """Write a synthetic dataset folder (same format as :func:`synthesize`).
 
         Args:
@@ -211,16 +262,20 @@ class CopyPasteSynthesizer:
             progress: Show a progress bar.
             allow_outside_root: Read clean images whose ``file_name`` leaves
                 the clean file's folder.
+            clean_img_root: Folder the clean file's ``file_name`` entries are
+                relative to (default: its own folder).
         """
         rng = np.random.default_rng(seed)
         source = CleanImageSource(clean_ann_file, resize=resize,
-                                  allow_outside_root=allow_outside_root)
+                                  allow_outside_root=allow_outside_root, img_root=clean_img_root)
         info = dict(description='mmdgan synthetic dataset (copy-paste baseline)',
                     method='copy-paste', blend=self.blend, labelled_ann_file=str(self.ann_file),
                     clean_ann_file=str(clean_ann_file), seed=seed, resize=resize)
 
-        def insert(images: List[np.ndarray], boxes: List[np.ndarray]) -> tuple:
-            pasted = [self.paste(img, b, rng) for img, b in zip(images, boxes)]
+        def insert(images: List[np.ndarray], boxes: List[np.ndarray],
+                   categories: Optional[List[np.ndarray]] = None) -> tuple:
+            cats = categories if categories is not None else [None] * len(images)
+            pasted = [self.paste(img, b, rng, c) for img, b, c in zip(images, boxes, cats)]
             return [p[0] for p in pasted], [p[1] for p in pasted]
 
         with SyntheticDatasetWriter(out_dir, self.categories, info, overwrite) as writer:
@@ -234,19 +289,26 @@ def copy_paste_synthesize(labelled_ann_file: str, clean_ann_file: str, num: int,
                           blend: str = 'poisson', target_class: Optional[str] = None,
                           seed: int = 0, resize: Optional[dict] = None,
                           overwrite: bool = False, progress: bool = True,
-                          allow_outside_root: bool = False) -> Path:
+                          allow_outside_root: bool = False,
+                          img_root: Optional[str] = None,
+                          clean_img_root: Optional[str] = None) -> Path:
     """Functional entry point of the copy-paste baseline.
 
     ``box_sampler`` may be a built sampler, a config dict, or ``None`` for a
-    default ``BoxPriorSampler`` fitted on ``labelled_ann_file``.
-    ``allow_outside_root`` reads images whose ``file_name`` leaves their COCO
-    file's folder (refused otherwise, see :func:`mmdgan.fileio.image_path`).
+    default ``BoxPriorSampler`` fitted on ``labelled_ann_file`` (on
+    ``target_class``'s boxes when one is named). ``allow_outside_root``
+    reads images whose ``file_name`` leaves their COCO file's folder (refused
+    otherwise, see :func:`mmdgan.fileio.image_path`); ``img_root`` /
+    ``clean_img_root`` are the folders the labelled / clean ``file_name``
+    entries are relative to (default: each file's own folder).
     """
     if box_sampler is None:
         box_sampler = dict(type='BoxPriorSampler', ann_file=labelled_ann_file)
+        if target_class is not None:
+            box_sampler['classes'] = [target_class]
     if isinstance(box_sampler, dict):
         box_sampler = build_box_sampler(box_sampler)
     synth = CopyPasteSynthesizer(labelled_ann_file, box_sampler, blend, target_class,
-                                 allow_outside_root)
+                                 allow_outside_root, img_root)
     return synth.run(clean_ann_file, num, out_dir, seed, resize, overwrite, progress,
-                     allow_outside_root)
+                     allow_outside_root, clean_img_root)

@@ -90,3 +90,84 @@ def test_copy_paste_malformed_annotation_is_named(demo_data, malformed_train_jso
         copy_paste_synthesize(str(malformed_train_json), str(demo_data / 'clean_train.json'), 1,
                               str(tmp_path / 'o'), sampler)
     assert not (tmp_path / 'o').exists()
+
+
+#: BGR colour of the images each class's real boxes lie on (and of a crowd box).
+RED, BLUE, GREEN = (0, 0, 255), (255, 0, 0), (0, 255, 0)
+
+
+def _two_class_folder(root):
+    """Y: three class-``a`` boxes on red images, one class-``b`` box on a blue
+    one, an ignored (crowd) class-``b`` box on a green one; X: grey images."""
+    from mmdgan.fileio import ImageRecord, make_coco
+    (root / 'images').mkdir(parents=True)
+    size, labelled, clean = 32, [], []
+    for i, (colour, cat, crowd) in enumerate([(RED, 1, False)] * 3 + [(BLUE, 2, False),
+                                                                     (GREEN, 2, True)]):
+        cv2.imwrite(str(root / 'images' / f'y{i}.png'), np.full((size, size, 3), colour,
+                                                                 np.uint8))
+        box = (4, 4, 12, 12, cat)
+        labelled.append(ImageRecord(f'images/y{i}.png', size, size,
+                                    [] if crowd else [box], [box] if crowd else []))
+    for i in range(3):
+        cv2.imwrite(str(root / 'images' / f'x{i}.png'), np.full((2 * size, 2 * size, 3), 128,
+                                                                 np.uint8))
+        clean.append(ImageRecord(f'images/x{i}.png', 2 * size, 2 * size))
+    (root / 'train.json').write_text(json.dumps(make_coco(labelled, ['a', 'b'])))
+    (root / 'clean_train.json').write_text(json.dumps(make_coco(clean, ['a', 'b'])))
+    return root
+
+
+def _centre_colours(out):
+    coco = json.loads((out / 'train.json').read_text())
+    pairs = []
+    for a in coco['annotations']:
+        img = next(i for i in coco['images'] if i['id'] == a['image_id'])
+        x, y, w, h = a['bbox']
+        pixel = cv2.imread(str(out / img['file_name']))[int(y + h / 2), int(x + w / 2)]
+        pairs.append((a['category_id'], tuple(int(v) for v in pixel)))
+    return coco, pairs
+
+
+def test_several_classes_paste_crops_of_each_box_class(tmp_path):
+    root = _two_class_folder(tmp_path / 'data')
+    sampler = dict(type='BoxPriorSampler', ann_file=str(root / 'train.json'), region='any',
+                   num_boxes=(2, 2))
+    out = tmp_path / 'cp'
+    copy_paste_synthesize(str(root / 'train.json'), str(root / 'clean_train.json'), num=60,
+                          out_dir=str(out), box_sampler=sampler, blend='feather', seed=0,
+                          progress=False)
+    coco, pairs = _centre_colours(out)
+    assert [c['name'] for c in coco['categories']] == ['a', 'b']
+    # Each box's crop is a real box of its own class; the crowd box is never copied.
+    assert {cat: colour for cat, colour in pairs} == {1: RED, 2: BLUE}
+    assert all(colour == (RED if cat == 1 else BLUE) for cat, colour in pairs)
+    # Classes come with Y's frequencies (3 : 1 among the boxes that are not ignored).
+    share = sum(cat == 1 for cat, _ in pairs) / len(pairs)
+    assert len(pairs) == 120 and abs(share - 0.75) < 0.1
+
+
+def test_a_named_target_class_pastes_only_that_class(tmp_path):
+    root = _two_class_folder(tmp_path / 'data')
+    out = tmp_path / 'cp'
+    copy_paste_synthesize(str(root / 'train.json'), str(root / 'clean_train.json'), num=6,
+                          out_dir=str(out), blend='feather', target_class='b', seed=0,
+                          progress=False)
+    _, pairs = _centre_colours(out)
+    assert pairs and set(pairs) == {(2, BLUE)}
+
+
+def test_a_class_without_crops_is_named(tmp_path):
+    from mmdgan.synthesis import CopyPasteSynthesizer, build_box_sampler
+    root = _two_class_folder(tmp_path / 'data')
+    coco = json.loads((root / 'train.json').read_text())
+    coco['annotations'] = [a for a in coco['annotations'] if a['category_id'] == 1]
+    only_a = root / 'only_a.json'
+    only_a.write_text(json.dumps(coco))
+    # The sampler knows class b's boxes; the crop bank does not.
+    sampler = build_box_sampler(dict(type='BoxPriorSampler', ann_file=str(root / 'train.json'),
+                                     region='any'))
+    synth = CopyPasteSynthesizer(only_a, sampler, 'feather')
+    img = np.full((32, 32, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="drew class 'b', of which the file has no box"):
+        synth.paste(img, np.array([[2.0, 2.0, 12.0, 12.0]]), np.random.default_rng(0), [2])
