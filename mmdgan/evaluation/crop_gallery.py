@@ -3,7 +3,9 @@
 The numbers of :mod:`.insertion_quality` say how far inserted crops are from
 real ones; this figure shows what they look like: a row of real object crops,
 then per synthetic set a row of pairs (clean source | inserted) at the same
-boxes, every crop at the same scale and context.
+boxes, every crop at the same scale and context. Where the crops are of
+several classes, each is labelled with its class (``return_labels`` and
+:func:`save_crop_gallery`'s ``labels``).
 """
 import os
 from pathlib import Path
@@ -23,26 +25,31 @@ def gallery_gap(size: int) -> int:
 
 
 def _crops(images: Sequence[torch.Tensor], boxes: Sequence[torch.Tensor], num: int,
-           size: int, context: float) -> List[np.ndarray]:
+           size: int, context: float, classes: Sequence[Sequence[str]] = ()
+           ) -> Tuple[List[np.ndarray], List[str]]:
     """The first ``num`` boxes' crops as uint8 ``(size, size)`` grey or
-    ``(size, size, 3)`` BGR colour images, as their image is."""
+    ``(size, size, 3)`` BGR colour images, as their image is, and their
+    classes (from ``classes``, per image its boxes' names)."""
     out: List[np.ndarray] = []
-    for img, img_boxes in zip(images, boxes):
+    labels: List[str] = []
+    for i, (img, img_boxes) in enumerate(zip(images, boxes)):
         if len(out) >= num:
             break
         if len(img_boxes) == 0:
             continue
-        crops = crop_and_resize(img.float()[None], [img_boxes.float()[:num - len(out)]], size,
+        take = num - len(out)
+        crops = crop_and_resize(img.float()[None], [img_boxes.float()[:take]], size,
                                 context=context)
         crops = crops.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
         out += [c[..., 0] if c.shape[-1] == 1 else c for c in crops]
-    return out
+        labels += list(classes[i][:take]) if i < len(classes) else [''] * len(crops)
+    return out, labels
 
 
 def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLike],
                  num: int = 8, size: int = 64, context: float = 1.0,
-                 clean_root: Optional[os.PathLike] = None
-                 ) -> Tuple[np.ndarray, List[str]]:
+                 clean_root: Optional[os.PathLike] = None, return_labels: bool = False
+                 ) -> tuple:
     """Build the gallery.
 
     Args:
@@ -54,10 +61,12 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
         context: Margin on each side as a fraction of the box (1: the box
             fills the middle third, enough to see its edges).
         clean_root: Folder relative clean sources are under.
+        return_labels: Also return each cell's class name, per row.
 
     Returns:
         ``(H, W)`` uint8 image (``(H, W, 3)`` BGR when any crop is in colour)
-        and the row names, top to bottom.
+        and the row names, top to bottom; with ``return_labels`` also the
+        class of every cell, row by row, left to right.
     """
     if num < 1 or size < 8:
         raise ValueError(f'num must be >= 1 and size >= 8, got {num} and {size}')
@@ -65,24 +74,29 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
         raise ValueError('crop_gallery needs at least one synthetic set')
     frame = None
     rows: List[List[np.ndarray]] = []
+    labels: List[List[str]] = []
     names: List[str] = []
     for name, ann in syn_ann_files.items():
         # Every image holds at least one box: ``num`` images give ``num`` crops.
-        images, boxes = coco_crops(ann, max_images=num)
+        images, boxes, classes = coco_crops(ann, max_images=num, return_categories=True)
         frame = frame or max(images[0].shape[1:])
         clean, clean_boxes = coco_crops(ann, frame, synthetic_sources(ann, clean_root),
                                         max_images=num)
-        inserted = _crops(images, boxes, num, size, context)
-        before = _crops(clean, clean_boxes, num, size, context)
-        pairs = []
-        for a, b in zip(before, inserted):
+        inserted, inserted_classes = _crops(images, boxes, num, size, context, classes)
+        before, _ = _crops(clean, clean_boxes, num, size, context)
+        pairs, pair_labels = [], []
+        for a, b, cls in zip(before, inserted, inserted_classes):
             pairs += [a, b]
+            pair_labels += [cls, cls]
         rows.append(pairs)
+        labels.append(pair_labels)
         names.append(f'{name}: clean | inserted')
     # Real crops at the synthetic sets' resolution, so they carry the same detail.
-    real = _crops(*coco_crops(real_ann_file, frame, max_images=2 * num), 2 * num, size,
-                  context)
+    images, boxes, classes = coco_crops(real_ann_file, frame, max_images=2 * num,
+                                        return_categories=True)
+    real, real_classes = _crops(images, boxes, 2 * num, size, context, classes)
     rows.insert(0, real)
+    labels.insert(0, real_classes)
     names.insert(0, 'real objects')
     gap = gallery_gap(size)
     # A wider gap after every second column keeps each clean | inserted pair together.
@@ -97,7 +111,13 @@ def crop_gallery(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLik
             if colour and crop.ndim == 2:
                 crop = crop[..., None]
             canvas[top:top + size, left:left + size] = crop
-    return canvas, names
+    return (canvas, names, labels) if return_labels else (canvas, names)
+
+
+def cell_origin(row: int, col: int, size: int) -> Tuple[int, int]:
+    """Top-left pixel ``(x, y)`` of a cell of a :func:`crop_gallery` canvas."""
+    gap = gallery_gap(size)
+    return col * (size + gap) + (col // 2) * gap, row * (size + 2 * gap)
 
 
 def row_centres(names: Sequence[str], size: int) -> List[float]:
@@ -107,8 +127,13 @@ def row_centres(names: Sequence[str], size: int) -> List[float]:
 
 
 def save_crop_gallery(canvas: np.ndarray, names: Sequence[str], size: int, out: os.PathLike,
-                      title: str = '') -> None:
-    """Write the gallery with its row labels as a PNG (temp file, then rename)."""
+                      title: str = '', labels: Optional[Sequence[Sequence[str]]] = None
+                      ) -> None:
+    """Write the gallery with its row labels as a PNG (temp file, then rename).
+
+    ``labels`` (from ``crop_gallery(return_labels=True)``): each crop's class,
+    written in its top-left corner when the gallery shows several classes.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -122,6 +147,12 @@ def save_crop_gallery(canvas: np.ndarray, names: Sequence[str], size: int, out: 
     else:
         ax.imshow(canvas, cmap='gray', vmin=0, vmax=255, interpolation='nearest')
     ax.set_yticks(row_centres(names, size), list(names), fontsize=8)
+    if labels is not None and len({c for row in labels for c in row if c}) > 1:
+        for r, row in enumerate(labels):
+            for c, cls in enumerate(row):
+                x, y = cell_origin(r, c, size)
+                ax.text(x + 1, y + 1, cls, fontsize=6, va='top', ha='left',
+                        bbox=dict(facecolor='white', alpha=0.7, pad=0.5, linewidth=0))
     ax.set_xticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)

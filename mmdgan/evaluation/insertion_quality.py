@@ -20,11 +20,19 @@ reported. Neither is "FID" or "KID", which mean Inception-v3 features.
 
 Reference points make the number readable: the distance of *clean* crops at
 the same boxes (no insertion: the starting point) and of copy-paste crops
-(real objects pasted: a strong baseline).
+(real objects pasted: a strong baseline). With a clean reference every set
+also gets its kernel distance as a ratio to the clean crops'.
+
+With several classes the kernel distance (and its ratio) is reported per
+class too, each class's inserted crops against that class's real crops: an
+inserter can draw one class well and another not at all, which the overall
+number averages away. (The Fréchet distance is not split: it is biased
+upwards the more the fewer crops a set has.) Ignored boxes (``iscrowd=1``)
+are no real objects and are never cropped.
 """
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -232,8 +240,8 @@ def _to_tensor(img: np.ndarray) -> torch.Tensor:
 
 def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
                box_images: Optional[Dict[str, str]] = None,
-               max_images: Optional[int] = None
-               ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+               max_images: Optional[int] = None, return_categories: bool = False,
+               img_root: Optional[os.PathLike] = None) -> tuple:
     """Images and boxes of a COCO file, for :class:`CropEmbedder`.
 
     Args:
@@ -246,15 +254,22 @@ def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
             an inserted image was made from), whose boxes are rescaled to it.
         max_images: Read only the first this many images with boxes
             (``None``: all).
+        return_categories: Also return each box's category name.
+        img_root: Folder ``file_name`` is relative to (default: the file's
+            own folder), as mmdet's ``data_root`` + ``data_prefix.img``.
 
     Returns:
-        ``(images, boxes)``: per image with at least one box.
+        ``(images, boxes)``: per image with at least one box (ignored boxes,
+        ``iscrowd=1``, are left out); with ``return_categories`` also
+        ``categories``, per image the list of its boxes' class names.
     """
-    records = [r for r in coco_records(load_coco(ann_file), ann_file) if r.boxes]
+    coco = load_coco(ann_file)
+    records = [r for r in coco_records(coco, ann_file) if r.boxes]
     if not records:
         raise ValueError(f'{ann_file}: no box to crop (the file has no annotations)')
-    root = Path(ann_file).parent
-    images, boxes = [], []
+    names = {c.get('id'): str(c.get('name')) for c in coco['categories']}
+    root = Path(img_root) if img_root is not None else Path(ann_file).parent
+    images, boxes, categories = [], [], []
     for record in records[:max_images]:
         path = root / record.file_name
         if box_images is not None:
@@ -265,7 +280,8 @@ def coco_crops(ann_file: os.PathLike, frame: Optional[int] = None,
         img, scale = _frame_scale(img, frame)
         images.append(_to_tensor(img))
         boxes.append(torch.from_numpy(img_boxes * scale))
-    return images, boxes
+        categories.append([names.get(box[4], str(box[4])) for box in record.boxes])
+    return (images, boxes, categories) if return_categories else (images, boxes)
 
 
 def synthetic_sources(syn_ann_file: os.PathLike,
@@ -288,10 +304,47 @@ def synthetic_sources(syn_ann_file: os.PathLike,
     return out
 
 
+def per_class_distances(real: np.ndarray, real_classes: Sequence[str], other: np.ndarray,
+                        other_classes: Sequence[str]) -> Dict[str, dict]:
+    """The kernel distance of ``other`` to ``real`` within each class.
+
+    Args:
+        real: ``(N, D)`` real crop features.
+        real_classes: The class of each real crop.
+        other: ``(M, D)`` features of the set to score.
+        other_classes: The class of each of its crops.
+
+    Returns:
+        Class -> ``{'kernel', 'kernel_se', 'num_crops', 'real_crops'}``, in
+        the order the classes first appear among the real crops, then the
+        others'. A class with fewer than 2 crops on either side has
+        ``kernel`` ``None`` (no estimate), and ``kernel_se`` needs 3.
+    """
+    real_classes, other_classes = np.asarray(real_classes), np.asarray(other_classes)
+    out: Dict[str, dict] = {}
+    for name in dict.fromkeys([*real_classes.tolist(), *other_classes.tolist()]):
+        a, b = real[real_classes == name], other[other_classes == name]
+        row = dict(kernel=None, num_crops=int(len(b)), real_crops=int(len(a)))
+        if min(len(a), len(b)) >= 2:
+            row['kernel'] = kernel_distance(a, b)
+        if min(len(a), len(b)) >= 3:
+            row['kernel_se'] = kernel_distance_se(a, b)
+        out[str(name)] = row
+    return out
+
+
+def _ratio(row: dict, clean: dict) -> Optional[float]:
+    """``row``'s kernel distance over the clean crops' (``None`` if either is missing)."""
+    if row.get('kernel') is None or not clean.get('kernel'):
+        return None
+    return row['kernel'] / clean['kernel']
+
+
 def insertion_quality(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.PathLike],
                       clean_reference: Optional[os.PathLike] = None,
                       clean_root: Optional[os.PathLike] = None,
-                      embedder: Optional[CropEmbedder] = None) -> Dict[str, dict]:
+                      embedder: Optional[CropEmbedder] = None,
+                      real_img_root: Optional[os.PathLike] = None) -> Dict[str, dict]:
     """Kernel and Fréchet distances of inserted crops to real object crops.
 
     Args:
@@ -303,25 +356,45 @@ def insertion_quality(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.Pa
             reported as ``'clean'``).
         clean_root: Folder the recorded clean sources are relative to.
         embedder: Defaults to ``CropEmbedder()``.
+        real_img_root: Folder the real file's ``file_name`` entries are
+            relative to (default: its own folder).
 
     Returns:
-        Name -> ``{'kernel': d, 'frechet': d, 'num_crops': n}``, plus
-        ``'real'`` with the number of real crops.
+        Name -> ``{'kernel': d, 'kernel_se': s, 'frechet': d, 'num_crops': n,
+        'per_class': {class: {'kernel', 'kernel_se', 'num_crops',
+        'real_crops'}}}``, plus ``'real'`` with the number of real crops (in
+        all and per class). With a clean reference every other set and each
+        of its classes also has ``'ratio_to_clean'``.
     """
     embedder = embedder or CropEmbedder()
     frame = None
     syn_sets = {}
     for name, ann in syn_ann_files.items():
-        images, boxes = coco_crops(ann)
+        images, boxes, classes = coco_crops(ann, return_categories=True)
         frame = frame or max(images[0].shape[1:])
-        syn_sets[name] = (images, boxes)
+        syn_sets[name] = (images, boxes, classes)
     if clean_reference is not None:
-        images, boxes = coco_crops(clean_reference, frame,
-                                   synthetic_sources(clean_reference, clean_root))
-        syn_sets['clean'] = (images, boxes)
-    real = embedder(*coco_crops(real_ann_file, frame))
-    report: Dict[str, dict] = {'real': dict(num_crops=len(real))}
-    for name, (images, boxes) in syn_sets.items():
+        syn_sets['clean'] = coco_crops(clean_reference, frame,
+                                       synthetic_sources(clean_reference, clean_root),
+                                       return_categories=True)
+    images, boxes, classes = coco_crops(real_ann_file, frame, return_categories=True,
+                                        img_root=real_img_root)
+    real = embedder(images, boxes)
+    real_classes = [c for per_image in classes for c in per_image]
+    report: Dict[str, dict] = {'real': dict(num_crops=len(real), per_class={
+        name: dict(num_crops=real_classes.count(name)) for name in dict.fromkeys(real_classes)})}
+    for name, (images, boxes, classes) in syn_sets.items():
         feats = embedder(images, boxes)
-        report[name] = dict(**set_distances(real, feats), num_crops=len(feats))
+        report[name] = dict(**set_distances(real, feats), num_crops=len(feats),
+                            per_class=per_class_distances(
+                                real, real_classes, feats,
+                                [c for per_image in classes for c in per_image]))
+    if 'clean' in report:
+        clean = report['clean']
+        for name, row in report.items():
+            if name in ('real', 'clean'):
+                continue
+            row['ratio_to_clean'] = _ratio(row, clean)
+            for cls, cls_row in row['per_class'].items():
+                cls_row['ratio_to_clean'] = _ratio(cls_row, clean['per_class'].get(cls, {}))
     return report

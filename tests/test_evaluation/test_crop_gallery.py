@@ -1,5 +1,6 @@
 """The crop gallery: real crops above clean | inserted pairs, at the same boxes."""
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -69,3 +70,31 @@ def test_cli_writes_a_png(demo_data, synthetic_copy, tmp_path, capsys):
           '--size', '24', '--clean-root', str(demo_data), '--title', 'demo'])
     assert Image.open(out).size[0] > 4 * 24 and 'wrote' in capsys.readouterr().out
     assert not list(out.parent.glob('.*tmp*'))
+
+
+def test_crops_are_labelled_by_class_where_there_are_several(colour_data, tmp_path):
+    from mmdgan.evaluation.crop_gallery import save_crop_gallery
+    coco = json.loads((colour_data / 'train.json').read_text())
+    clean = json.loads((colour_data / 'clean_train.json').read_text())['images']
+    coco['info'] = dict(sources=[clean[i % len(clean)]['file_name']
+                                 for i in range(len(coco['images']))])
+    shutil.copytree(colour_data / 'images', tmp_path / 'syn' / 'images')
+    syn = tmp_path / 'syn' / 'train.json'  # beside the images it names
+    syn.write_text(json.dumps(coco))
+    canvas, names, labels = crop_gallery(colour_data / 'train.json', {'copy': syn}, num=4,
+                                         size=24, clean_root=colour_data, return_labels=True)
+    # Each cell's class is that of its box, in image and box order.
+    names_by_id = {c['id']: c['name'] for c in coco['categories']}
+    in_order = [names_by_id[a['category_id']] for img in coco['images']
+                for a in coco['annotations'] if a['image_id'] == img['id']]
+    assert labels[0] == in_order[:8]
+    assert labels[1] == [c for cls in in_order[:4] for c in (cls, cls)]
+    assert {'disc', 'square'} <= set(labels[0])
+
+    def png(name, cell_labels):
+        save_crop_gallery(canvas, names, 24, tmp_path / name, labels=cell_labels)
+        return np.asarray(Image.open(tmp_path / name))
+    plain = png('plain.png', None)
+    # Several classes: the labels are drawn; one class only: nothing to tell apart.
+    assert not np.array_equal(png('labelled.png', labels), plain)
+    assert np.array_equal(png('one.png', [['disc'] * len(row) for row in labels]), plain)

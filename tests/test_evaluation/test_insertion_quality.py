@@ -1,5 +1,6 @@
 """Kernel and Fréchet distances of crops: known answers and the dataset-folder API."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,3 +176,60 @@ def test_embedder_takes_gpu_images_and_boxes(embedder):
     on_cpu = embedder([img], [boxes])
     on_gpu = embedder([img.cuda()], [boxes.cuda()])
     np.testing.assert_allclose(on_gpu, on_cpu, atol=1e-5)
+
+
+def _colour_copy(colour_data, tmp_path, swap: bool) -> Path:
+    """A 'synthetic' set of the colour demo's own labelled images and boxes, made
+    "from" its clean images; ``swap`` gives every box the other class."""
+    import shutil
+    coco = json.loads((colour_data / 'train.json').read_text())
+    clean = json.loads((colour_data / 'clean_train.json').read_text())['images']
+    coco['info'] = dict(sources=[clean[i % len(clean)]['file_name']
+                                 for i in range(len(coco['images']))])
+    if swap:
+        for ann in coco['annotations']:
+            ann['category_id'] = 3 - ann['category_id']
+    out = tmp_path / f'syn_{swap}'
+    shutil.copytree(colour_data / 'images', out / 'images')
+    (out / 'train.json').write_text(json.dumps(coco))
+    return out / 'train.json'
+
+
+def test_several_classes_are_scored_per_class(colour_data, tmp_path, capsys):
+    """Real crops under the wrong class names: overall the same crops as the
+    real set, per class far from it; the table and the json say so."""
+    from tests.test_tools.test_tool_errors import _tool
+    same, swapped = _colour_copy(colour_data, tmp_path, False), \
+        _colour_copy(colour_data, tmp_path, True)
+    out = tmp_path / 'quality.json'
+    report = _tool('tools/analysis_tools/insertion_quality.py').main(
+        [str(colour_data / 'train.json'), f'same={same}', f'swapped={swapped}',
+         '--clean-reference', str(same), '--clean-root', str(colour_data), '--crop-size', '32',
+         '--out', str(out)])
+    assert json.loads(out.read_text())['report'] == json.loads(json.dumps(report))
+    assert report['same']['kernel'] == pytest.approx(report['swapped']['kernel'])
+    classes = list(report['real']['per_class'])
+    assert sorted(classes) == ['disc', 'square']
+    for cls in classes:
+        same_row, swapped_row = report['same']['per_class'][cls], \
+            report['swapped']['per_class'][cls]
+        assert same_row['kernel'] <= 0 < swapped_row['kernel']
+        assert swapped_row['ratio_to_clean'] == pytest.approx(
+            swapped_row['kernel'] / report['clean']['per_class'][cls]['kernel'])
+        assert same_row['real_crops'] == report['real']['per_class'][cls]['num_crops']
+    assert report['same']['ratio_to_clean'] == pytest.approx(
+        report['same']['kernel'] / report['clean']['kernel'])
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith('swapped / disc'))
+    assert float(row.split()[3]) == pytest.approx(
+        1e3 * report['swapped']['per_class']['disc']['kernel'], abs=0.01)
+
+
+def test_a_class_with_too_few_crops_has_no_estimate():
+    from mmdgan.evaluation.insertion_quality import per_class_distances
+    rng = np.random.default_rng(0)
+    rows = per_class_distances(rng.normal(size=(6, 4)), ['a'] * 5 + ['b'],
+                               rng.normal(size=(4, 4)), ['a'] * 3 + ['c'])
+    assert rows['a']['kernel'] is not None and 'kernel_se' in rows['a']
+    assert rows['b'] == dict(kernel=None, num_crops=0, real_crops=1)
+    assert rows['c'] == dict(kernel=None, num_crops=1, real_crops=0)

@@ -7,6 +7,7 @@
 Each NAME=PATH is a synthetic dataset's ``train.json`` (tools/synthesize.py
 output, which records the clean film each image was made from); the first
 ``--num`` boxes of each set are shown beside the same boxes of the clean film.
+Where the crops are of several classes, each is labelled with its class.
 """
 import argparse
 import sys
@@ -30,9 +31,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> str:
     args = parse_args(argv)
-    canvas, names = crop_gallery(args.real, args.sets, args.num, args.size, args.context,
-                                 args.clean_root)
-    save_crop_gallery(canvas, names, args.size, args.out, args.title)
+    canvas, names, labels = crop_gallery(args.real, args.sets, args.num, args.size,
+                                         args.context, args.clean_root, return_labels=True)
+    # Crops are labelled by class where there are several.
+    save_crop_gallery(canvas, names, args.size, args.out, args.title, labels)
     print(f'wrote {args.out} ({len(names)} rows)')
     return args.out
 

@@ -7,11 +7,14 @@
 
 Each NAME=PATH is a synthetic dataset's ``train.json`` (tools/synthesize.py
 output); ``--clean-reference`` also scores the clean films at the same boxes
-(no insertion), the starting point any inserter should improve on.
+(no insertion), the starting point any inserter should improve on, and adds
+each set's kernel distance as a ratio to the clean crops'. With several
+classes a second table gives the kernel distance (and ratio) per class; the
+``--out`` json holds both (``report[NAME]['per_class'][CLASS]``).
 """
 import argparse
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from mmdgan.evaluation.insertion_quality import CropEmbedder, insertion_quality
 from mmdgan.fileio import write_json_atomic
@@ -33,18 +36,42 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
+def _number(row: dict, key: str, scale: float = 1.0) -> str:
+    value = row.get(key)
+    return '-' if value is None else f'{scale * value:.2f}'
+
+
+def format_report(report: Dict[str, dict]) -> str:
+    """The printed tables: every set, then (several classes) every set per class."""
+    lines = [f'{"set":<16} {"kernel distance x1e3":>21} {"s.e. x1e3":>10} '
+             f'{"ratio to clean":>15} {"Fréchet distance":>17}   crops']
+    for name, row in report.items():
+        lines.append(f'{name:<16} {_number(row, "kernel", 1e3):>21} '
+                     f'{_number(row, "kernel_se", 1e3):>10} {_number(row, "ratio_to_clean"):>15} '
+                     f'{_number(row, "frechet"):>17}   {row["num_crops"]}')
+    classes = list(dict.fromkeys(c for row in report.values() for c in row.get('per_class', {})))
+    if len(classes) > 1:
+        lines += ['', f'{"set / class":<28} {"kernel distance x1e3":>21} {"s.e. x1e3":>10} '
+                  f'{"ratio to clean":>15}   crops (real)']
+        for name, row in report.items():
+            if name == 'real':
+                continue
+            for cls in classes:
+                cell = row['per_class'].get(cls, dict(num_crops=0))
+                real = report['real']['per_class'].get(cls, {}).get('num_crops', 0)
+                lines.append(f'{name + " / " + cls:<28} {_number(cell, "kernel", 1e3):>21} '
+                             f'{_number(cell, "kernel_se", 1e3):>10} '
+                             f'{_number(cell, "ratio_to_clean"):>15}   '
+                             f'{cell["num_crops"]} ({real})')
+    return '\n'.join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     embedder = CropEmbedder(args.crop_size, args.context, args.feature)
     report = insertion_quality(args.real, args.sets, args.clean_reference, args.clean_root,
                                embedder)
-    print(f'{"set":<16} {"kernel distance x1e3":>21} {"s.e. x1e3":>10} '
-          f'{"Fréchet distance":>17}   crops')
-    for name, row in report.items():
-        kernel = f'{1e3 * row["kernel"]:.2f}' if 'kernel' in row else '-'
-        error = f'{1e3 * row["kernel_se"]:.2f}' if 'kernel_se' in row else '-'
-        frechet = f'{row["frechet"]:.2f}' if 'frechet' in row else '-'
-        print(f'{name:<16} {kernel:>21} {error:>10} {frechet:>17}   {row["num_crops"]}')
+    print(format_report(report))
     if args.out:
         write_json_atomic(dict(settings=vars(args), report=report), args.out)
     return report
