@@ -10,6 +10,10 @@ class and resolution as the GAN)::
 
     python tools/synthesize.py --method copy-paste --labelled data/demo/train.json \\
         --clean data/demo/clean_train.json --num 200 --out work_dirs/syn/cp
+
+With a CONFIG, ``--clean`` and ``--labelled`` default to the GAN's training
+sets, read with its image prefixes (a COCO dataset that keeps its images
+apart, docs/your-data.md).
 """
 import argparse
 import sys
@@ -22,7 +26,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', nargs='?', help='DetectorGAN config')
     parser.add_argument('checkpoint', nargs='?', help='DetectorGAN checkpoint (method gan)')
     parser.add_argument('--method', choices=['gan', 'copy-paste'], default='gan')
-    parser.add_argument('--clean', required=True, help='clean COCO file (X), e.g. clean_train.json')
+    parser.add_argument('--clean', help='clean COCO file (X), e.g. clean_train.json (default: '
+                        'the config\'s training clean set)')
+    parser.add_argument('--clean-img-root', help='folder the --clean file\'s file_name entries '
+                        'are relative to (default: its own folder)')
     parser.add_argument('--labelled', help='labelled COCO file (Y train) for copy-paste '
                         '(default: the config\'s labelled_ann_file)')
     parser.add_argument('--num', type=positive_int, required=True,
@@ -50,6 +57,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error('method gan with the pytorch backend needs CKPT')
     if args.method == 'copy-paste' and args.config is None and args.labelled is None:
         parser.error('copy-paste needs --labelled or a CONFIG naming labelled_ann_file')
+    if args.clean is None and args.config is None:
+        parser.error('--clean is needed without a CONFIG')
+    if args.clean_img_root is not None and args.clean is None:
+        parser.error('--clean-img-root goes with --clean')
     return args
 
 
@@ -60,25 +71,31 @@ def main(argv=None) -> None:
         from mmdgan.utils import load_config
         cfg = load_config(args.config, args.cfg_options)
     progress = not args.no_progress
+    clean, clean_img_root = args.clean, args.clean_img_root
+    if clean is None:
+        from mmdgan.synthesis import config_set
+        clean, clean_img_root = config_set(cfg, 'clean')
     if args.method == 'gan':
         from mmdgan.apis.synthesize import synthesize
-        out = synthesize(cfg, args.checkpoint, args.clean, args.num, args.out,
+        out = synthesize(cfg, args.checkpoint, clean, args.num, args.out,
                          backend=args.backend, seed=args.seed, batch_size=args.batch_size,
                          onnx_model=args.onnx, device=args.device, overwrite=args.overwrite,
-                         progress=progress, allow_outside_root=args.allow_outside_root)
+                         progress=progress, allow_outside_root=args.allow_outside_root,
+                         clean_img_root=clean_img_root)
     else:
-        from mmdgan.synthesis import box_sampler_cfg, copy_paste_synthesize, gan_resize
-        from mmdgan.synthesis.clean_source import resolve
-        box_sampler = resize = target_class = None
+        from mmdgan.synthesis import box_sampler_cfg, config_set, copy_paste_synthesize, gan_resize
+        box_sampler = resize = target_class = img_root = None
         labelled = args.labelled
         if cfg is not None:
             dataset = cfg.train_dataloader.dataset
             box_sampler = box_sampler_cfg(cfg)
             resize, target_class = gan_resize(cfg), dataset.get('target_class')
-            labelled = labelled or resolve(dataset.labelled_ann_file, dataset.get('data_root'))
-        out = copy_paste_synthesize(labelled, args.clean, args.num, args.out, box_sampler,
+            if labelled is None:
+                labelled, img_root = config_set(cfg, 'labelled')
+        out = copy_paste_synthesize(labelled, clean, args.num, args.out, box_sampler,
                                     args.blend, target_class, args.seed, resize,
-                                    args.overwrite, progress, args.allow_outside_root)
+                                    args.overwrite, progress, args.allow_outside_root,
+                                    img_root, clean_img_root)
     print(f'synthetic dataset written to {out}')
 
 

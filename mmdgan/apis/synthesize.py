@@ -119,7 +119,8 @@ def synthesize(config: Union[str, Config],
                device: str = 'cpu',
                overwrite: bool = False,
                progress: bool = True,
-               allow_outside_root: bool = False) -> Path:
+               allow_outside_root: bool = False,
+               clean_img_root: Optional[str] = None) -> Path:
     """Insert objects into clean images with ``G_X`` and write a COCO dataset folder.
 
     Args:
@@ -142,6 +143,9 @@ def synthesize(config: Union[str, Config],
         progress: Show a progress bar.
         allow_outside_root: Read clean images whose ``file_name`` leaves
             ``clean_ann_file``'s folder (refused otherwise).
+        clean_img_root: Folder ``clean_ann_file``'s ``file_name`` entries are
+            relative to (default: its own folder), e.g. ``data_root`` +
+            ``data_prefix.img`` of a COCO dataset that keeps its images apart.
 
     Returns:
         The output folder.
@@ -158,7 +162,7 @@ def synthesize(config: Union[str, Config],
     inserter = build_inserter(cfg, checkpoint, backend, onnx_model, device)
     source = CleanImageSource(clean_ann_file, resize=gan_resize(cfg),
                               channels=getattr(inserter, 'in_channels', None),
-                              allow_outside_root=allow_outside_root)
+                              allow_outside_root=allow_outside_root, img_root=clean_img_root)
     info = dict(description='mmdgan synthetic dataset (objects inserted by G_X)',
                 method='gan', config=str(config) if isinstance(config, (str, Path))
                 else getattr(cfg, 'filename', None), checkpoint=checkpoint,

@@ -31,7 +31,8 @@ from typing import Callable, Dict, Hashable, List, Optional, Sequence
 import numpy as np
 
 from mmdgan.fileio import ABSOLUTE_FILE_NAMES, is_ignored, load_coco, write_json_atomic
-from mmdgan.fileio.dataset_folder import CLEAN_FILES, LABELLED_FILES, SPLITS
+from mmdgan.fileio.dataset_folder import SPLITS, part_paths
+from mmdgan.fileio.dataset_meta import folder_files
 
 #: The image field that names a patient in a converted COCO file.
 PATIENT_FIELD = 'patient_id'
@@ -60,8 +61,15 @@ class Film:
 class DatasetPool:
     """The six COCO files of a dataset folder, pooled by ``file_name``.
 
+    Films are named by their path relative to the folder: a COCO dataset of
+    another layout (files of other names, images under a prefix per part, as
+    its ``meta.json`` records or ``files`` says) pools like the contract's.
+
     Args:
         root: Dataset folder (``images/`` + the six COCO files).
+        files: Each part's ``ann_file`` and ``data_prefix``
+            (:func:`mmdgan.fileio.dataset_folder.dataset_files`); default:
+            the layout ``meta.json`` records, else the contract's.
 
     Raises:
         FileNotFoundError: A COCO file is missing.
@@ -69,19 +77,20 @@ class DatasetPool:
             or a clean file carries boxes.
     """
 
-    def __init__(self, root: os.PathLike) -> None:
+    def __init__(self, root: os.PathLike, files: Optional[dict] = None) -> None:
         self.root = Path(root).resolve()
         self.images: Dict[str, dict] = {}
         self.boxes: Dict[str, List[dict]] = {}
         self.categories: Optional[list] = None
+        files = folder_files(self.root, files)
         for split in SPLITS:
-            for name, labelled in ((LABELLED_FILES[split], True), (CLEAN_FILES[split], False)):
-                self._add(self.root / name, labelled)
+            for part, labelled in ((split, True), (f'clean_{split}', False)):
+                self._add(*part_paths(self.root, files, part), labelled)
         if not any(self.objects(name) for name in self.boxes):
             raise ValueError(f'{self.root}: no labelled film with boxes (other than ignored, '
                              'iscrowd=1) in train/val/test.json')
 
-    def _add(self, path: Path, labelled: bool) -> None:
+    def _add(self, path: Path, img_root: Path, labelled: bool) -> None:
         coco = load_coco(path, 'dataset COCO file')
         if self.categories is None:
             self.categories = coco['categories']
@@ -89,10 +98,12 @@ class DatasetPool:
             raise ValueError(f'{path}: categories differ from the other files of {self.root}')
         by_id = {}
         for img in coco['images']:
-            name = img['file_name']
+            # The film's path relative to the folder (absolute names stay as they are).
+            name = os.path.relpath(img_root / img['file_name'], self.root)
+            name = img['file_name'] if os.path.isabs(img['file_name']) else name
             if name in self.images:
                 raise ValueError(f'{path}: image {name} is listed twice in {self.root}')
-            self.images[name] = img
+            self.images[name] = dict(img, file_name=name)
             self.boxes[name] = []
             by_id[img['id']] = name
         for ann in coco.get('annotations', []):

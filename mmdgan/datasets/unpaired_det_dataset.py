@@ -129,6 +129,9 @@ class UnpairedDetDataset(Dataset):
             drawn from, so classes come with Y's frequencies (one-class data:
             the same boxes either way).
         data_prefix: Image prefix inside ``data_root`` (``file_name`` is relative to it).
+        clean_data_prefix: Image prefix of the clean file, where it differs
+            from Y's (a COCO dataset with its images in one folder per part,
+            or clean context crops beside such a dataset); default ``data_prefix``.
         seed: Seed of the pairing and the box sampling.
         test_mode: Passed to the inner datasets.
         allow_outside_root: Read images whose ``file_name`` is absolute or
@@ -140,15 +143,18 @@ class UnpairedDetDataset(Dataset):
                  clean_pipeline: Sequence[dict], labelled_pipeline: Sequence[dict],
                  box_sampler: dict, target_class: Optional[str] = None,
                  data_prefix: dict = dict(img=''), seed: int = 0,
-                 test_mode: bool = False, allow_outside_root: bool = False) -> None:
+                 test_mode: bool = False, allow_outside_root: bool = False,
+                 clean_data_prefix: Optional[dict] = None) -> None:
         self.data_root = data_root
         self.seed = int(seed)
         labelled_path = os.path.join(data_root, labelled_ann_file)
         clean_path = os.path.join(data_root, clean_ann_file)
+        clean_data_prefix = dict(data_prefix if clean_data_prefix is None else clean_data_prefix)
         image_root = os.path.join(data_root, dict(data_prefix).get('img', ''))
+        clean_root = os.path.join(data_root, clean_data_prefix.get('img', ''))
         coco_y = _load_checked(labelled_path, 'labelled (Y)', True, image_root, allow_outside_root)
         _warn_bad_boxes(coco_y, labelled_path)
-        _load_checked(clean_path, 'clean (X)', False, image_root, allow_outside_root)
+        _load_checked(clean_path, 'clean (X)', False, clean_root, allow_outside_root)
         classes = [c['name'] for c in sorted(coco_y.get('categories', []), key=lambda c: c['id'])]
         if not classes:
             raise ValueError(f'UnpairedDetDataset: {labelled_path} has no categories')
@@ -176,7 +182,7 @@ class UnpairedDetDataset(Dataset):
             sample_boxes = SampleInsertionBoxes(
                 self.box_sampler, label=classes.index(target_class or classes[0]))
         self.clean = CocoDataset(
-            data_root=data_root, ann_file=clean_ann_file, data_prefix=dict(data_prefix),
+            data_root=data_root, ann_file=clean_ann_file, data_prefix=clean_data_prefix,
             metainfo=metainfo, filter_cfg=None,
             pipeline=_with_box_sampling(clean_pipeline, sample_boxes), test_mode=test_mode)
         self._visits: Counter = Counter()

@@ -12,13 +12,14 @@ wide in absolute pixels as it would there; the crops keep at least
 """
 import logging
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
 
 from .atomic import PathLike, write_json_atomic
-from .coco import ImageRecord, coco_records, load_coco, make_coco
+from .coco import ImageRecord, coco_records, image_path, load_coco, make_coco
+from .dataset_folder import contract_files
 from .image import read_image, write_image_atomic
 
 #: The COCO file of the crops, next to the folder's own files.
@@ -58,7 +59,7 @@ def box_free_strip(boxes: np.ndarray, width: int, height: int,
 
 
 def make_clean_crops(root: PathLike, ann_file: str = 'train.json', margin: float = 0.5,
-                     min_fraction: float = 0.33) -> Tuple[Path, int]:
+                     min_fraction: float = 0.33, img_prefix: str = '') -> Tuple[Path, int]:
     """Write clean crops of ``root/ann_file``'s images and their COCO file.
 
     Args:
@@ -67,6 +68,8 @@ def make_clean_crops(root: PathLike, ann_file: str = 'train.json', margin: float
             split only, so that no held-out image leaks into training).
         margin: Clearance around every box, in multiples of its longer side.
         min_fraction: Smallest crop side as a fraction of the image side.
+        img_prefix: Folder inside ``root`` that ``ann_file``'s ``file_name``
+            entries are relative to. The crops' own names are relative to ``root``.
 
     Returns:
         The crops' COCO file (``root/clean_crops_train.json``) and the number
@@ -90,7 +93,7 @@ def make_clean_crops(root: PathLike, ann_file: str = 'train.json', margin: float
             continue
         if min(x2 - x1, y2 - y1) < 16:
             continue
-        img = read_image(root / rec.file_name)
+        img = read_image(image_path(root / img_prefix, rec.file_name, path, coco=coco))
         name = f'{CROPS_DIR}/{Path(rec.file_name).stem}.png'
         write_image_atomic(np.ascontiguousarray(img[y1:y2, x1:x2]), root / name)
         records.append(ImageRecord(name, x2 - x1, y2 - y1))
@@ -104,24 +107,30 @@ def make_clean_crops(root: PathLike, ann_file: str = 'train.json', margin: float
     return out, len(records)
 
 
-def clean_train_file(root: PathLike, min_images: int = 1) -> str:
+def clean_train_file(root: PathLike, min_images: int = 1,
+                     files: Optional[Dict[str, dict]] = None) -> str:
     """The clean training file of ``root``, making crops when it has none.
 
-    Returns ``clean_train.json`` when it lists at least ``min_images``
-    images, else :data:`CROPS_FILE` (written on first use, logged).
+    Returns ``clean_train.json`` (or the clean training ``ann_file`` that
+    ``files``, :func:`mmdgan.fileio.dataset_folder.dataset_files`, names)
+    when it lists at least ``min_images`` images, else :data:`CROPS_FILE`
+    (written on first use from the training part, logged), whose
+    ``file_name`` entries are relative to ``root`` itself.
     """
     root = Path(root)
-    clean = root / 'clean_train.json'
+    files = files or contract_files()
+    clean = root / files['clean_train']['ann_file']
     if clean.is_file():
         count = len(load_coco(clean, 'clean training file', keys=('images', ))['images'])
         if count >= min_images:
-            return clean.name
+            return files['clean_train']['ann_file']
         reason = f'{clean} lists {count} image(s)'
     else:
-        reason = f'{root} has no clean_train.json'
+        reason = f'{root} has no {files["clean_train"]["ann_file"]}'
     crops = root / CROPS_FILE
     if not crops.is_file():
-        crops, num = make_clean_crops(root)
+        crops, num = make_clean_crops(root, files['train']['ann_file'],
+                                      img_prefix=files['train']['data_prefix']['img'])
         print_log(f'{reason}: wrote {num} clean context crops of the labelled training '
                   f'images, away from every box, to {crops} (local-crop mode needs only '
                   'crops)', logger='current', level=logging.WARNING)

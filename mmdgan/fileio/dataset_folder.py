@@ -5,10 +5,15 @@ annotation) ``clean_{train,val,test}.json``. The converters, the demo
 generators and the cross-validation folds all read or write folders of this
 shape through this module, and publish one only when it is complete
 (:class:`OutputDir`).
+
+A COCO dataset written by another tool may name its files otherwise and keep
+its images under a prefix: :func:`dataset_files` describes each part the
+OpenMMLab way, ``ann_file`` + ``data_prefix=dict(img=...)``, both relative to
+the folder, with ``file_name`` relative to the image prefix.
 """
 import os
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .atomic import write_json_atomic
 from .coco import ImageRecord, is_ignored, make_coco
@@ -18,6 +23,70 @@ from .output_dir import OutputDir, holds_only
 SPLITS = ('train', 'val', 'test')
 LABELLED_FILES = {s: f'{s}.json' for s in SPLITS}
 CLEAN_FILES = {s: f'clean_{s}.json' for s in SPLITS}
+#: Every part of a dataset folder and its file name in the contract.
+PARTS = {**LABELLED_FILES, **{f'clean_{s}': name for s, name in CLEAN_FILES.items()}}
+
+
+def contract_files() -> Dict[str, dict]:
+    """Every part's ``ann_file`` and ``data_prefix`` in the folder contract."""
+    return {part: dict(ann_file=name, data_prefix=dict(img='')) for part, name in PARTS.items()}
+
+
+def _relative(value, what: str) -> str:
+    """``value`` checked to be a path inside the dataset folder (one-line error naming ``what``)."""
+    if not isinstance(value, str):
+        raise ValueError(f'{what} must be a path relative to the dataset folder, got {value!r}')
+    if os.path.isabs(value) or os.path.normpath(value or '.').split(os.sep)[0] == os.pardir:
+        raise ValueError(f'{what} {value!r} leaves the dataset folder: give it relative to '
+                         'data_root')
+    return value
+
+
+def dataset_files(given: Optional[Mapping] = None,
+                  where: str = 'dataset_files') -> Dict[str, dict]:
+    """Each part's ``ann_file`` and ``data_prefix=dict(img=...)`` (relative to the folder).
+
+    Parts not in ``given`` keep the contract's names (:data:`PARTS`, images
+    under the folder itself).
+
+    Args:
+        given: Part -> ``dict(ann_file=..., data_prefix=dict(img=...))``, either
+            key optional, e.g. ``dict(train=dict(ann_file='annotations/train.json',
+            data_prefix=dict(img='train2017/')))``.
+        where: How ``given`` is called in errors (the config key).
+
+    Raises:
+        ValueError: An unknown part or key, or a path that leaves the folder
+            (one line naming ``where.part.key``).
+    """
+    files = contract_files()
+    if given is None:
+        return files
+    if not isinstance(given, Mapping):
+        raise ValueError(f'{where} must be a dict of parts ({", ".join(PARTS)}), '
+                         f'got {type(given).__name__}')
+    for part, entry in given.items():
+        if part not in PARTS:
+            raise ValueError(f'{where}: unknown part {part!r} (parts: {", ".join(PARTS)})')
+        if not isinstance(entry, Mapping) or set(entry) - {'ann_file', 'data_prefix'}:
+            raise ValueError(f'{where}.{part} must be dict(ann_file=..., data_prefix='
+                             f'dict(img=...)), got {entry!r}')
+        ann = _relative(entry.get('ann_file', files[part]['ann_file']), f'{where}.{part}.ann_file')
+        if not ann:
+            raise ValueError(f'{where}.{part}.ann_file is empty: name its COCO file')
+        prefix = entry.get('data_prefix', dict(img=''))
+        if not isinstance(prefix, Mapping) or set(prefix) != {'img'}:
+            raise ValueError(f'{where}.{part}.data_prefix must be dict(img=FOLDER), '
+                             f'got {prefix!r}')
+        img = _relative(prefix['img'], f'{where}.{part}.data_prefix.img')
+        files[part] = dict(ann_file=ann, data_prefix=dict(img=img))
+    return files
+
+
+def part_paths(root: os.PathLike, files: Mapping[str, dict], part: str) -> Tuple[Path, Path]:
+    """The COCO file of ``part`` and the folder its ``file_name`` entries are relative to."""
+    entry = files[part]
+    return Path(root) / entry['ann_file'], Path(root) / entry['data_prefix']['img']
 
 
 def is_dataset_folder(path: Path) -> bool:

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from .atomic import PathLike, write_json_atomic
-from .coco import is_ignored, load_coco
-from .dataset_folder import LABELLED_FILES
+from .coco import image_path, is_ignored, load_coco
+from .dataset_folder import contract_files, dataset_files, part_paths
 from .image import read_image
 
 META_FILE = 'meta.json'
@@ -115,58 +115,86 @@ def default_region(channels: int) -> str:
     return 'otsu' if channels == 1 else 'any'
 
 
-def describe_dataset(root: PathLike) -> dict:
+def _image_paths(coco: dict, ann_path: Path, img_root: Path, part: str) -> List[Path]:
+    """Every image of a part, checked to exist (one line naming the first missing one)."""
+    paths = [image_path(img_root, img['file_name'], ann_path, coco=coco) for img in coco['images']]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f'{ann_path}: {len(missing)} of {len(paths)} image(s) not found, '
+                                f'e.g. {missing[0]} (file_name is relative to the image prefix '
+                                f'{img_root}: is dataset_files.{part}.data_prefix.img right?)')
+    return paths
+
+
+def describe_dataset(root: PathLike, files: Optional[dict] = None) -> dict:
     """Derive the folder's description from its COCO files and images.
 
-    Works on any COCO folder with ``train.json`` (Y, with boxes); ``val.json``
-    / ``test.json`` and the clean files ``clean_*.json`` are optional.
-    ``file_name`` entries are relative to ``root``.
+    Works on any COCO folder with a labelled training file (Y, with boxes);
+    the validation, test and clean files are optional. By default the files
+    have the contract's names (``train.json``, ``val.json``, ``test.json``,
+    ``clean_*.json``) and ``file_name`` entries are relative to ``root``;
+    ``files`` (:func:`mmdgan.fileio.dataset_folder.dataset_files`) names
+    others, each with its image prefix, the OpenMMLab way.
 
     Raises:
-        FileNotFoundError: No ``train.json``.
+        FileNotFoundError: No training file, a file ``files`` names, or an
+            image is missing.
         ValueError: Malformed COCO files, classes that differ between the
             splits, or mixed grey/colour images.
     """
     root = Path(root)
-    train_path = root / LABELLED_FILES['train']
+    files = dataset_files(files)
+    contract = contract_files()
+    train_path, train_images = part_paths(root, files, 'train')
+    if not train_path.is_file():
+        hint = ('' if files['train'] != contract['train'] else
+                ' (a COCO dataset with other file names or an image prefix: name them with '
+                'dataset_files, or tools/dataset_converters/describe.py --ann-file '
+                'train=... --img-prefix train=...)')
+        raise FileNotFoundError(f'dataset: labelled training file not found: {train_path}{hint}')
     train = load_coco(train_path, 'dataset: labelled training file', check_annotations=True)
     classes = coco_classes(train, train_path)
     splits, images, sizes = {}, [], []
-    for name in LABELLED_FILES.values():
-        for prefix in ('', 'clean_'):
-            path = root / f'{prefix}{name}'
-            if not path.is_file():
-                continue
-            coco = train if path == train_path else load_coco(
-                path, 'dataset: COCO file', keys=('images', ), check_annotations=True)
-            if not prefix and coco is not train and coco.get('categories'):
-                other = coco_classes(coco, path)
-                if other != classes:
-                    raise ValueError(f'{path}: categories {other} differ from those of '
-                                     f'{train_path} ({classes})')
-            anns = coco.get('annotations', [])
-            splits[path.name] = dict(images=len(coco['images']),
-                                     boxes=sum(not is_ignored(a) for a in anns))
-            if len(anns) > splits[path.name]['boxes']:
-                splits[path.name]['ignored'] = len(anns) - splits[path.name]['boxes']
-            images += [root / img['file_name'] for img in coco['images']]
-            sizes += [(img['width'], img['height']) for img in coco['images']]
+    for part, entry in files.items():
+        path, img_root = part_paths(root, files, part)
+        if not path.is_file():
+            if entry != contract[part]:
+                raise FileNotFoundError(f'dataset_files.{part}.ann_file: not found: {path}')
+            continue
+        coco = train if part == 'train' else load_coco(
+            path, 'dataset: COCO file', keys=('images', ), check_annotations=True)
+        if not part.startswith('clean_') and coco is not train and coco.get('categories'):
+            other = coco_classes(coco, path)
+            if other != classes:
+                raise ValueError(f'{path}: categories {other} differ from those of '
+                                 f'{train_path} ({classes})')
+        anns = coco.get('annotations', [])
+        row = splits[entry['ann_file']] = dict(images=len(coco['images']),
+                                               boxes=sum(not is_ignored(a) for a in anns))
+        if len(anns) > row['boxes']:
+            row['ignored'] = len(anns) - row['boxes']
+        images += _image_paths(coco, path, img_root, part)
+        sizes += [(img['width'], img['height']) for img in coco['images']]
     if not images:
         raise ValueError(f'{root}: its COCO files list no image')
     channels = image_channels(images)
     widths, heights = zip(*sizes)
-    return dict(
+    meta = dict(
         format=META_FORMAT, version=META_VERSION,
         classes=[c['name'] for c in classes], category_ids=[c['id'] for c in classes],
         channels=channels, region=default_region(channels),
         image_size=dict(median_wh=[int(np.median(widths)), int(np.median(heights))],
                         max_wh=[int(max(widths)), int(max(heights))]),
         train_boxes=_box_stats(train, classes), files=splits)
+    if files != contract:
+        # The layout is part of the description: configs and folds read it from here.
+        meta['dataset_files'] = {p: e for p, e in files.items() if e != contract[p]}
+    return meta
 
 
-def write_dataset_meta(root: PathLike) -> dict:
+def write_dataset_meta(root: PathLike, files: Optional[dict] = None) -> dict:
     """Describe ``root`` and write the description to ``root/meta.json`` atomically."""
-    meta = describe_dataset(root)
+    meta = describe_dataset(root, files)
     write_json_atomic(meta, Path(root) / META_FILE)
     return meta
 
@@ -192,7 +220,21 @@ def read_meta_file(path: PathLike) -> Optional[dict]:
     return meta
 
 
-def dataset_meta(root: PathLike) -> dict:
-    """The folder's description: its ``meta.json``, else derived from its files."""
+def folder_files(root: PathLike, given: Optional[dict] = None,
+                 where: str = 'dataset_files') -> Dict[str, dict]:
+    """Where each part of ``root`` is: ``given`` (a config's ``dataset_files``),
+    else the layout its ``meta.json`` records, else the contract's names."""
+    if given is None:
+        meta = read_meta_file(Path(root) / META_FILE)
+        given, where = (meta or {}).get('dataset_files'), f'{Path(root) / META_FILE}: dataset_files'
+    return dataset_files(given, where)
+
+
+def dataset_meta(root: PathLike, files: Optional[dict] = None) -> dict:
+    """The folder's description: its ``meta.json`` (if it describes the layout
+    ``files`` names, by default the one it records), else derived from its files."""
     meta = read_meta_file(Path(root) / META_FILE)
-    return meta if meta is not None else describe_dataset(root)
+    if meta is not None and (files is None or dataset_files(files) == dataset_files(
+            meta.get('dataset_files'))):
+        return meta
+    return describe_dataset(root, files)

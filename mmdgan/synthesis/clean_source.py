@@ -141,6 +141,23 @@ def build_box_sampler(sampler_cfg: dict):
         return TASK_UTILS.build(sampler_cfg)
 
 
+def config_set(cfg, which: str) -> Tuple[str, str]:
+    """The GAN's training ``'clean'`` (X) or ``'labelled'`` (Y) COCO file and the
+    folder its ``file_name`` entries are relative to, as ``UnpairedDetDataset``
+    reads them (``data_root`` + ``data_prefix``, or ``clean_data_prefix``)."""
+    if which not in ('clean', 'labelled'):
+        raise ValueError(f"which must be 'clean' or 'labelled', got {which!r}")
+    dataset = cfg.train_dataloader.dataset
+    key = f'{which}_ann_file'
+    if key not in dataset:
+        raise KeyError(f'config has no train_dataloader.dataset.{key}')
+    prefix = dict(dataset.get('data_prefix') or {}).get('img', '')
+    if which == 'clean' and dataset.get('clean_data_prefix') is not None:
+        prefix = dict(dataset.clean_data_prefix).get('img', '')
+    root = dataset.get('data_root')
+    return resolve(dataset[key], root), resolve(prefix, root) or '.'
+
+
 def labelled_categories(cfg) -> Tuple[List[str], int]:
     """Y's category names and the 1-based id of the config's target class."""
     dataset = cfg.train_dataloader.dataset

@@ -18,14 +18,20 @@ writes them where the config needs them:
   classes (``target_label=None``), the insertion region is
   ``insertion_region`` (``'auto'``: by channels, see
   :func:`mmdgan.fileio.dataset_meta.default_region`), and a folder without clean
-  images trains on clean context crops (:mod:`mmdgan.fileio.clean_crops`).
+  images trains on clean context crops (:mod:`mmdgan.fileio.clean_crops`);
+* a COCO dataset whose files have other names, or whose images live under a
+  prefix (``dataset_files``, or the layout its ``meta.json`` records, see
+  :func:`mmdgan.fileio.dataset_folder.dataset_files`): every dataset, box
+  sampler and evaluator reading a part of the contract reads that part's
+  ``ann_file`` with its ``data_prefix`` instead, the OpenMMLab way.
 """
 from pathlib import Path
-from typing import Any, Callable, Iterator, Tuple
+from typing import Any, Callable, Iterator, Optional, Tuple
 
 from mmengine.config import Config, ConfigDict
 
-from mmdgan.fileio.dataset_meta import dataset_meta
+from mmdgan.fileio.dataset_folder import contract_files
+from mmdgan.fileio.dataset_meta import dataset_meta, folder_files
 
 #: The ``data_root`` the custom configs are written with; datasets pointing
 #: there follow the config's ``data_root`` (set by ``--cfg-options``).
@@ -36,6 +42,7 @@ MAX_AUTO_SIDE = 512
 SCALE_DIVISOR = 32
 LOADERS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'mmcv.LoadImageFromFile')
 RESIZES = ('Resize', 'mmdet.Resize')
+COCO_DATASETS = ('mmdet.CocoDataset', 'CocoDataset')
 
 
 def _walk(node: Any) -> Iterator[dict]:
@@ -105,7 +112,8 @@ def apply_dataset_meta(cfg: Config) -> Config:
     if not Path(root).is_dir():
         raise FileNotFoundError(f'data_root: dataset folder not found: {root} (set it with '
                                 '--cfg-options data_root=PATH)')
-    meta = dataset_meta(root)
+    files = folder_files(root, cfg.get('dataset_files'))
+    meta = dataset_meta(root, files)
     classes, channels = tuple(meta['classes']), int(meta['channels'])
     cfg.data_root = root
     cfg.dataset_classes = list(classes)
@@ -124,6 +132,8 @@ def apply_dataset_meta(cfg: Config) -> Config:
                 d['ann_file'] = root + ann[len(PLACEHOLDER):]
             if d.get('type') in ('mmdet.CocoMetric', 'CocoMetric'):
                 d['classwise'] = True
+    if files != contract_files():
+        _relocate(cfg, loaders, root, files)
     # What the images are.
     color = 'grayscale' if channels == 1 else 'color'
     gan_pipelines = [d for loader in loaders for d in _walk(loader)
@@ -134,7 +144,7 @@ def apply_dataset_meta(cfg: Config) -> Config:
                      lambda d: d.get('type') in LOADERS)
     _set_all(loaders, 'scale', scale, lambda d: d.get('type') in RESIZES)
     _set_all(loaders, 'metainfo', dict(classes=classes),
-             lambda d: d.get('type') in ('mmdet.CocoDataset', 'CocoDataset'))
+             lambda d: d.get('type') in COCO_DATASETS)
     # The unpaired GAN dataset: every class, the region, a clean set.
     region = cfg.get('insertion_region', 'auto')
     region = meta.get('region', 'any') if region == 'auto' else region
@@ -144,12 +154,50 @@ def apply_dataset_meta(cfg: Config) -> Config:
         dataset['target_class'] = None
         _set_all(dataset, 'region', region, lambda d: d.get('type') == 'BoxPriorSampler')
         if dataset.get('clean_ann_file') == 'clean_train.json':
-            from mmdgan.fileio.clean_crops import clean_train_file
-            dataset['clean_ann_file'] = clean_train_file(root)
+            from mmdgan.fileio.clean_crops import CROPS_FILE, clean_train_file
+            dataset['clean_ann_file'] = clean_train_file(root, files=files)
+            prefix = ('' if dataset['clean_ann_file'] == CROPS_FILE
+                      else files['clean_train']['data_prefix']['img'])
+            if prefix != dict(dataset.get('data_prefix') or {}).get('img', ''):
+                dataset['clean_data_prefix'] = dict(img=prefix)
     model = cfg.get('model')
     if model:
         _apply_to_model(model, len(classes), channels)
     return cfg
+
+
+def _relocate(cfg: Config, loaders: list, root: str, files: dict) -> None:
+    """Point every reader of a contract file under ``root`` at the part's own
+    ``ann_file`` and image ``data_prefix`` (a COCO layout of another tool).
+
+    The clean training file of the GAN is left to :func:`apply_dataset_meta`,
+    which may replace it by clean context crops.
+    """
+    part_of = {entry['ann_file']: part for part, entry in contract_files().items()}
+
+    def entry_for(ann_file: Any) -> Optional[dict]:
+        return files.get(part_of.get(ann_file)) if isinstance(ann_file, str) else None
+
+    for d in _walk(loaders):
+        if d.get('data_root') != root:
+            continue
+        if d.get('type') in COCO_DATASETS and entry_for(d.get('ann_file')):
+            entry = entry_for(d['ann_file'])
+            d['ann_file'] = entry['ann_file']
+            d['data_prefix'] = dict(d.get('data_prefix') or {}, **entry['data_prefix'])
+        elif d.get('type') == 'UnpairedDetDataset':
+            entry = entry_for(d.get('labelled_ann_file'))
+            if entry:
+                d['labelled_ann_file'] = entry['ann_file']
+                d['data_prefix'] = dict(d.get('data_prefix') or {}, **entry['data_prefix'])
+            sampler = d.get('box_sampler') or {}
+            if entry_for(sampler.get('ann_file')):
+                sampler['ann_file'] = entry_for(sampler['ann_file'])['ann_file']
+    for key in ('val_evaluator', 'test_evaluator'):
+        for d in _walk(cfg.get(key)):
+            ann = d.get('ann_file')
+            if isinstance(ann, str) and ann.startswith(root) and entry_for(ann[len(root):]):
+                d['ann_file'] = root + entry_for(ann[len(root):])['ann_file']
 
 
 def _apply_to_model(model: ConfigDict, num_classes: int, channels: int) -> None:

@@ -215,3 +215,45 @@ def test_quick_comparison_plans_on_the_folder(voc_dataset, tmp_path):
     # Folds are stratified by the folder's own classes.
     assert {f['stratum'] for f in folds['films'] if f['labelled']} <= \
         {'kettle', 'teapot', 'kettle+teapot'}
+
+
+def test_coco_folder_of_another_layout(colour_data, tmp_path):
+    """A COCO export of another tool (annotations/*.json, one image folder per
+    part, file names relative to it): described once, the generic config, its
+    training, GAN synthesis and copy-paste read it without a converter; a
+    config may name the layout itself (``dataset_files``) instead."""
+    from mmdgan.utils import load_config
+    from tests.test_fileio.test_dataset_files import LAYOUT, given_layout, to_other_layout
+    from tools.dataset_converters.describe import main as describe
+    from tools.synthesize import main as synthesize
+    from tools.train import main as train
+
+    root = to_other_layout(colour_data, tmp_path / 'shapes')
+    options = [f'data_root={root}', *TINY, 'train_cfg.val_interval=100']
+    cfg = load_config(GENERIC, {'dataset_files': given_layout(), **_options(options)})
+    dataset = cfg.train_dataloader.dataset
+    assert (dataset.labelled_ann_file, dataset.data_prefix.img) == LAYOUT['train']
+    assert (dataset.clean_ann_file, dataset.clean_data_prefix.img) == LAYOUT['clean_train']
+    assert dataset.box_sampler.ann_file == LAYOUT['train'][0]
+    val = cfg.val_dataloader.dataset
+    assert (val.ann_file, val.data_prefix.img) == LAYOUT['val']
+    assert cfg.test_evaluator.ann_file == f'{root}/{LAYOUT["test"][0]}'
+    assert cfg.model.generator_x.num_classes == 2
+
+    describe([str(root), *(f'--ann-file={p}={a}' for p, (a, _) in LAYOUT.items()),
+              *(f'--img-prefix={p}={i}' for p, (_, i) in LAYOUT.items())])
+    # From now on the folder says where its parts are: data_root is all a user gives.
+    again = load_config(GENERIC, _options(options)).train_dataloader.dataset
+    assert (again.labelled_ann_file, again.data_prefix.img, again.clean_ann_file,
+            again.clean_data_prefix.img) == (*LAYOUT['train'], *LAYOUT['clean_train'])
+    runner = train([GENERIC, '--work-dir', str(tmp_path / 'work'), '--cfg-options', *options])
+    assert runner.iter == 2
+    for method, out in (('gan', 'syn'), ('copy-paste', 'cp')):
+        synthesize([GENERIC, str(tmp_path / 'work' / 'iter_2.pth'), '--method', method,
+                    '--num', '4', '--out', str(tmp_path / out), '--no-progress',
+                    '--cfg-options', *options])
+        coco = json.loads((tmp_path / out / 'train.json').read_text())
+        assert len(coco['images']) == 4 and coco['annotations']
+        # The clean images were read from their own folder.
+        assert all((root / 'background' / s).is_file() for s in coco['info']['sources'])
+        assert {a['category_id'] for a in coco['annotations']} <= {1, 2}
