@@ -1,5 +1,5 @@
 """Paired statistics of per-(fold, seed) differences between two arms."""
-from typing import Dict, Hashable, Optional, Sequence
+from typing import Callable, Dict, Hashable, Optional, Sequence
 
 import numpy as np
 
@@ -116,18 +116,73 @@ def pairs_needed(std: float, effect: float, conf: float = 0.95, power: float = 0
                  limit: int = MAX_PAIRS) -> Optional[int]:
     """Fewest pairs whose :func:`detectable_effect` is at most ``effect``
     (``None`` beyond ``limit`` or for a non-positive effect)."""
-    if effect <= 0:
-        return None
-    if std == 0:
+    if std == 0 and effect > 0:
         return 2
-    # The detectable effect falls monotonically in n: bisect.
-    low, high = 2, limit
-    if detectable_effect(std, high, conf, power) > effect:
+    return _fewest(lambda n: detectable_effect(std, n, conf, power), effect, limit)
+
+
+def _fewest(detectable: Callable[[int], float], effect: float, limit: int) -> Optional[int]:
+    """Smallest ``n >= 2`` with ``detectable(n) <= effect`` (``None`` beyond ``limit`` or
+    for a non-positive effect); ``detectable`` falls monotonically in ``n``: bisect."""
+    if effect <= 0 or detectable(limit) > effect:
         return None
+    low, high = 2, limit
     while low < high:
         mid = (low + high) // 2
-        if detectable_effect(std, mid, conf, power) <= effect:
+        if detectable(mid) <= effect:
             high = mid
         else:
             low = mid + 1
     return low
+
+
+def variance_components(diffs: Sequence[float], groups: Sequence[Hashable]) -> Dict[str, float]:
+    """Split the variance of paired differences into between- and within-fold parts.
+
+    Pairs of one fold share its held-out films and its GAN, so a fold adds one effect to
+    all its pairs; more detector seeds average the within-fold part only. One-way
+    random-effects ANOVA, method of moments (unbalanced folds: the usual ``n0``):
+    ``within = MSW``, ``between = max(0, (MSB - MSW) / n0)``.
+
+    Returns:
+        ``dict(between, within, groups, pairs, per_group)`` (``per_group``: mean pairs
+        per fold).
+
+    Raises:
+        ValueError: Fewer than 2 folds, no fold with 2 pairs, or mismatched lengths.
+    """
+    d = np.asarray(diffs, np.float64)
+    if len(groups) != len(d):
+        raise ValueError(f'groups: {len(groups)} labels for {len(d)} paired differences')
+    labels = list(dict.fromkeys(groups))
+    members = [d[[g == label for g in groups]] for label in labels]
+    n, k = len(d), len(labels)
+    if k < 2 or n <= k:
+        raise ValueError(f'variance_components needs >= 2 folds and a fold with >= 2 pairs, '
+                         f'got {n} pairs in {k} fold(s)')
+    within = sum(float(((m - m.mean()) ** 2).sum()) for m in members) / (n - k)
+    msb = sum(len(m) * (m.mean() - d.mean()) ** 2 for m in members) / (k - 1)
+    n0 = (n - sum(len(m) ** 2 for m in members) / n) / (k - 1)
+    return dict(between=max(0.0, float((msb - within) / n0)), within=within, groups=k,
+                pairs=n, per_group=n / k)
+
+
+def design_detectable_effect(between: float, within: float, folds: int, seeds: int,
+                             conf: float = 0.95, power: float = 0.8) -> float:
+    """:func:`detectable_effect` of a design of ``folds`` independent folds with
+    ``seeds`` detector seeds each, tested on the fold means (``folds - 1`` degrees of
+    freedom): the variance of the mean is ``(between + within / seeds) / folds``.
+    With ``within = 0`` and one seed it is :func:`detectable_effect` of ``folds`` pairs
+    of std ``sqrt(between)``."""
+    if seeds < 1:
+        raise ValueError(f'seeds must be >= 1, got {seeds}')
+    return detectable_effect(float(np.sqrt(between + within / seeds)), folds, conf, power)
+
+
+def folds_needed(between: float, within: float, seeds: int, effect: float,
+                 conf: float = 0.95, power: float = 0.8,
+                 limit: int = MAX_PAIRS) -> Optional[int]:
+    """Fewest independent folds (``seeds`` detector seeds each) whose
+    :func:`design_detectable_effect` is at most ``effect`` (``None`` beyond ``limit``)."""
+    return _fewest(lambda k: design_detectable_effect(between, within, k, seeds, conf, power),
+                   effect, limit)

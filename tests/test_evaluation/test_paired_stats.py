@@ -4,9 +4,12 @@ import pytest
 
 from mmdgan.evaluation.paired_stats import (
     cluster_bootstrap_means,
+    design_detectable_effect,
     detectable_effect,
+    folds_needed,
     paired_summary,
     pairs_needed,
+    variance_components,
 )
 
 
@@ -94,3 +97,40 @@ def test_detectable_effect_and_pairs_needed():
         detectable_effect(1.0, 1)
     with pytest.raises(ValueError, match='power'):
         detectable_effect(1.0, 5, power=1.0)
+
+
+def test_variance_components_of_a_balanced_design():
+    # Fold effects (0.03, -0.01, 0.02, 0.00) and seed offsets (-0.01, 0, +0.01) in every fold:
+    # within-fold variance 1e-4 (ddof 1), fold-mean variance var(effects) = 2.9167e-4,
+    # so between = 2.9167e-4 - 1e-4 / 3.
+    effects, offsets = [0.03, -0.01, 0.02, 0.0], [-0.01, 0.0, 0.01]
+    diffs = [e + o for e in effects for o in offsets]
+    folds = [k for k in range(4) for _ in offsets]
+    parts = variance_components(diffs, folds)
+    assert parts['within'] == pytest.approx(1e-4)
+    assert parts['between'] == pytest.approx(np.var(effects, ddof=1) - 1e-4 / 3)
+    assert (parts['groups'], parts['pairs'], parts['per_group']) == (4, 12, 3.0)
+    # No fold effect beyond the seed noise: between is clipped at zero, not negative.
+    flat = variance_components([o for _ in effects for o in offsets], folds)
+    assert flat['between'] == 0.0 and flat['within'] == pytest.approx(1e-4)
+    with pytest.raises(ValueError, match='>= 2 folds'):
+        variance_components([0.1, 0.2], [0, 1])
+    with pytest.raises(ValueError, match='groups: 1 labels for 2'):
+        variance_components([0.1, 0.2], [0])
+
+
+def test_design_power_on_folds_and_seeds():
+    # One seed and no within-fold part: the design is a paired t test on the folds.
+    assert design_detectable_effect(0.04 ** 2, 0.0, 10, 1) == pytest.approx(
+        detectable_effect(0.04, 10))
+    between, within, effect = 0.0007, 0.0008, 0.009
+    needed = {s: folds_needed(between, within, s, effect) for s in (1, 3, 100)}
+    for seeds, k in needed.items():
+        assert design_detectable_effect(between, within, k, seeds) <= effect
+        assert design_detectable_effect(between, within, k - 1, seeds) > effect
+    # More seeds average only the within-fold part: fewer folds, never below the fold part.
+    assert needed[1] > needed[3] > needed[100] >= folds_needed(between, 0.0, 1, effect)
+    assert folds_needed(between, within, 3, 0.0) is None
+    assert folds_needed(between, within, 3, 1e-6, limit=1000) is None
+    with pytest.raises(ValueError, match='seeds must be >= 1'):
+        design_detectable_effect(between, within, 5, 0)
