@@ -6,8 +6,15 @@ import numpy as np
 
 from mmdgan.fileio import atomic_path
 
-from .arms import ARMS
-from .statistics import GOAL_RATIO, REFERENCES, paired_rows, still_running
+from .arms import ARMS, steps_controls
+from .statistics import (
+    CURVE_METRICS,
+    GOAL_RATIO,
+    METRIC_TITLES,
+    REFERENCES,
+    paired_rows,
+    still_running,
+)
 
 
 def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50',
@@ -36,41 +43,65 @@ def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50',
     plt.close(fig)
 
 
+def curve_reference(lc: Dict[str, dict]) -> str:
+    """The arm the curve's lower panels pair against: a steps-matched control on the
+    curve (equal optimiser steps, the fair reference of an augmented arm), else real-only."""
+    refs = {k[len('paired_vs_'):] for per in lc.values() for e in per.values() for k in e
+            if k.startswith('paired_vs_')}
+    return next((a for a in steps_controls(refs)), 'real')
+
+
 def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
-    """AP50 against the fraction of labelled training films, one line per arm."""
+    """Every metric of :data:`.CURVE_METRICS` against the fraction of labelled films, one
+    line per arm. Upper row: mean over fold × seed pairs with its 95 % t band (pairs of one
+    fold are not independent: the band is a pair-level one). Lower row: the paired
+    difference to :func:`curve_reference` with its 95 % bootstrap band. Hollow points with
+    ``done/all``: an arm still running at that fraction."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
+    from scipy import stats
 
-    fig, ax = plt.subplots(figsize=(4.8, 3.4))
     every = sorted({f for per in lc.values() for f in per}, key=float)
+    x = np.array([float(f) for f in every])
+    ref = curve_reference(lc)
     running = still_running(lc)
+    fig, axes = plt.subplots(2, len(CURVE_METRICS), figsize=(4.2 * len(CURVE_METRICS), 6.4),
+                             sharex=True, squeeze=False)
     for i, (arm, per) in enumerate(lc.items()):
-        # A fraction an arm lacks breaks its line (NaN) instead of drawing a line
-        # through it; a small shift per arm keeps the error bars apart.
-        shift = 0.008 * (i - (len(lc) - 1) / 2)
-        line = ax.errorbar([float(f) + shift for f in every],
-                           [per[f]['AP50']['mean'] if f in per else np.nan for f in every],
-                           yerr=[per[f]['AP50']['std'] if f in per else np.nan for f in every],
-                           marker='o', capsize=4, label=ARMS[arm].label)
-        for f in every:
-            if (arm, f) in running:
-                # Hollow, with its pair count: a partial mean is not comparable yet.
-                x, y = float(f) + shift, per[f]['AP50']['mean']
-                colour = line.lines[0].get_color()  # given: ax.plot would advance the cycle
-                ax.plot(x, y, marker='o', markersize=7, color=colour, markerfacecolor='white',
-                        zorder=3)
-                ax.annotate('{}/{}'.format(*running[arm, f]), (x, y), fontsize=7,
-                            xytext=(4, 4), textcoords='offset points')
-    handles, labels = ax.get_legend_handles_labels()
-    if running:
-        handles.append(Line2D([], [], linestyle='none', marker='o', markerfacecolor='white',
-                              markeredgecolor='grey'))
-        labels.append('still running (pairs done/all)')
-    ax.set_xlabel('fraction of labelled training films')
-    ax.set_ylabel('AP50 (held-out folds)')
-    ax.legend(handles, labels, fontsize=8)
+        colour = plt.get_cmap('tab10')(i % 10)
+        for col, metric in enumerate(CURVE_METRICS):
+            mean = np.array([per[f][metric]['mean'] if f in per else np.nan for f in every])
+            half = np.array([stats.t.ppf(0.975, per[f]['pairs'] - 1) * per[f][metric]['std']
+                             / np.sqrt(per[f]['pairs']) if f in per and per[f]['pairs'] > 1
+                             else np.nan for f in every])
+            top, bottom = axes[0, col], axes[1, col]
+            top.plot(x, mean, marker='o', color=colour, label=ARMS[arm].label)
+            top.fill_between(x, mean - half, mean + half, color=colour, alpha=0.15)
+            for f in every:
+                if (arm, f) in running:  # a partial mean is over other films: marked
+                    top.plot(float(f), per[f][metric]['mean'], marker='o', ms=8, color=colour,
+                             mfc='white', zorder=3)
+                    top.annotate('{}/{}'.format(*running[arm, f]),
+                                 (float(f), per[f][metric]['mean']), fontsize=7,
+                                 xytext=(4, 4), textcoords='offset points')
+            diffs = [per.get(f, {}).get(f'paired_vs_{ref}', {}).get(metric) or {} for f in every]
+            if arm != ref and any(diffs):
+                mid = np.array([d.get('mean', np.nan) for d in diffs])
+                low = np.array([np.nan if d.get('boot_low') is None else d['boot_low']
+                                for d in diffs])
+                high = np.array([np.nan if d.get('boot_high') is None else d['boot_high']
+                                 for d in diffs])
+                bottom.plot(x, mid, marker='o', color=colour)
+                bottom.fill_between(x, low, high, color=colour, alpha=0.15)
+            top.set_title(METRIC_TITLES[metric], fontsize=9)
+            bottom.axhline(0, color='grey', lw=1)
+            bottom.set_ylabel(f'paired Δ vs {ARMS[ref].label}', fontsize=8)
+            bottom.set_xlabel('fraction of labelled training films')
+    axes[0, 0].set_ylabel('held-out mean, 95 % band')
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle('Learning curve: mean over fold × seed pairs (upper) and paired difference '
+                 '(lower), 95 % bands; hollow: still running (pairs done/all)', fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120)

@@ -10,6 +10,7 @@ from mmdgan.fileio import write_text_atomic
 
 from .arms import ARMS, steps_controls
 from .statistics import (
+    CURVE_METRICS,
     GOAL_RATIO,
     METRIC_TITLES,
     REFERENCES,
@@ -188,17 +189,45 @@ def _op_notes(summary: Dict[str, dict]) -> List[str]:
 
 def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
     """The learning curve's arms against its control arms (and the other controls against
-    a steps-matched one), one line per fraction."""
+    a steps-matched one), one line per fraction, every metric."""
     lines = []
     for arm, per in lc.items():
         for frac in sorted(per, key=float):
-            for key, diff in per[frac].items():
+            for key, diffs in per[frac].items():
                 if not key.startswith('paired_vs_') or key == 'paired_vs_real':
                     continue
                 ref = key[len('paired_vs_'):]
                 lines.append(f'- {ARMS[arm].label} − {ARMS[ref].label}, {float(frac):.0%} '
-                             f'of labelled films: ΔAP50 {_interval(diff)}, {diff["n"]} pairs')
+                             f'of labelled films: ' + '; '.join(
+                                 f'Δ{METRIC_TITLES[m]} {_interval(d)}' for m, d in diffs.items())
+                             + f', {diffs["AP50"]["n"]} pairs')
     return lines + [''] if lines else []
+
+
+def _lc_table(lc: Dict[str, dict], metric: str) -> List[str]:
+    """One learning-curve table: ``metric`` per arm and fraction, with its paired
+    difference to real-only [95 % bootstrap] and the points still running."""
+    fracs = sorted({f for v in lc.values() for f in v}, key=float)
+    lines = [f'### {METRIC_TITLES[metric]} (mean ± std over fold × seed; Δ vs real only '
+             f'[95 % CI] p)', '',
+             '| arm | ' + ' | '.join(f'{float(f):.0%} of labelled films' for f in fracs) + ' |',
+             '|' + ' --- |' * (len(fracs) + 1)]
+    running = still_running(lc)
+    for arm, per in lc.items():
+        cells = []
+        for f in fracs:
+            e = per.get(f)
+            if e is None or metric not in e:
+                cells.append('—')
+                continue
+            vs_real = e.get('paired_vs_real', {}).get(metric)
+            notes = [f'Δ {_interval(vs_real)}'] if vs_real else []
+            if (arm, f) in running:
+                notes.append('{} of {} pairs'.format(*running[arm, f]))
+            cells.append(f'{e[metric]["mean"]:.3f} ± {e[metric]["std"]:.3f}'
+                         + (f' ({"; ".join(notes)})' if notes else ''))
+        lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
+    return lines + ['']
 
 
 def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> List[str]:
@@ -271,25 +300,9 @@ def markdown(results: dict) -> str:
         *(line for ref in steps_controls(summary) for line in _paired_metric_lines(summary, ref))]
     lc = results.get('learning_curve') or {}
     if any(len(v) > 1 for v in lc.values()):
-        fracs = sorted({f for v in lc.values() for f in v}, key=float)
-        lines += ['## Learning curve (AP50, mean ± std over fold × seed)', '',
-                  '| arm | ' + ' | '.join(f'{float(f):.0%} of labelled films' for f in fracs)
-                  + ' |', '|' + ' --- |' * (len(fracs) + 1)]
-        running = still_running(lc)
-        for arm, per in lc.items():
-            cells = []
-            for f in fracs:
-                e = per.get(f)
-                if e is None:
-                    cells.append('—')
-                    continue
-                notes = [f'Δ {_interval(e["paired_vs_real"])}'] if e.get('paired_vs_real') else []
-                if (arm, f) in running:
-                    notes.append('{} of {} pairs'.format(*running[arm, f]))
-                cells.append(f'{e["AP50"]["mean"]:.3f} ± {e["AP50"]["std"]:.3f}'
-                             + (f' ({"; ".join(notes)})' if notes else ''))
-            lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
-        lines.append('')
+        lines += ['## Learning curve', '']
+        for metric in CURVE_METRICS:
+            lines += _lc_table(lc, metric)
         lines += _lc_control_lines(lc)
     sweep = results.get('ratio_sweep') or {}
     if sweep:

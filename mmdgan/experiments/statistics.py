@@ -10,7 +10,14 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmdgan.evaluation.paired_stats import paired_summary
+from mmdgan.evaluation.paired_stats import (
+    design_detectable_effect,
+    detectable_effect,
+    folds_needed,
+    paired_summary,
+    pairs_needed,
+    variance_components,
+)
 
 from .arms import ARMS, steps_controls
 from .settings import curve_arms
@@ -146,11 +153,15 @@ def _k(key: str) -> Pair:
     return int(fold[4:]), int(seed[4:])
 
 
+#: The learning curve's metrics (the paper's two: AP50 and top-1 localisation; and mAP).
+CURVE_METRICS = ('AP50', 'mAP', 'loc_top1')
+
+
 def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
-    """Per arm and fraction: AP50 mean ± std and the paired AP50 gain over real-only;
-    for the curve's own arms also their paired AP50 difference to each control arm, and
-    for the other controls their difference to a steps-matched control (whether their
-    synthetic images are worth the steps they add)."""
+    """Per arm and fraction: each of :data:`CURVE_METRICS` mean ± std and its paired
+    difference ``{metric: paired}`` to real-only; the curve's own arms also to each control
+    arm and to DetectorGAN without unroll (where both are on the curve), the other
+    controls to a steps-matched control (whether their images are worth their steps)."""
     controls = list(settings.get('lc_control_arms', ()))
     matched = steps_controls(controls)
     out: Dict[str, dict] = {}
@@ -163,19 +174,54 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
             if not values:
                 continue
             entry = dict(pairs=len(values), **{m: mean_std([v[m] for v in values.values()])
-                                               for m in ('AP50', 'mAP', 'loc_top1')})
+                                               for m in CURVE_METRICS})
             if arm == 'real':
                 refs = []
             elif arm not in controls:
-                refs = ['real', *controls]
+                refs = ['real', *controls, *(r for r in REFERENCES[1:] if r in curve and r != arm)]
             else:
                 refs = ['real', *(c for c in matched if c != arm)]
             for ref in refs:
-                diff = paired(values, by_arm[ref], 'AP50')  # {} without shared pairs
-                if diff:
-                    entry[f'paired_vs_{ref}'] = diff
+                diffs = {m: paired(values, by_arm[ref], m) for m in CURVE_METRICS}
+                if diffs['AP50']:  # {} without shared pairs
+                    entry[f'paired_vs_{ref}'] = diffs
             out.setdefault(arm, {})[f'{frac:g}'] = entry
     return out
+
+
+def power_analysis(units: Sequence[dict], settings: dict, arm: str, reference: str,
+                   fraction: float, metric: str, gain: float = GOAL_RATIO - 1,
+                   seeds: Sequence[int] = (1, 2, 3, 5)) -> dict:
+    """How many pairs / folds a paired comparison needs to find a gain of ``gain`` ×
+    ``reference``'s mean with 80 % power (two-sided 5 %), from the measured spread of
+    ``arm - reference`` on the pairs both have at ``fraction``.
+
+    Two answers: independent pairs (paired t on all pairs: what the report's intervals
+    assume) and independent folds with ``seeds`` detector seeds each (the spread split
+    into between- and within-fold parts, t on fold means), since pairs of one fold share
+    its GAN and held-out films. Repeated k-fold folds share films too: the fold answer
+    is a lower bound. ``detectable_pairs`` / ``detectable_folds``: the gain the measured
+    design finds with 80 % power, read either way.
+    """
+    values = _select(units, settings, arm, fraction, main_ratio(arm, settings))
+    ref = _select(units, settings, reference, fraction, main_ratio(reference, settings))
+    d = paired(values, ref, metric)
+    if not d or d['std'] is None:
+        raise ValueError(f'{arm} and {reference} share < 2 pairs at fraction {fraction:g}')
+    folds = [_k(key)[0] for key in d['per_pair']]
+    parts = variance_components(list(d['per_pair'].values()), folds)
+    ref_mean = float(np.mean([ref[_k(key)][metric] for key in d['per_pair']]))
+    effect = gain * ref_mean
+    return dict(arm=arm, reference=reference, fraction=fraction, metric=metric, gain=gain,
+                mean_diff=d['mean'], reference_mean=ref_mean,
+                arm_mean=ref_mean + d['mean'], effect=effect, std=d['std'], **parts,
+                pairs_needed=pairs_needed(d['std'], effect),
+                folds_needed={s: folds_needed(parts['between'], parts['within'], s, effect)
+                              for s in seeds},
+                detectable_pairs=detectable_effect(d['std'], d['n']),
+                detectable_folds=design_detectable_effect(
+                    parts['between'], parts['within'], parts['groups'],
+                    round(parts['per_group'])))
 
 
 def still_running(lc: Dict[str, dict]) -> Dict[Tuple[str, str], Tuple[int, int]]:

@@ -188,7 +188,11 @@ def test_written_report(tmp_path):
     assert saved['goal'] == results['goal'] and saved['units_done'] == len(_units())
     lc = saved['learning_curve']
     assert lc['real']['0.5']['AP50']['mean'] == pytest.approx(0.053)
-    assert lc['dgan']['0.5']['paired_vs_real']['mean'] == pytest.approx(0.01)
+    assert lc['dgan']['0.5']['paired_vs_real']['AP50']['mean'] == pytest.approx(0.01)
+    # Both paper metrics (and mAP) on the curve, each paired: loc_top1 is 2 x AP50 here.
+    assert lc['dgan']['0.5']['paired_vs_real']['loc_top1']['mean'] == pytest.approx(0.02)
+    dgan_half = lc['dgan']['0.5']
+    assert dgan_half['loc_top1']['mean'] == pytest.approx(2 * dgan_half['AP50']['mean'])
     sweep = saved['ratio_sweep']['dgan']
     assert set(sweep) == {'1', '2'} and sweep['2']['paired_vs_real']['mean'] == pytest.approx(0.04)
     var = saved['gan_variance']['arms']['dgan']
@@ -197,6 +201,8 @@ def test_written_report(tmp_path):
     _line(saved['goal'], 'Power: ')
     table = (tmp_path / 'table.md').read_text()
     assert 'Command: `python run.py`' in table and '## Learning curve' in table
+    curve = table.split('## Learning curve')[1]
+    assert all(f'### {t} (mean ± std' in curve for t in ('AP50', 'mAP', 'top-1 loc.'))
     assert '| real + DetectorGAN | 0.128 ± ' in table and 'p=0.031' in table
     assert 'Operating point not reached' not in table
     # Every metric's paired difference, not only AP50: mAP is AP50 / 3 in the
@@ -308,18 +314,18 @@ def test_learning_curve_control_arm(tmp_path):
     results = write_cv_report(units, settings, tmp_path, 'python run.py')
     curve = results['learning_curve']
     # At 50 %: real-only (0.10 + 0.01 fold + 0.001 seed) / 2, DetectorGAN that + 0.01.
-    assert curve['copy-paste']['0.5']['paired_vs_real']['mean'] == pytest.approx(0.003)
+    assert curve['copy-paste']['0.5']['paired_vs_real']['AP50']['mean'] == pytest.approx(0.003)
     assert 'paired_vs_dgan' not in curve['copy-paste']['0.5']
     assert not [k for k in curve['real']['0.5'] if k.startswith('paired_vs_')]
-    vs_control = curve['dgan']['0.5']['paired_vs_copy-paste']
+    vs_control = curve['dgan']['0.5']['paired_vs_copy-paste']['AP50']
     assert vs_control['n'] == 6 and vs_control['mean'] == pytest.approx(0.007)
     # At 100 % the curve repeats the main comparison's pairs.
-    assert curve['dgan']['1']['paired_vs_copy-paste']['mean'] == pytest.approx(
+    assert curve['dgan']['1']['paired_vs_copy-paste']['AP50']['mean'] == pytest.approx(
         results['arms']['dgan']['AP50']['mean'] - results['arms']['copy-paste']['AP50']['mean'])
     table = (tmp_path / 'table.md').read_text()
     assert ('- real + DetectorGAN − real + copy-paste, 50% of labelled films: ΔAP50 +0.007 ['
             in table)
-    curve_text = table.split('## Learning curve')[1].split('##')[0]
+    curve_text = table.split('## Learning curve')[1].split('\n## ')[0]
     assert '| real + copy-paste | 0.056 ± ' in curve_text and '- real only −' not in curve_text
     assert ' pairs)' not in curve_text  # every arm complete: no pair counts
 
@@ -348,7 +354,7 @@ def test_steps_matched_arm(tmp_path):
                         for fold in (0, 1) for seed in (0, 1, 2) for fraction in (0.5, 1.0)]
     results = write_cv_report(units, settings, tmp_path, 'python run.py')
     assert results['arms']['real-steps']['paired_vs_real']['AP50']['mean'] == pytest.approx(0.005)
-    assert results['learning_curve']['dgan']['0.5']['paired_vs_real-steps']['mean'] == \
+    assert results['learning_curve']['dgan']['0.5']['paired_vs_real-steps']['AP50']['mean'] == \
         pytest.approx(0.005)
     table = (tmp_path / 'table.md').read_text()
     # The one arm without equal real exposure says so, with its passes (30 x (1 + 1)).
@@ -390,7 +396,7 @@ def test_controls_against_the_steps_matched_control(tmp_path):
         for (fold, seed), ap in real.items()
         for arm, lift in (('real-steps', 0.008), ('copy-paste', 0.002))]
     curve = write_cv_report(units, settings, tmp_path, 'python run.py')['learning_curve']
-    vs_steps = curve['copy-paste']['0.5']['paired_vs_real-steps']
+    vs_steps = curve['copy-paste']['0.5']['paired_vs_real-steps']['AP50']
     assert vs_steps['n'] == 6 and vs_steps['mean'] == pytest.approx(-0.006 + 0.001)
     assert [k for k in curve['real-steps']['0.5'] if k.startswith('paired_vs_')] == [
         'paired_vs_real']
