@@ -18,7 +18,7 @@ from typing import Dict, List, Optional
 
 from mmengine.logging import MMLogger
 
-from mmdgan.utils.tool_runner import ToolRunner, cfg_options, resolve, schedule_options
+from mmdgan.utils.tool_runner import ToolRunner, cfg_options, load_cfg, resolve, schedule_options
 
 from .execution import run_graph, task_graph
 from .exposure import real_passes
@@ -66,9 +66,14 @@ class CVExperiment(ToolRunner):
                 'val_evaluator.ann_file': str(fold.eval_file)}
 
     def gan_options(self, source: Source) -> Dict[str, object]:
-        return {**self._data_options(self.plan.fold(source), source.fraction),
+        opts = {**self._data_options(self.plan.fold(source), source.fraction),
                 'randomness.seed': source.gan_seed, 'train_cfg.val_begin': 10**9,
                 'train_cfg.max_iters': self.plan.gan_iters[source.arm], **self.s.gan_options}
+        if load_cfg(self.s.gan_configs[source.arm]).get('val_dataloader') is None:
+            # A stage-1 config has no val loop (val_dataloader None); mmengine refuses
+            # keys under a None.
+            opts = {k: v for k, v in opts.items() if not k.startswith('val_')}
+        return opts
 
     def det_options(self, unit: DetUnit, synthetic: Optional[Path]) -> Dict[str, object]:
         fold, root = self.plan.fold(unit), f'{self.plan.root}/'

@@ -3,7 +3,8 @@
 A *detector unit* trains and scores one detector; a *source* is the synthetic-image
 source it needs (one GAN, or the copy-paste sampler, of one fold). Order: the main
 comparison fold by fold, the learning curve (each fraction's controls right after it),
-the sweep and GAN variance, the late arms; ``extra_fold_seeds`` repeat the first two.
+the sweep and GAN variance, the late arms; ``extra_fold_seeds`` repeat the first two
+(at ``extra_fold_fractions`` only, if set).
 """
 import json
 import math
@@ -189,14 +190,18 @@ class Plan:
         first = [a for a in s.arms if a not in s.late_arms]
         units = []
         for fs in (None, *s.extra_fold_seeds):
-            units += [DetUnit(k, a, seed, 1.0, self.ratio(a), 0, fs)
-                      for k in range(s.folds) for seed in s.seeds for a in first]
+            fractions = self.fold_fractions(fs)
+            units += [DetUnit(k, a, seed, 1.0, self.ratio(a), 0, fs) for k in range(s.folds)
+                      for seed in s.seeds for a in first if 1.0 in fractions]
             # A fraction's control follows that fraction's curve, so each fraction's
             # evidence (the gain and what any insertion gets) completes before the next.
+            # An arm named for one fraction (lc_arms_by_fraction) runs there even if it is
+            # no arm of the main comparison.
             units += [DetUnit(k, a, seed, frac, self.ratio(a), 0, fs)
-                      for frac in s.fractions if frac < 1.0
+                      for frac in fractions if frac < 1.0
                       for arms in (curve_arms(vars(s), frac), s.lc_control_arms)
-                      for k in range(s.folds) for seed in s.seeds for a in arms if a in s.arms]
+                      for k in range(s.folds) for seed in s.seeds for a in arms
+                      if a in s.arms or a in s.lc_arms_by_fraction.get(f'{frac:g}', ())]
         units += [DetUnit(s.special_fold, a, seed, 1.0, r)
                   for r in s.sweep_ratios if r != s.syn_per_real for seed in s.seeds
                   for a in s.sweep_arms if a in s.arms and ARMS[a].synthetic]
@@ -204,9 +209,16 @@ class Plan:
                   for g in range(1, s.extra_gan_seeds + 1) for seed in s.seeds
                   for a in s.gan_var_arms if a in s.arms and ARMS[a].synthetic == 'gan']
         units += [DetUnit(k, a, seed, 1.0, self.ratio(a), 0, fs)
-                  for fs in (None, *s.extra_fold_seeds)
+                  for fs in (None, *s.extra_fold_seeds) if 1.0 in self.fold_fractions(fs)
                   for k in range(s.folds) for seed in s.seeds for a in s.late_arms]
         return units
+
+    def fold_fractions(self, fold_seed: Optional[int]) -> Sequence[float]:
+        """The fractions whose units a fold seed runs (``extra_fold_fractions``: the
+        extra fold seeds' repeat only those)."""
+        if fold_seed is None or self.s.extra_fold_fractions is None:
+            return self.s.fractions
+        return self.s.extra_fold_fractions
 
     def num_syn(self, unit: DetUnit) -> int:
         if not ARMS[unit.arm].synthetic:

@@ -50,6 +50,7 @@ class CVSettings:
     folds: int = 5
     fold_seed: int = 0
     extra_fold_seeds: Sequence[int] = ()
+    extra_fold_fractions: Optional[Sequence[float]] = None
     info_file: Optional[str] = None
     real_epochs: float = 40.0
     gan_iters: Optional[int] = None
@@ -99,6 +100,9 @@ class CVSettings:
         if any(not 0 < f <= 1 for f in self.fractions):
             raise ValueError(f'fractions must lie in (0, 1], got {list(self.fractions)}')
         self.fractions = sorted(set(self.fractions) | {1.0})
+        stray = [f for f in self.extra_fold_fractions or () if f not in self.fractions]
+        if stray:
+            raise ValueError(f'extra_fold_fractions {stray} are not fractions of {self.fractions}')
         stray = [k for k in self.lc_arms_by_fraction
                  if k not in {f'{f:g}' for f in self.fractions if f < 1}]
         if stray:
@@ -110,7 +114,7 @@ class CVSettings:
                 raise FileNotFoundError(f'config file not found: {name}')
         if self.info_file is not None and not repo_path(self.info_file).is_file():
             raise FileNotFoundError(f'info_file: mini-MIAS Info.txt not found: {self.info_file}')
-        needed = {a for a in self.arms if ARMS[a].synthetic == 'gan'}
+        needed = {a for a in (*self.arms, *curves) if ARMS[a].synthetic == 'gan'}
         if 'copy-paste' in self.arms:
             needed.add('dgan')  # copy-paste takes the full DetectorGAN's box sampler and size
         stray = {a: b for a, b in self.gan_init_from.items()

@@ -200,10 +200,33 @@ def test_two_stage_gans_start_from_their_stage_one_gan(experiment):
     assert fingerprint['init_from'] == two_stage.store.source_fingerprint(Source(0, 'gan-stage1'))
     cost = two_stage.plan.cost(two_stage.plan.units())
     assert cost['gan_units'] == cost_without_stage1(experiment, settings) + 2 * 2
+    # A stage-1 config builds no val loop: its runs get no val options (mmengine refuses
+    # keys under a None val_dataloader), the stage-2 runs do.
+    assert not [k for k in two_stage.gan_options(Source(0, 'gan-stage1')) if k.startswith('val_')]
+    assert 'val_evaluator.ann_file' in two_stage.gan_options(Source(0, 'dgan'))
     with pytest.raises(ValueError, match='gan_init_from'):
         dataclasses.replace(settings, gan_init_from={'dgan': 'real'})
     with pytest.raises(ValueError, match=r"costs lacks the step seconds \['gan_step_stage1'\]"):
         dataclasses.replace(settings, costs=experiment.s.costs)
+
+
+def test_extra_fold_seeds_at_some_fractions_and_an_arm_of_one_fraction(experiment):
+    """``extra_fold_fractions``: further fold splits repeat only those fractions; an arm
+    named for one fraction (``lc_arms_by_fraction``) runs there and nowhere else."""
+    import dataclasses
+
+    settings = dataclasses.replace(
+        experiment.s, arms=['real', 'copy-paste', 'dgan'], extra_fold_seeds=[3],
+        extra_fold_fractions=[0.5], lc_arms_by_fraction={'0.5': ['real', 'dgan', 'dgan-nounroll']})
+    units = _experiment(settings).plan.units()
+    assert {(u.fraction, u.fold_seed) for u in units} == {(1.0, None), (0.5, None), (0.5, 3)}
+    assert {u.fraction for u in units if u.arm == 'dgan-nounroll'} == {0.5}
+    assert sum(u.fold_seed == 3 for u in units) == 2 * 2 * 3  # folds x seeds x arms at 50 %
+    with pytest.raises(ValueError, match=r'extra_fold_fractions \[0.3\] are not fractions'):
+        dataclasses.replace(settings, extra_fold_fractions=[0.3])
+    gan_configs = {a: c for a, c in settings.gan_configs.items() if a != 'dgan-nounroll'}
+    with pytest.raises(ValueError, match=r"lacks the GAN config of arm\(s\) \['dgan-nounroll'\]"):
+        dataclasses.replace(settings, gan_configs=gan_configs)
 
 
 def cost_without_stage1(experiment, settings) -> int:

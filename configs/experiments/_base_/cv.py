@@ -16,6 +16,7 @@ fold_seed = 0
 # Repeated k-fold: each further seed repeats the main comparison and the learning curve
 # on another fold assignment (units named ..._folds<seed>).
 extra_fold_seeds = []
+extra_fold_fractions = None  # the fractions they repeat (None: every one; [0.25]: 25 % only)
 info_file = None  # mini-MIAS Info.txt; None: folds grouped by image, stratified by box class
 
 # --- arms and seeds --------------------------------------------------------------------
