@@ -204,6 +204,32 @@ def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
     return lines + [''] if lines else []
 
 
+def curve_goal_lines(lc: Dict[str, dict]) -> List[str]:
+    """Issue 32's goal at each fraction below 100 % where DetectorGAN has a steps-matched
+    control: its AP50 >= ``GOAL_RATIO`` × that control's (each arm's mean over its pairs; the
+    curve tables mark an arm still running), and the pair interval of DetectorGAN minus each
+    control (steps, copy-paste, stage-1 GAN) above zero; a control missing fails the goal."""
+    lines = []
+    for frac, e in sorted(lc.get('dgan', {}).items(), key=lambda kv: float(kv[0])):
+        steps = steps_controls(k[len('paired_vs_'):] for k in e if k.startswith('paired_vs_'))
+        if float(frac) == 1.0 or not steps:
+            continue
+        ref, mine = lc[steps[0]][frac]['AP50']['mean'], e['AP50']['mean']
+        checks = [ref > 0 and mine / ref >= GOAL_RATIO]
+        parts = [f'AP50 {mine:.3f} / {ref:.3f} = {mine / ref:.2f}' if ref > 0
+                 else f'{ARMS[steps[0]].label} AP50 is 0']
+        for ref_arm in (steps[0], 'copy-paste', 'gan-stage1'):
+            diff = e.get(f'paired_vs_{ref_arm}', {}).get('AP50')
+            checks.append(bool(diff) and diff['boot_low'] is not None and diff['boot_low'] > 0)
+            parts.append(f'− {ARMS[ref_arm].label} {_interval(diff)} ({diff["n"]} pairs)' if diff
+                         else f'no pairs with {ARMS[ref_arm].label}')
+        met = all(checks)
+        lines.append(f'- Goal at {float(frac):.0%} of labelled films (DetectorGAN AP50 >= '
+                     f'{GOAL_RATIO} × the steps-matched control, every interval above zero): '
+                     f'{"met" if met else "NOT met"}: ' + '; '.join(parts) + '.')
+    return lines + [''] if lines else []
+
+
 def _lc_table(lc: Dict[str, dict], metric: str) -> List[str]:
     """One learning-curve table: ``metric`` per arm and fraction, with its paired
     difference to real-only [95 % bootstrap] and the points still running."""
@@ -303,7 +329,7 @@ def markdown(results: dict) -> str:
         lines += ['## Learning curve', '']
         for metric in CURVE_METRICS:
             lines += _lc_table(lc, metric)
-        lines += _lc_control_lines(lc)
+        lines += _lc_control_lines(lc) + curve_goal_lines(lc)
     sweep = results.get('ratio_sweep') or {}
     if sweep:
         lines += [f'## Synthetic-per-real sweep (fold {s["special_fold"]}, AP50 over seeds)', '',

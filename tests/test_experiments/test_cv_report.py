@@ -406,3 +406,24 @@ def test_controls_against_the_steps_matched_control(tmp_path):
     assert ('- real + copy-paste − real only, augmented steps, 50% of labelled films: '
             'ΔAP50 -0.005 [') in table
     assert '- real only, augmented steps − real + copy-paste' not in table
+
+
+def test_goal_at_a_fraction_of_the_labels(tmp_path):
+    """Issue 32's goal on the curve: DetectorGAN >= 1.2 x the steps-matched control and
+    above it, copy-paste and the stage-1 GAN, each pair interval above zero."""
+    settings = dict(SETTINGS, arms=[*SETTINGS['arms'], 'real-steps', 'gan-stage1'],
+                    lc_control_arms=['real-steps', 'copy-paste', 'gan-stage1'])
+    # At 50 %: DetectorGAN is real / 2 + 0.01 (0.063 on average); each control is below it.
+    controls = {'real-steps': 0.040, 'copy-paste': 0.035, 'gan-stage1': 0.045}
+    units = _units() + [_unit(arm, fold, seed, ap + 0.002 * fold + 0.001 * seed, fraction=0.5,
+                              ratio=0.0 if arm == 'real-steps' else None)
+                        for arm, ap in controls.items() for fold in (0, 1) for seed in (0, 1, 2)]
+    write_cv_report(units, settings, tmp_path, 'python run.py')
+    goal = _line((tmp_path / 'table.md').read_text().split('\n'), '- Goal at 50% of labelled')
+    assert ': met: AP50 0.063 / 0.042 = 1.50; − real only, augmented steps +0.021 [' in goal
+    assert '− real + stage-1 GAN +0.016 [' in goal and '(6 pairs)' in goal
+    # Without the stage-1 GAN the goal cannot be met, and the line says why.
+    write_cv_report([u for u in units if u['unit']['arm'] != 'gan-stage1'], settings,
+                    tmp_path, 'python run.py')
+    goal = _line((tmp_path / 'table.md').read_text().split('\n'), '- Goal at 50% of labelled')
+    assert ': NOT met: ' in goal and goal.endswith('no pairs with real + stage-1 GAN.')
