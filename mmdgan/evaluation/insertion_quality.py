@@ -381,14 +381,19 @@ def insertion_quality(real_ann_file: os.PathLike, syn_ann_files: Dict[str, os.Pa
                                         img_root=real_img_root)
     real = embedder(images, boxes)
     real_classes = [c for per_image in classes for c in per_image]
+    # Classes in the real file's category order (then any the real crops lack).
+    order = [c['name'] for c in sorted(load_coco(real_ann_file)['categories'],
+                                       key=lambda c: c.get('id', 0))]
     report: Dict[str, dict] = {'real': dict(num_crops=len(real), per_class={
-        name: dict(num_crops=real_classes.count(name)) for name in dict.fromkeys(real_classes)})}
+        name: dict(num_crops=real_classes.count(name)) for name in order
+        if name in real_classes})}
     for name, (images, boxes, classes) in syn_sets.items():
         feats = embedder(images, boxes)
+        per_class = per_class_distances(real, real_classes, feats,
+                                        [c for per_image in classes for c in per_image])
+        per_class = {**{c: per_class[c] for c in order if c in per_class}, **per_class}
         report[name] = dict(**set_distances(real, feats), num_crops=len(feats),
-                            per_class=per_class_distances(
-                                real, real_classes, feats,
-                                [c for per_image in classes for c in per_image]))
+                            per_class=per_class)
     if 'clean' in report:
         clean = report['clean']
         for name, row in report.items():
