@@ -99,8 +99,8 @@ class DatasetPool:
         by_id = {}
         for img in coco['images']:
             # The film's path relative to the folder (absolute names stay as they are).
-            name = os.path.relpath(img_root / img['file_name'], self.root)
-            name = img['file_name'] if os.path.isabs(img['file_name']) else name
+            name = (img['file_name'] if os.path.isabs(img['file_name'])
+                    else os.path.relpath(img_root / img['file_name'], self.root))
             if name in self.images:
                 raise ValueError(f'{path}: image {name} is listed twice in {self.root}')
             self.images[name] = dict(img, file_name=name)

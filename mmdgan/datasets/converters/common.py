@@ -202,8 +202,8 @@ def export_dataset(out_dir: os.PathLike, items: Sequence[SourceImage],
     split gets its share of Y. A labelled image whose boxes are all dropped
     is left out and counted under ``stats.skipped_rows``; one with only
     ignored boxes stays in Y (its ignore regions count in evaluation, as in
-    VOC's own protocol), but mmdgan never uses it as an object image. The folder appears
-    at ``out_dir`` only when complete (see :func:`dataset_output`).
+    VOC's own protocol), but mmdgan never uses it as an object image. The
+    folder appears at ``out_dir`` only when complete (see :func:`dataset_output`).
 
     Returns:
         ``{json file name: (images, boxes)}`` as :func:`write_dataset`.
