@@ -10,10 +10,10 @@ _base_ = [
     './_base_/schedules/dgan_warm-det_2k.py', './_base_/default_runtime.py'
 ]
 model = dict(local_crop=dict(crop_size=64, context=3.0, min_window=16, paste='change'),
-             pool_size=50, inserter_ema=dict(momentum=0.01),
+             train_cfg=dict(pool_size=50, syn_ratio=0.0), inserter_ema=dict(momentum=0.01),
              generator_x=dict(output='residual'), generator_y=dict(output='residual'),
-             loss_weights=dict(det_syn=0.1), unroll=dict(weight=0.1),
-             disc_global_x=dict(downsample=2), disc_global_y=dict(downsample=2), syn_ratio=0.0)
+             loss_weights=dict(det_syn=0.1, unroll=0.1),
+             disc_global_x=dict(downsample=2), disc_global_y=dict(downsample=2))
 train_cfg = dict(max_iters=1000, val_interval=1000)
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 default_hooks = dict(checkpoint=dict(interval=100, max_keep_ckpts=2), logger=dict(interval=20))

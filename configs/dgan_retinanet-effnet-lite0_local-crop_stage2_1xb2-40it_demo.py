@@ -4,7 +4,7 @@
 #   --cfg-options model.init_from=work_dirs/<stage-1 run>/iter_600.pth
 _base_ = ['./dgan_retinanet-effnet-lite0_local-crop_1xb2-1k_demo.py']
 
-model = dict(data_preprocessor=dict(mask_shape='ellipse'), det_ramp_iters=40,
+model = dict(data_preprocessor=dict(mask_shape='ellipse'), train_cfg=dict(det_ramp_iters=40),
              init_from='work_dirs/demo/stage1/iter_600.pth')
 train_cfg = dict(max_iters=40, val_interval=40)
 param_scheduler = dict(

@@ -7,7 +7,7 @@
 _base_ = ['./dgan_retinanet-effnet-lite0_local-crop_1xb4-2k_mini-mias.py',
           './_base_/models/dgan_two-stage.py']
 
-model = dict(_base_.data_efficient_discs, det_ramp_iters=100,
+model = dict(_base_.data_efficient_discs, train_cfg=dict(det_ramp_iters=100),
              init_from='work_dirs/stage1_local-crop_mini-mias/iter_4000.pth')
 train_cfg = dict(max_iters=300, val_interval=300)
 param_scheduler = dict(

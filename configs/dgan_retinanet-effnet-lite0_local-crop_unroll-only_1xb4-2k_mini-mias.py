@@ -3,4 +3,4 @@
 # Why: docs/configs.md, "Why these settings".
 _base_ = './dgan_retinanet-effnet-lite0_local-crop_1xb4-2k_mini-mias.py'
 
-model = dict(loss_weights=dict(det_syn=0.0), unroll=dict(inner_lr=0.002, weight=0.5))
+model = dict(loss_weights=dict(det_syn=0.0, unroll=0.5), unroll=dict(inner_lr=0.002))

@@ -1,4 +1,4 @@
 # Ablation: the GAN without the detector (lambda det_syn = lambda unroll = 0);
 # the detector still trains alongside but never reaches the generators.
 _base_ = './dgan_retinanet-effnet-lite0_1xb4-2k_mini-mias.py'
-model = dict(loss_weights=dict(det_syn=0.0), unroll=dict(mode='none', weight=0.0))
+model = dict(loss_weights=dict(det_syn=0.0, unroll=0.0))

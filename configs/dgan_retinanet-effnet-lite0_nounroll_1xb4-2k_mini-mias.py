@@ -1,3 +1,3 @@
 # Ablation: DetectorGAN without unrolling (L_det^syn still reaches G_X).
 _base_ = './dgan_retinanet-effnet-lite0_1xb4-2k_mini-mias.py'
-model = dict(unroll=dict(mode='none'))
+model = dict(loss_weights=dict(unroll=0.0))

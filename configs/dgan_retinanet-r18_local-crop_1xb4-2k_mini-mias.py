@@ -6,5 +6,6 @@
 # the last 50 fakes (CycleGAN).
 _base_ = ['./dgan_retinanet-r18_1xb4-2k_mini-mias.py']
 
-model = dict(local_crop=dict(crop_size=64, context=3.0, min_window=16), pool_size=50,
+model = dict(local_crop=dict(crop_size=64, context=3.0, min_window=16),
+             train_cfg=dict(pool_size=50),
              disc_global_x=dict(downsample=2), disc_global_y=dict(downsample=2))

@@ -1,3 +1,3 @@
 # Ablation of the quick demo comparison: the GAN without the detector terms.
 _base_ = './dgan_retinanet-r18_1xb2-30it_demo-128px.py'
-model = dict(loss_weights=dict(det_syn=0.0), unroll=dict(mode='none', weight=0.0))
+model = dict(loss_weights=dict(det_syn=0.0, unroll=0.0))

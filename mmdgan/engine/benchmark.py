@@ -133,13 +133,22 @@ class TrainBenchmark:
         if mode not in UNROLL_MODES:
             raise ValueError(f'mode must be one of {UNROLL_MODES}, got {mode!r}')
 
+        weights = self.model.loss_weights
+
         def run() -> dict:
-            self.model.unroll_cfg['mode'] = mode
+            # 'none' is the unroll weight at 0, the model's one no-unroll switch.
+            if mode == 'none':
+                self.model.loss_weights = dict(weights, unroll=0.0)
+            else:
+                self.model.unroll_cfg['mode'] = mode
             return _timed(lambda: self.model.train_step(copy.deepcopy(self.batch),
                                                         self.optim_wrapper),
                           self.iters, self.warmup, self.device)
 
-        return self._isolated(run)
+        try:
+            return self._isolated(run)
+        finally:
+            self.model.loss_weights = weights
 
     def _real_batch(self):
         labelled = self._data()['labelled']
@@ -187,10 +196,9 @@ class TrainBenchmark:
             cfg = self.model.unroll_cfg
 
             def step():
-                with self.model.inner_step_scope():
-                    result = unroll(self.model.det, syn, syn_samples, real, real_samples,
-                                    inner_lr=cfg['inner_lr'], mode=mode, fd_eps=cfg['fd_eps'])
-                    (hyper, ) = torch.autograd.grad(result.surrogate, syn)
+                result = unroll(self.model.det, syn, syn_samples, real, real_samples,
+                                inner_lr=cfg['inner_lr'], mode=mode, fd_eps=cfg['fd_eps'])
+                (hyper, ) = torch.autograd.grad(result.surrogate, syn)
 
             return _timed(step, self.iters, self.warmup, self.device)
 

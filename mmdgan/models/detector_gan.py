@@ -18,14 +18,14 @@ from mmengine.optim import OptimWrapperDict
 from mmengine.structures import BaseDataElement
 
 from mmdgan.fileio import read_checkpoint
+from mmdgan.models.detector_gan_cfg import (
+    check_inserter_ema,
+    check_loss_weights,
+    check_train_cfg,
+    check_unroll,
+)
 from mmdgan.registry import MODELS
 
-#: Names of the lambda weights in ``loss_weights`` (the unroll weight lives in
-#: ``unroll.weight``, next to the other unroll settings).
-LOSS_WEIGHT_KEYS = ('adv_global', 'adv_local', 'cycle', 'identity', 'det_syn')
-DEFAULT_LOSS_WEIGHTS = dict(adv_global=1.0, adv_local=1.0, cycle=10.0, identity=5.0, det_syn=1.0)
-UNROLL_MODES = ('exact', 'finite_diff', 'none')
-DEFAULT_UNROLL = dict(mode='exact', inner_lr=0.01, weight=1.0, fd_eps=0.01, inner_modules=None)
 #: Attribute names of the modules each optimizer group owns.
 OPTIM_GROUPS = dict(
     generators=('generator_x', 'generator_y'),
@@ -123,25 +123,27 @@ class DetectorGAN(BaseModel):
     clean X vs G_Y(y, m_y)), ``disc_local_x`` (real object crops vs inserted
     crops) and ``detector`` (any mmdet detector).
 
-    Per training iteration (after ``det_warmup_iters`` detector-only ones):
-    every loss term is computed first and checked for NaN/Inf, then the
-    generators, the discriminators (``disc_steps`` times) and the detector
-    step in turn. The generator loss is::
+    Per training iteration (after ``train_cfg.det_warmup_iters`` detector-only
+    ones): every loss term is computed first and checked for NaN/Inf, then the
+    generators, the discriminators (``train_cfg.disc_steps`` times) and the
+    detector step in turn. The generator loss (``w`` = ``loss_weights``) is::
 
-        L_G = adv_global * (GAN(D_gx(G_X(x,m))) + GAN(D_gy(G_Y(y,m_y))))
-            + adv_local * GAN(D_lx(crops of G_X(x,m)))
-            + cycle * (|G_Y(G_X(x,m),m) - x| + |G_X(G_Y(y,m_y),m_y) - y|)
-            + identity * (|G_X(x,m) - x| + |G_Y(y,m_y) - y|) outside the masks
-            + det_syn * L_det(theta; G_X(x,m), boxes of m)
-            + unroll.weight * L_det^real(theta - inner_lr * grad L_det^syn)
+        L_G = w.adv_global * (GAN(D_gx(G_X(x,m))) + GAN(D_gy(G_Y(y,m_y))))
+            + w.adv_local * GAN(D_lx(crops of G_X(x,m)))
+            + w.cycle * (|G_Y(G_X(x,m),m) - x| + |G_X(G_Y(y,m_y),m_y) - y|)
+            + w.identity * (|G_X(x,m) - x| + |G_Y(y,m_y) - y|) outside the masks
+            + w.det_syn * L_det(theta; G_X(x,m), boxes of m)
+            + w.unroll * L_det^real(theta - inner_lr * grad L_det^syn)
 
     and the detector trains on the real labelled batch plus detached synthetic
-    images (``syn_ratio`` of its batch).
+    images (``train_cfg.syn_ratio`` of its batch). A zero weight skips its
+    term: ``loss_weights.unroll=0`` is the one way to train without the unroll.
 
     ``L_det`` terms of the generator never move the detector: they run in
-    train mode (batch statistics) on clones of its buffers, and when the
-    unroll is on, ``L_det^syn`` is read off the unroll's own first synthetic
-    forward and backward instead of a forward of its own.
+    train mode (batch statistics) on clones of its buffers. ``L_det^syn`` has
+    one path, :meth:`detector_terms`: its value and input gradient from one
+    forward and backward of the synthetic batch (the unroll's own first one
+    when the unroll is on), so it costs no forward of its own.
 
     With ``local_crop`` set (or a generator that takes boxes, such as
     ``LocalCropInserter``), G_X and G_Y work on context windows around the
@@ -155,6 +157,10 @@ class DetectorGAN(BaseModel):
     only. Stage 2 (a config with a detector) starts its generators and
     discriminators from stage 1 with ``init_from``.
 
+    The scalar settings come in validated dicts, as mmagic's ``loss_config``
+    and mmdet's ``train_cfg`` (:mod:`mmdgan.models.detector_gan_cfg`): an
+    unknown key or a bad value is a one-line error naming the field.
+
     Args:
         generator_x: Config of the inserter G_X.
         generator_y: Config of the remover G_Y.
@@ -165,40 +171,56 @@ class DetectorGAN(BaseModel):
         detector: Any mmdet detector config, e.g. ``dict(type='mmdet.RetinaNet',
             ...)``; its ``data_preprocessor`` gives the mean/std used by
             :meth:`gan_to_detector` and the evaluation path. ``None``: stage
-            1, the GAN alone (``det_syn`` and ``unroll.weight`` must be 0,
-            and the optimizer has no ``detector`` group).
+            1, the GAN alone (``loss_weights.det_syn`` and
+            ``loss_weights.unroll`` must be 0, and the optimizer has no
+            ``detector`` group).
         gan_loss: Config of the GAN loss (``GANLoss``).
-        loss_weights: The lambdas, keys in :data:`LOSS_WEIGHT_KEYS`; missing
-            keys take :data:`DEFAULT_LOSS_WEIGHTS`. A zero weight skips the term.
-        unroll: ``dict(mode='exact'|'finite_diff'|'none', inner_lr, weight,
-            fd_eps, inner_modules)``; the inner step uses the synthetic batch
-            only, so the real batch that scores theta' is independent of it.
-            ``inner_modules`` (e.g. ``['neck', 'bbox_head']``) restricts the
-            virtual step to those detector submodules, the others held fixed
-            (a cheaper, approximate hypergradient); ``None`` steps them all.
-        disc_steps: Discriminator updates per iteration.
-        det_warmup_iters: Iterations in which only the detector trains (on
-            real images).
-        syn_ratio: Share of synthetic images in the detector's batch, in
-            ``[0, 1)``; ``0.5`` adds one synthetic image per real one.
+        loss_weights: The lambdas ``adv_global``, ``adv_local``, ``cycle``,
+            ``identity``, ``det_syn`` and ``unroll``; missing keys take
+            :data:`~mmdgan.models.detector_gan_cfg.LOSS_WEIGHTS`. A zero
+            weight skips the term.
+        unroll: ``dict(mode='exact'|'finite_diff', inner_lr, fd_eps)``: how
+            the unrolled term is computed; the inner step uses the synthetic
+            batch only, so the real batch that scores theta' is independent
+            of it.
+        train_cfg: ``dict(disc_steps=1, det_warmup_iters=0, det_ramp_iters=0,
+            syn_ratio=0.5, pool_size=0)``: discriminator updates per
+            iteration; iterations in which only the detector trains (on real
+            images); GAN iterations over which ``det_syn`` and ``unroll`` are
+            ramped in linearly after the warm-up (0: in full from the start);
+            the share of synthetic images in the detector's batch, in
+            ``[0, 1)`` (``0.5`` adds one synthetic image per real one); fakes
+            kept per discriminator in an :class:`ImagePool` (global fakes of
+            both domains and local fake crops), 0 for the current batch only.
         local_crop: ``None`` (full-image generators) or the settings of the
             ``LocalCropInserter`` both generators are wrapped in, e.g.
             ``dict(crop_size=64, context=3.0, min_window=16)``.
-        pool_size: Fakes kept per discriminator in an :class:`ImagePool`
-            (global fakes of both domains and local fake crops), from which
-            the discriminators are updated; 0 uses the current batch only.
-        target_label: Class index of the inserted boxes; the dataset labels
-            them (``target_class``) and a mismatch raises. ``None``: boxes of
-            every class (several classes, drawn with Y's frequencies); the
-            generators and the local discriminator are then class-conditional
-            when built with ``num_classes`` > 1.
         inserter_ema: ``None``, or ``dict(momentum, begin_iter=0)`` to keep an
             exponential moving average of G_X's weights, ``ema += momentum *
             (w - ema)`` after every generator step (a copy before
             ``begin_iter``). The average (``generator_x_ema``) is the inserter
             that the hooks, :meth:`insert_objects`, synthesis and export use:
             it smooths the step-to-step swings of adversarial training. Saved
-            in checkpoints, so resume stays exact.
+            in checkpoints, so resume stays exact. Not mmengine's
+            ``ExponentialMovingAverage``, though its update is the same
+            ``lerp_``: that class copies at its first update instead of
+            averaging (measured on the demo config's G_X, 10 updates at
+            momentum 0.25 after random weight steps of 0.01: weights up to
+            2.5e-3 apart, the largest weight being 0.18), leaves integer
+            buffers behind after it, and wraps the copy as ``.module`` with a
+            ``steps`` buffer, which renames every ``generator_x_ema.*`` key of
+            the checkpoints that stage 2, synthesis and export read.
+        disc_augment: ``None`` or the config of a differentiable
+            augmentation (``DiffAugment``) applied to real and fake inputs
+            alike before every discriminator, in the discriminators' and the
+            generators' losses.
+        r1: ``None`` or the config of an ``R1Penalty`` on the real inputs of
+            every trained discriminator (logged as ``loss_d_r1_*``).
+        target_label: Class index of the inserted boxes; the dataset labels
+            them (``target_class``) and a mismatch raises. ``None``: boxes of
+            every class (several classes, drawn with Y's frequencies); the
+            generators and the local discriminator are then class-conditional
+            when built with ``num_classes`` > 1.
         detector_checkpoint: A trained detector to start the in-loop detector
             from (e.g. the real-only detector of the same data and seed), so
             that ``L_det^syn`` and the unroll come from a detector that
@@ -210,15 +232,6 @@ class DetectorGAN(BaseModel):
             to start the generators and discriminators from; nothing else
             is loaded (:func:`mmdgan.models.stage_init.load_gan_modules`).
             A checkpoint whose modules do not fit the config is refused.
-        disc_augment: ``None`` or the config of a differentiable
-            augmentation (``DiffAugment``) applied to real and fake inputs
-            alike before every discriminator, in the discriminators' and the
-            generators' losses.
-        r1: ``None`` or the config of an ``R1Penalty`` on the real inputs of
-            every trained discriminator (logged as ``loss_d_r1_*``).
-        det_ramp_iters: Ramp ``det_syn`` and ``unroll.weight`` in linearly
-            over this many GAN iterations (after ``det_warmup_iters``); 0
-            applies them in full from the start.
         data_preprocessor: Config of the unpaired preprocessor.
         init_cfg: mmengine initialisation config.
     """
@@ -233,38 +246,27 @@ class DetectorGAN(BaseModel):
                  gan_loss: dict = dict(type='GANLoss', gan_type='lsgan'),
                  loss_weights: Optional[dict] = None,
                  unroll: Optional[dict] = None,
-                 disc_steps: int = 1,
-                 det_warmup_iters: int = 0,
-                 syn_ratio: float = 0.5,
+                 train_cfg: Optional[dict] = None,
                  local_crop: Optional[dict] = None,
-                 pool_size: int = 0,
-                 target_label: Optional[int] = 0,
                  inserter_ema: Optional[dict] = None,
-                 detector_checkpoint: Optional[str] = None,
-                 init_from: Optional[str] = None,
                  disc_augment: Optional[dict] = None,
                  r1: Optional[dict] = None,
-                 det_ramp_iters: int = 0,
+                 target_label: Optional[int] = 0,
+                 detector_checkpoint: Optional[str] = None,
+                 init_from: Optional[str] = None,
                  data_preprocessor: Optional[dict] = dict(type='UnpairedDataPreprocessor'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.loss_weights = self._check_loss_weights(loss_weights or {})
-        self.unroll_cfg = self._check_unroll(unroll or {})
-        if int(disc_steps) < 1:
-            raise ValueError(f'disc_steps must be >= 1, got {disc_steps}')
-        if int(det_warmup_iters) < 0:
-            raise ValueError(f'det_warmup_iters must be >= 0, got {det_warmup_iters}')
-        if not 0 <= syn_ratio < 1:
-            raise ValueError(f'syn_ratio must be in [0, 1), got {syn_ratio}')
-        self.disc_steps = int(disc_steps)
-        self.det_warmup_iters = int(det_warmup_iters)
-        self.syn_ratio = float(syn_ratio)
+        self.loss_weights = check_loss_weights(loss_weights)
+        self.unroll_cfg = check_unroll(unroll)
+        train = check_train_cfg(train_cfg)
+        self.disc_steps, self.syn_ratio = train['disc_steps'], train['syn_ratio']
+        self.det_warmup_iters, self.det_ramp_iters = (train['det_warmup_iters'],
+                                                      train['det_ramp_iters'])
+        self.pool_size = train['pool_size']
         self.target_label = None if target_label is None else int(target_label)
         self.detector_checkpoint = detector_checkpoint
         self.init_from = init_from
-        if int(det_ramp_iters) != det_ramp_iters or det_ramp_iters < 0:
-            raise ValueError(f'det_ramp_iters must be an int >= 0, got {det_ramp_iters!r}')
-        self.det_ramp_iters = int(det_ramp_iters)
         if detector is None:
             self._check_stage1()
 
@@ -279,29 +281,20 @@ class DetectorGAN(BaseModel):
         # Stateless modules: checkpoints of runs without them keep their keys.
         self.disc_augment = None if disc_augment is None else MODELS.build(disc_augment)
         self.r1 = None if r1 is None else MODELS.build(r1)
-        if int(pool_size) != pool_size or pool_size < 0:
-            raise ValueError(f'pool_size must be an int >= 0, got {pool_size!r}')
-        self.pool_size = int(pool_size)
         if self.pool_size:
             # Only with a pool: checkpoints of pool-less runs keep their keys.
             from mmdgan.models.layers import ImagePool
             self.pools = nn.ModuleDict({
                 name: ImagePool(self.pool_size, seed=i)
                 for i, name in enumerate(OPTIM_GROUPS['discriminators'])})
-        self.inserter_ema = self._check_inserter_ema(inserter_ema)
+        self.inserter_ema = check_inserter_ema(inserter_ema)
         if self.inserter_ema is not None:
             # Frozen: no optimizer group holds it and DDP leaves it unwrapped.
             self.generator_x_ema = copy.deepcopy(self.generator_x).requires_grad_(False)
             # init_weights copies G_X into it instead of drawing it: drawing would use up
             # random numbers and change the training run against one without the average.
             self.generator_x_ema.is_init = True
-        inner = self.unroll_cfg['inner_modules']
-        if inner is not None and self.detector is not None:
-            unknown = set(inner) - {n for n, _ in self.detector.named_children()}
-            if unknown:
-                raise ValueError(f'unroll.inner_modules: the detector has no submodule(s) '
-                                 f'{sorted(unknown)}')
-        if self.unroll_cfg['mode'] == 'exact' and self.detector is not None:
+        if self.unroll_active and self.unroll_cfg['mode'] == 'exact':
             from mmdgan.models.layers import make_twice_differentiable
             make_twice_differentiable(self.detector)
         # Persistent, so that a resumed run knows whether warm-up is over.
@@ -324,10 +317,10 @@ class DetectorGAN(BaseModel):
         needs = []
         if self.loss_weights['det_syn'] > 0:
             needs.append('loss_weights.det_syn > 0')
-        if self.unroll_cfg['mode'] != 'none' and self.unroll_cfg['weight'] > 0:
-            needs.append('unroll.weight > 0')
+        if self.unroll_active:
+            needs.append('loss_weights.unroll > 0')
         if self.det_warmup_iters:
-            needs.append('det_warmup_iters > 0')
+            needs.append('train_cfg.det_warmup_iters > 0')
         if self.detector_checkpoint:
             needs.append('detector_checkpoint')
         if needs:
@@ -341,7 +334,7 @@ class DetectorGAN(BaseModel):
                 if k != 'detector' or self.detector is not None}
 
     def det_scale(self, iteration: int) -> float:
-        """Factor of the detector terms at ``iteration`` (``det_ramp_iters``)."""
+        """Factor of the detector terms at ``iteration`` (``train_cfg.det_ramp_iters``)."""
         if not self.det_ramp_iters:
             return 1.0
         return min(1.0, (iteration - self.det_warmup_iters + 1) / self.det_ramp_iters)
@@ -351,21 +344,6 @@ class DetectorGAN(BaseModel):
         if self.disc_augment is not None:
             imgs = self.disc_augment(imgs)
         return disc(imgs)
-
-    @staticmethod
-    def _check_inserter_ema(cfg: Optional[dict]) -> Optional[Dict[str, float]]:
-        if cfg is None:
-            return None
-        unknown = set(cfg) - {'momentum', 'begin_iter'}
-        if unknown or 'momentum' not in cfg:
-            raise ValueError('inserter_ema must be None or dict(momentum, begin_iter=0); got '
-                             f'{cfg!r}')
-        momentum, begin = cfg['momentum'], cfg.get('begin_iter', 0)
-        if not (isinstance(momentum, (int, float)) and 0 < momentum <= 1):
-            raise ValueError(f'inserter_ema.momentum must be in (0, 1], got {momentum!r}')
-        if int(begin) != begin or begin < 0:
-            raise ValueError(f'inserter_ema.begin_iter must be an int >= 0, got {begin!r}')
-        return dict(momentum=float(momentum), begin_iter=int(begin))
 
     @torch.no_grad()
     def _update_inserter_ema(self, iteration: int) -> None:
@@ -385,60 +363,11 @@ class DetectorGAN(BaseModel):
             return self.generator_x_ema
         return unwrap(self.generator_x)
 
-    # ------------------------------------------------------------------ config
-    @staticmethod
-    def _check_loss_weights(loss_weights: dict) -> Dict[str, float]:
-        unknown = set(loss_weights) - set(LOSS_WEIGHT_KEYS)
-        if unknown:
-            raise ValueError(f'loss_weights: unknown key(s) {sorted(unknown)}; expected a '
-                             f'subset of {list(LOSS_WEIGHT_KEYS)} (the unroll weight is '
-                             'unroll.weight)')
-        weights = {**DEFAULT_LOSS_WEIGHTS, **loss_weights}
-        for name, value in weights.items():
-            if not (isinstance(value, (int, float)) and value >= 0):
-                raise ValueError(f'loss_weights.{name} must be a number >= 0, got {value!r}')
-        return {k: float(v) for k, v in weights.items()}
-
-    @staticmethod
-    def _check_unroll(unroll: dict) -> dict:
-        unknown = set(unroll) - set(DEFAULT_UNROLL)
-        if unknown:
-            raise ValueError(f'unroll: unknown key(s) {sorted(unknown)}; expected a subset of '
-                             f'{list(DEFAULT_UNROLL)}')
-        cfg = {**DEFAULT_UNROLL, **unroll}
-        if cfg['mode'] not in UNROLL_MODES:
-            raise ValueError(f'unroll.mode must be one of {UNROLL_MODES}, got {cfg["mode"]!r}')
-        for key in ('inner_lr', 'fd_eps'):
-            if not cfg[key] > 0:
-                raise ValueError(f'unroll.{key} must be > 0, got {cfg[key]!r}')
-        if not cfg['weight'] >= 0:
-            raise ValueError(f'unroll.weight must be >= 0, got {cfg["weight"]!r}')
-        if cfg['inner_modules'] is not None:
-            if isinstance(cfg['inner_modules'], str) or not cfg['inner_modules']:
-                raise ValueError('unroll.inner_modules must be None or a non-empty list of '
-                                 f'detector submodule names, got {cfg["inner_modules"]!r}')
-            cfg['inner_modules'] = tuple(cfg['inner_modules'])
-        return cfg
-
-    def _outside_inner_step(self) -> List[nn.Module]:
-        """Detector submodules held fixed in the virtual step."""
-        inner = self.unroll_cfg['inner_modules']
-        if inner is None:
-            return []
-        return [m for n, m in self.det.named_children() if n not in inner]
-
-    def inner_step_scope(self) -> contextlib.AbstractContextManager:
-        """Freeze the detector parts the virtual step holds fixed (``unroll.inner_modules``).
-
-        ``train_step`` runs the unroll inside it; so must any caller that runs
-        :func:`mmdgan.models.unroll.unroll` on this model's detector itself.
-        """
-        return frozen(*self._outside_inner_step())
-
     @property
     def unroll_active(self) -> bool:
-        """Whether the generator loss includes the unrolled real-data term."""
-        return self.unroll_cfg['mode'] != 'none' and self.unroll_cfg['weight'] > 0
+        """Whether the generator loss includes the unrolled real-data term
+        (``loss_weights.unroll > 0``: the one switch of the unroll)."""
+        return self.loss_weights['unroll'] > 0
 
     # ------------------------------------------------------- detector inputs
     @property
@@ -592,6 +521,35 @@ class DetectorGAN(BaseModel):
         return out
 
     # ------------------------------------------------------------- the losses
+    def detector_terms(self, syn_inputs: torch.Tensor, syn_samples: List[BaseDataElement],
+                       labelled: dict, syn_grad: bool = True):
+        """The generator's detector terms on a synthetic detector batch, the one path
+        of both.
+
+        With the unroll on (``loss_weights.unroll > 0``) :func:`~mmdgan.models.unroll.unroll`
+        scores the virtual step on the real ``labelled`` batch, in fp32 even under AMP
+        (finite differences move each weight by ~1e-6, below half precision), and
+        ``L_det^syn`` comes from its first forward and backward; without it,
+        :func:`~mmdgan.models.unroll.synthetic_term` takes that same forward and
+        backward alone. Neither moves the detector.
+
+        Returns:
+            :class:`~mmdgan.models.unroll.UnrollResult`; ``loss`` and ``surrogate``
+            are ``None`` without the unroll, ``syn_loss`` and ``syn_surrogate``
+            without ``syn_grad``.
+        """
+        from mmdgan.models.unroll import UnrollResult, synthetic_term, unroll
+        if not self.unroll_active:
+            syn_loss, syn_surrogate = synthetic_term(self.det, syn_inputs, syn_samples)
+            return UnrollResult(None, None, syn_loss, syn_surrogate)
+        real_inputs, real_samples = self.to_detector_batch([labelled['inputs']],
+                                                           labelled['data_samples'])
+        with torch.autocast(device_type=syn_inputs.device.type, enabled=False):
+            return unroll(self.det, syn_inputs.float(), syn_samples, real_inputs.float(),
+                          real_samples, inner_lr=self.unroll_cfg['inner_lr'],
+                          mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'],
+                          syn_grad=syn_grad)
+
     def generator_losses(self, clean: dict, labelled: dict
                          ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor, dict]:
         """Generator forward and every generator loss term.
@@ -604,7 +562,7 @@ class DetectorGAN(BaseModel):
         """
         w = self.loss_weights
         x, m, x_samples = clean['inputs'], clean['masks'], clean['data_samples']
-        y, m_y, y_samples = labelled['inputs'], labelled['masks'], labelled['data_samples']
+        y, m_y = labelled['inputs'], labelled['masks']
         imgs = self._generate(clean, labelled, cycle=w['cycle'] > 0)
         fake_y, fake_x = imgs['fake_y'], imgs['fake_x']
         terms: Dict[str, torch.Tensor] = {}
@@ -632,38 +590,21 @@ class DetectorGAN(BaseModel):
         total = sum(terms.values()) if terms else fake_y.sum() * 0
         if self.detector is None:
             return terms, total, imgs
-        det_syn_weight, unroll_weight = w['det_syn'], self.unroll_cfg['weight']
+        det_syn_weight, unroll_weight = w['det_syn'], w['unroll']
         if self.det_ramp_iters:
             scale = self.det_scale(int(self.iteration))
             det_syn_weight, unroll_weight = scale * det_syn_weight, scale * unroll_weight
-        need_syn = w['det_syn'] > 0 or self.unroll_active
-        if need_syn:
-            syn_det, syn_samples = self.to_detector_batch([fake_y], x_samples)
-        if self.unroll_active:
-            from mmdgan.models.unroll import unroll
-            real_det, real_samples = self.to_detector_batch([y], y_samples)
-            device_type = syn_det.device.type
-            # Finite differences move each weight by ~1e-6, below half
-            # precision: the whole unroll runs in fp32 even under AMP.
-            with torch.autocast(device_type=device_type, enabled=False), \
-                    self.inner_step_scope():
-                result = unroll(self.det, syn_det.float(), syn_samples, real_det.float(),
-                                real_samples, inner_lr=self.unroll_cfg['inner_lr'],
-                                mode=self.unroll_cfg['mode'], fd_eps=self.unroll_cfg['fd_eps'],
-                                syn_grad=w['det_syn'] > 0)
-            if w['det_syn'] > 0:
-                terms['loss_det_syn'] = det_syn_weight * result.syn_surrogate
-                total = total + terms['loss_det_syn']
-            weight = unroll_weight
-            terms['loss_unroll'] = weight * result.loss.detach()
-            check_finite({'loss_unroll (surrogate)': result.surrogate}, int(self.iteration))
-            total = total + weight * result.surrogate
-        elif w['det_syn'] > 0:
-            from mmdgan.models.unroll import functional_loss
-            with frozen(self.det):
-                terms['loss_det_syn'] = det_syn_weight * functional_loss(
-                    self.det, syn_det, syn_samples)
+        if w['det_syn'] == 0 and not self.unroll_active:
+            return terms, total, imgs
+        syn_det, syn_samples = self.to_detector_batch([fake_y], x_samples)
+        result = self.detector_terms(syn_det, syn_samples, labelled, syn_grad=w['det_syn'] > 0)
+        if w['det_syn'] > 0:
+            terms['loss_det_syn'] = det_syn_weight * result.syn_surrogate
             total = total + terms['loss_det_syn']
+        if self.unroll_active:
+            terms['loss_unroll'] = unroll_weight * result.loss.detach()
+            check_finite({'loss_unroll (surrogate)': result.surrogate}, int(self.iteration))
+            total = total + unroll_weight * result.surrogate
         return terms, total, imgs
 
     def discriminator_fakes(self, clean: dict, fake_y: torch.Tensor,

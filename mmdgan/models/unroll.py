@@ -7,7 +7,8 @@
 ``syn_inputs`` is ``d loss / d syn_inputs`` (exactly, or by DARTS' central
 difference). With ``syn_grad=True`` it also returns ``L_syn(theta)`` and its
 input gradient from the same first forward (the generator's ``L_det^syn``
-term), so that term costs no forward of its own. See ``docs/unroll.md``.
+term), so that term costs no forward of its own; :func:`synthetic_term` gives
+that term alone, the same way, when the unroll is off. See ``docs/unroll.md``.
 """
 import random
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ class UnrollResult(NamedTuple):
         surrogate: Scalar equal to ``loss`` whose gradient w.r.t.
             ``syn_inputs`` is the hypergradient; add ``weight * surrogate`` to
             the generator's loss. It carries no gradient to the detector.
+            (Both ``None`` from ``DetectorGAN.detector_terms`` without the unroll.)
 
     Attributes (``syn_grad=True`` only, else ``None``):
         syn_loss: ``L_syn(theta)`` on the synthetic batch, detached.
@@ -39,8 +41,8 @@ class UnrollResult(NamedTuple):
             ``syn_inputs`` is ``d L_syn(theta) / d syn_inputs``.
     """
 
-    loss: torch.Tensor
-    surrogate: torch.Tensor
+    loss: Optional[torch.Tensor]
+    surrogate: Optional[torch.Tensor]
     syn_loss: Optional[torch.Tensor] = None
     syn_surrogate: Optional[torch.Tensor] = None
 
@@ -124,6 +126,28 @@ def functional_loss(detector: nn.Module, inputs: torch.Tensor, samples: Any,
     model = detector.module if is_model_wrapper(detector) else detector
     params = {n: p for n, p in model.named_parameters() if p.requires_grad}
     return _LossAt(model, loss_fn, inputs.device)(params, inputs, samples)
+
+
+def synthetic_term(detector: nn.Module, syn_inputs: torch.Tensor, syn_samples: Any,
+                   loss_fn: Optional[Callable[[dict], torch.Tensor]] = None
+                   ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``L_syn(theta)`` alone: the ``syn_loss`` and ``syn_surrogate`` that :func:`unroll`
+    returns with ``syn_grad=True``, by the same forward, backward and linearisation.
+
+    The generator's ``L_det^syn`` without the unroll. Like :func:`functional_loss`
+    (train-mode statistics in cloned buffers), but the detector's weights take no
+    gradient and the graph is freed here.
+
+    Returns:
+        ``(loss, surrogate)``: the loss, detached, and a scalar equal to it whose
+        gradient w.r.t. ``syn_inputs`` is ``d L_syn / d syn_inputs``.
+    """
+    model = detector.module if is_model_wrapper(detector) else detector
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    x = syn_inputs.detach().requires_grad_(True)
+    loss = _LossAt(model, loss_fn, syn_inputs.device)(params, x, syn_samples)
+    _, grad = _grads(loss, {}, inputs=x)
+    return loss.detach(), _linearised(loss, syn_inputs, grad)
 
 
 def _grads(loss: torch.Tensor, params: Params, create_graph: bool = False,

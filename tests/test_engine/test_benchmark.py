@@ -63,16 +63,19 @@ def test_format_results_without_memory_figures():
     assert lines[1].split() == ['detector_step', '2.000', '-', '1.00x']
 
 
-def test_inner_step_scope_freezes_what_the_virtual_step_holds(demo_data):
-    """The benchmark uses DetectorGAN's public inner_step_scope, not private helpers (14.3)."""
-    cfg = load_tiny_cfg(demo_data, **{'model.unroll.inner_modules': ['bbox_head']})
-    bench = TrainBenchmark(cfg, iters=1, warmup=0)
-    model = bench.model
-    trainable = {n for n, p in model.det.named_parameters() if p.requires_grad}
-    with model.inner_step_scope():
-        inside = {n for n, p in model.det.named_parameters() if p.requires_grad}
-    assert inside == {n for n in trainable if n.startswith('bbox_head.')} and inside
-    assert {n for n, p in model.det.named_parameters() if p.requires_grad} == trainable
+def test_none_mode_is_the_models_no_unroll_path(demo_data, monkeypatch):
+    """'none' times the step with ``loss_weights.unroll=0`` (the model's one no-unroll
+    switch) and leaves the config's weight as it was for the other modes."""
+    unroll_module = importlib.import_module('mmdgan.models.unroll')
+    bench = TrainBenchmark(load_tiny_cfg(demo_data), iters=1, warmup=0)
+    calls = []
+    original = unroll_module.unroll
+    monkeypatch.setattr(unroll_module, 'unroll',
+                        lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+    bench.train_step('none')
+    assert not calls and bench.model.loss_weights['unroll'] == 1.0
+    bench.train_step('exact')
+    assert calls
     assert bench.unroll_overhead('exact')['s_per_iter'] > 0
 
 

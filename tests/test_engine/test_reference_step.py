@@ -102,7 +102,7 @@ def tiny_config(name: str, data_root: Path) -> Config:
     dataset.labelled_pipeline = _resized(dataset.labelled_pipeline)
     cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
     # Warm-up would make the first step a detector-only one: pin every part.
-    cfg.model.det_warmup_iters = 0
+    cfg.model.train_cfg.det_warmup_iters = 0
     return cfg
 
 

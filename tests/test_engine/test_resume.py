@@ -37,7 +37,7 @@ def _load(path):
 def test_resume_continues_exactly(tiny_cfg, tmp_path):
     # A pool smaller than the fakes of 4 iterations: after the resume it swaps
     # stored fakes, which only matches the straight run if its state came back.
-    tiny_cfg.model.pool_size = 3
+    tiny_cfg.model.train_cfg.pool_size = 3
     straight = _no_val(copy.deepcopy(tiny_cfg), 4)
     straight.work_dir = str(tmp_path / 'straight')
     train(straight)

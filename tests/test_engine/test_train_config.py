@@ -29,8 +29,8 @@ def test_resume_modes(tmp_path):
 
 
 def test_cfg_options_and_default_work_dir():
-    cfg = build_train_config(str(TINY_CONFIG), cfg_options={'model.unroll.mode': 'none'})
-    assert cfg.model.unroll.mode == 'none'
+    cfg = build_train_config(str(TINY_CONFIG), cfg_options={'model.unroll.mode': 'finite_diff'})
+    assert cfg.model.unroll.mode == 'finite_diff'
     assert cfg.work_dir.endswith('work_dirs/dgan_tiny')
 
 

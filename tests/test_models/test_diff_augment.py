@@ -95,7 +95,7 @@ class _Spy(torch.nn.Module):
 def cfg(demo_data):
     return load_tiny_cfg(demo_data, **{
         'model.disc_augment': dict(type='DiffAugment'),
-        'model.unroll.mode': 'none'})
+        'model.loss_weights.unroll': 0.0})
 
 
 def test_discriminators_see_real_and_fake_through_the_augmentation(cfg):
@@ -124,7 +124,7 @@ def test_discriminators_see_real_and_fake_through_the_augmentation(cfg):
 def test_adversarial_gradient_reaches_the_inserter_through_the_augmentation(cfg):
     cfg = copy.deepcopy(cfg)
     cfg.model.loss_weights = dict(adv_global=1.0, adv_local=1.0, cycle=0.0, identity=0.0,
-                                  det_syn=0.0)
+                                  det_syn=0.0, unroll=0.0)
     model, _, batch = build_tiny(cfg)
     data = model.data_preprocessor(batch, True)
     terms, total, _ = model.generator_losses(data['clean'], data['labelled'])

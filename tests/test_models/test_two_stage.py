@@ -12,7 +12,7 @@ STAGE1 = {
     'model.detector': None,
     'model.loss_weights.adv_global': 0.0,
     'model.loss_weights.det_syn': 0.0,
-    'model.unroll': dict(mode='none', weight=0.0),
+    'model.loss_weights.unroll': 0.0,
     'model.disc_augment': dict(type='DiffAugment'),
     'model.r1': dict(type='R1Penalty', gamma=1.0, interval=1),
     'model.inserter_ema': dict(momentum=0.5),
@@ -87,8 +87,8 @@ def test_stage1_step_never_touches_a_detector_it_was_given(demo_data, monkeypatc
 
 @pytest.mark.parametrize('option, needs', [
     ({'model.loss_weights.det_syn': 0.1}, 'det_syn'),
-    ({'model.unroll': dict(mode='exact', weight=0.1)}, 'unroll.weight'),
-    ({'model.det_warmup_iters': 5}, 'det_warmup_iters')])
+    ({'model.loss_weights.unroll': 0.1}, r'loss_weights\.unroll'),
+    ({'model.train_cfg.det_warmup_iters': 5}, r'train_cfg\.det_warmup_iters')])
 def test_stage1_refuses_detector_terms(demo_data, option, needs):
     cfg = stage1_cfg(demo_data, **option)
     with pytest.raises(ValueError, match=f'detector is None.*{needs}'):

@@ -61,9 +61,9 @@ def test_demo_experiment_config_loads_and_reproduces_its_preset():
     assert quick.data == 'demo-cv-quick' and quick.folds == 2 and list(quick.seeds) == [0]
     assert execution == dict(workers=2, threads=1, scheduler=None)
     demo = {arm: Config.fromfile(_abs(path)) for arm, path in quick.gan_configs.items()}
-    assert demo['dgan-nounroll'].model.unroll.mode == 'none'
+    assert demo['dgan-nounroll'].model.loss_weights.unroll == 0
     assert demo['gan-nodet'].model.loss_weights.det_syn == 0
-    assert demo['gan-nodet'].model.unroll.weight == 0
+    assert demo['gan-nodet'].model.loss_weights.unroll == 0
 
 
 @pytest.mark.mini_mias  # its config reads the patients of ../shared/data/mini-mias
@@ -81,13 +81,13 @@ def test_mini_mias_experiment_config_loads_and_reproduces_its_preset():
     assert sorted(configs) == ['dgan', 'dgan-nounroll', 'dgan-unroll', 'gan-nodet']
     full = configs['dgan']
     assert full.model.local_crop.crop_size > 0 and full.model.unroll.mode == 'exact'
-    assert configs['dgan-nounroll'].model.unroll.mode == 'none'
+    assert configs['dgan-nounroll'].model.loss_weights.unroll == 0
     assert configs['gan-nodet'].model.loss_weights.det_syn == 0
     # The sixth arm: the unroll alone, with a smaller step and the same step x weight.
     unroll_only = configs['dgan-unroll'].model
     assert unroll_only.loss_weights.det_syn == 0 and unroll_only.unroll.mode == 'exact'
-    assert unroll_only.unroll.inner_lr * unroll_only.unroll.weight == pytest.approx(
-        full.model.unroll.inner_lr * full.model.unroll.weight)
+    assert unroll_only.unroll.inner_lr * unroll_only.loss_weights.unroll == pytest.approx(
+        full.model.unroll.inner_lr * full.model.loss_weights.unroll)
     for cfg in configs.values():
         assert cfg.model.local_crop == full.model.local_crop
         assert cfg.train_dataloader == full.train_dataloader and cfg.train_cfg == full.train_cfg

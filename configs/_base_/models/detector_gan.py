@@ -15,9 +15,9 @@ detector_gan = dict(
     disc_local_x=dict(type='LocalPatchDiscriminator', in_channels=1, crop_size=32,
                       base_channels=16, num_layers=2, context=0.5),
     gan_loss=dict(type='GANLoss', gan_type='lsgan'),
-    loss_weights=dict(adv_global=1.0, adv_local=1.0, cycle=10.0, identity=5.0, det_syn=1.0),
-    unroll=dict(mode='exact', inner_lr=0.01, weight=1.0, fd_eps=0.01),
-    disc_steps=1,
-    det_warmup_iters=0,
-    syn_ratio=0.5,
+    # A zero weight skips its term (loss_weights.unroll=0: no unroll).
+    loss_weights=dict(adv_global=1.0, adv_local=1.0, cycle=10.0, identity=5.0, det_syn=1.0,
+                      unroll=1.0),
+    unroll=dict(mode='exact', inner_lr=0.01, fd_eps=0.01),
+    train_cfg=dict(disc_steps=1, det_warmup_iters=0, syn_ratio=0.5),
     target_label=0)

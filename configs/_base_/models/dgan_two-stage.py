@@ -11,8 +11,7 @@ data_efficient_discs = dict(
 stage1_model = dict(
     data_efficient_discs,
     detector=None,
-    loss_weights=dict(adv_global=0.0, cycle=0.0, det_syn=0.0),
-    unroll=dict(mode='none', weight=0.0))
+    loss_weights=dict(adv_global=0.0, cycle=0.0, det_syn=0.0, unroll=0.0))
 stage1_optim_wrapper = dict(
     constructor='DetectorGANOptimWrapperConstructor',
     generators=dict(optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))),
