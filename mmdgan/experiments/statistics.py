@@ -182,7 +182,9 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
             else:
                 refs = ['real', *(c for c in matched if c != arm)]
             for ref in refs:
-                diffs = {m: paired(values, by_arm[ref], m) for m in CURVE_METRICS}
+                # Summaries only: the pairs are in the units (results/ stays small).
+                diffs = {m: {k: v for k, v in paired(values, by_arm[ref], m).items()
+                             if k != 'per_pair'} for m in CURVE_METRICS}
                 if diffs['AP50']:  # {} without shared pairs
                     entry[f'paired_vs_{ref}'] = diffs
             out.setdefault(arm, {})[f'{frac:g}'] = entry
