@@ -122,6 +122,7 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    title = METRIC_TITLES.get(metric, metric)
     panels = [(ref, paired_rows(summary, ref, metric)) for ref in REFERENCES]
     panels = [(ref, rows) for ref, rows in panels if rows]
     if not panels:
@@ -149,10 +150,10 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
         ax.set_yticks(range(len(rows)))
         ax.set_yticklabels([r['label'].replace('real + ', '+ ') for r in rows], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel(f'paired Δ{metric} vs {summary.get(ref, {}).get("label", ref)}', fontsize=8)
-    fig.suptitle(f'Paired Δ{metric} per fold × seed (dots, colour = fold), mean and 95 % '
+        ax.set_xlabel(f'paired Δ{title} vs {summary.get(ref, {}).get("label", ref)}', fontsize=8)
+    fig.suptitle(f'Paired Δ{title} per fold × seed (dots, colour = fold), mean and 95 % '
                  'bootstrap interval (black: pairs; grey: folds)', fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)

@@ -221,6 +221,7 @@ def test_written_report(tmp_path):
     assert (tmp_path / 'ap50.png').stat().st_size > 0
     assert (tmp_path / 'learning_curve.png').stat().st_size > 0
     assert (tmp_path / 'paired_ap50.png').stat().st_size > 0
+    assert (tmp_path / 'paired_top1.png').stat().st_size > 0
 
 
 def test_paired_rows_are_the_reported_differences():
