@@ -20,6 +20,7 @@ def test_mini_mias_learning_curve_config():
     assert list(s.extra_fold_fractions) == [0.25] and len(s.extra_fold_seeds) == 5
     assert s.gan_init_from == {'dgan': 'gan-stage1', 'dgan-nounroll': 'gan-stage1'}
     assert {'real-steps', 'copy-paste', 'gan-stage1'} <= set(s.lc_control_arms)
+    assert s.gan_options['custom_hooks'] == [] and s.quality_images == 0  # nothing unpriced
     models = {a: Config.fromfile(str(REPO / c)).model for a, c in s.gan_configs.items()}
     assert models['gan-stage1'].detector is None
     stage2, nounroll = models['dgan'].to_dict(), models['dgan-nounroll'].to_dict()
