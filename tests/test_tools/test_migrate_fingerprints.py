@@ -86,3 +86,20 @@ def test_a_digest_of_other_settings_is_refused(tmp_path, trees):
 def test_an_empty_results_folder_is_refused(tmp_path, trees):
     with pytest.raises(ValueError, match='holds no unit file'):
         migrate_units(tmp_path, *trees, rev='abc')
+
+
+def test_committed_units_match_todays_configs():
+    """Every GAN config digest in the committed unit files is today's config's: a config
+    edit that would make a resumed run or ``--report-only`` refuse them fails here first
+    (a schema-only change is carried over by ``migrate_fingerprints.py``)."""
+    from mmdgan.utils.tool_runner import REPO_ROOT, load_cfg
+    from tools.experiments.migrate_fingerprints import config_nodes
+
+    stored = {}
+    for path in sorted((REPO_ROOT / 'results').glob('*/units/*/*.json')):
+        for node in config_nodes(json.loads(path.read_text()).get('fingerprint') or {}):
+            stored.setdefault((node['config'], node['config_digest']), path)
+    assert stored, 'no committed unit names a GAN config'
+    for (config, value), path in stored.items():
+        assert digest(load_cfg(config).to_dict()) == value, \
+            f'{path.relative_to(REPO_ROOT)}: {config} is no longer the config it was made with'
