@@ -20,6 +20,7 @@ gan_configs = dict(
     **{'gan-stage1': 'configs/dgan_stage1_local-crop_1xb2-600it_demo.py',
        'dgan': 'configs/dgan_retinanet-effnet-lite0_local-crop_stage2_1xb2-40it_demo.py'})
 gan_init_from = {'dgan': 'gan-stage1'}
+gan_options = {'custom_hooks': []}  # as the headline: training-time hooks off
 # Stage 1 / stage 2 step seconds: benchmark_train.py on this 2-core sandbox (issue 31).
 costs = dict(gan_step_stage1=0.12, gan_step=2.4)
 
