@@ -20,6 +20,7 @@ from mmengine.logging import MMLogger
 
 from mmdgan.utils.tool_runner import ToolRunner, cfg_options, load_cfg, resolve, schedule_options
 
+from .arms import ARMS
 from .execution import run_graph, task_graph
 from .exposure import real_passes
 from .plan import DetUnit, Fold, Plan, Source
@@ -148,7 +149,7 @@ class CVExperiment(ToolRunner):
             # The full DetectorGAN config gives the box sampler (prior from the
             # fold's training boxes), target class and resolution of the GAN arms.
             cmd = [*self._tool('synthesize.py'), self.s.gan_configs['dgan'],
-                   '--method', 'copy-paste', '--labelled',
+                   '--method', 'copy-paste', '--blend', self.plan.copy_paste_blend, '--labelled',
                    str(fold.train_file(source.fraction)), *common,
                    *cfg_options(self._data_options(fold, source.fraction))]
         self._run(cmd, out.parent / f'synthesize_n{num}.log', commands)
@@ -241,6 +242,11 @@ class CVExperiment(ToolRunner):
         done, todo = store.finished(units)
         scores = [q for q in map(store.load_quality, plan.scored_sources(units)) if q is not None]
         summary = asdict(self.s)
+        # The blend the copy-paste arm ran with, where it is not the Poisson of every
+        # earlier report (Plan.copy_paste_record).
+        del summary['copy_paste_blend']
+        if any(ARMS[u.arm].synthetic == 'copy-paste' for u in units):
+            summary.update(plan.copy_paste_record())
         summary.update(batch_size=plan.batch_size, gan_iters=plan.gan_iters,
                        folds_record={k: v for k, v in plan.record.items() if k != 'films'},
                        plan=plan.cost(units, workers=workers), units_total=len(units))

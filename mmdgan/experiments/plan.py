@@ -9,6 +9,7 @@ the sweep and GAN variance, the late arms; ``extra_fold_seeds`` repeat the first
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -23,6 +24,7 @@ from mmdgan.datasets.folds import (
     pool_films,
 )
 from mmdgan.fileio import write_json_atomic
+from mmdgan.fileio.dataset_meta import dataset_meta
 from mmdgan.utils.tool_runner import config_iters, load_cfg
 
 from .arms import ARMS
@@ -180,6 +182,22 @@ class Plan:
             pool.write_coco([f.file_name for f in subset], fold.train_file(fraction))
             fold.num_real[fraction] = len(subset)
         return fold
+
+    @cached_property
+    def copy_paste_blend(self) -> str:
+        """How the copy-paste arm blends: the ``copy_paste_blend`` setting, else by the
+        data's channels, the blend whose crops are nearer real ones (kernel distance ratio
+        to clean, 48 images, docs/your-data.md section 6): Poisson on one channel
+        (mini-MIAS 0.33, feather 1.06), feather on colour (VOC 0.27, Poisson 0.94)."""
+        if self.s.copy_paste_blend is not None:
+            return self.s.copy_paste_blend
+        return 'poisson' if dataset_meta(self.root)['channels'] == 1 else 'feather'
+
+    def copy_paste_record(self) -> Dict[str, str]:
+        """``copy_paste_blend`` for fingerprints and the report, where it is not Poisson:
+        every unit made before the setting existed ran Poisson, and stays valid."""
+        blend = self.copy_paste_blend
+        return {} if blend == 'poisson' else dict(copy_paste_blend=blend)
 
     def ratio(self, arm: str) -> float:
         return self.s.syn_per_real if ARMS[arm].synthetic else 0.0

@@ -11,6 +11,7 @@ from typing import Dict, Optional, Sequence
 from mmengine.config import Config
 
 from mmdgan.evaluation.operating_point import OP_SENSITIVITY
+from mmdgan.synthesis.copy_paste import BLENDS
 from mmdgan.utils.tool_runner import REPO_ROOT
 
 from .arms import ARMS
@@ -68,6 +69,7 @@ class CVSettings:
     warm_start: bool = True
     op_sensitivity: float = OP_SENSITIVITY
     quality_images: int = 500
+    copy_paste_blend: Optional[str] = None
     det_options: Dict[str, object] = field(default_factory=dict)
     gan_options: Dict[str, object] = field(default_factory=dict)
     costs: Dict[str, float] = field(default_factory=dict)
@@ -89,6 +91,9 @@ class CVSettings:
             raise ValueError(f'late_arms {stray} are not arms of the comparison {list(self.arms)}')
         if self.quality_images < 0 or self.quality_images == 1:
             raise ValueError(f'quality_images must be 0 (off) or >= 2, got {self.quality_images}')
+        if self.copy_paste_blend not in (None, *BLENDS):
+            raise ValueError(f'copy_paste_blend must be None (by the data) or one of {BLENDS}, '
+                             f'got {self.copy_paste_blend!r}')
         if not 0 <= self.special_fold < self.folds:
             raise ValueError(f'special_fold {self.special_fold} is not a fold of {self.folds}')
         if self.fold_seed in self.extra_fold_seeds or \

@@ -67,6 +67,8 @@ class UnitStore:
             init = self.plan.init_source(source)
             if init is not None:
                 fp['init_from'] = self.source_fingerprint(init)
+        else:
+            fp.update(self.plan.copy_paste_record())
         return json.loads(json.dumps(fp))
 
     def unit_fingerprint(self, unit: DetUnit) -> dict:

@@ -52,6 +52,12 @@ special_fold = 0
 op_sensitivity = 0.8  # training-lesion sensitivity that fixes the operating point
 quality_images = 500  # films synthesised per source to score its insertions (0: off)
 
+# --- copy-paste ------------------------------------------------------------------------
+# 'poisson' or 'feather' (tools/synthesize.py --blend); None: by the data's channels,
+# Poisson on one channel (mammograms, the demo), feather on colour photographs, where
+# Poisson barely shows (docs/your-data.md, section 6)
+copy_paste_blend = None
+
 # How the steps run, with no effect on any number (docs/experiments.md): workers side by
 # side, OpenMP threads per step, a Dask scheduler address (None: a local cluster).
 execution = dict(workers=2, threads=1, scheduler=None)
