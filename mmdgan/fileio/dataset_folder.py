@@ -89,6 +89,17 @@ def part_paths(root: os.PathLike, files: Mapping[str, dict], part: str) -> Tuple
     return Path(root) / entry['ann_file'], Path(root) / entry['data_prefix']['img']
 
 
+def part_of(files: Mapping[str, dict], ann_file: str) -> Optional[str]:
+    """The part a COCO file name stands for in a folder of layout ``files``: the
+    layout's own ``ann_file`` of a part, else a contract name (``clean_val.json``);
+    ``None`` for any other file."""
+    for names in ({p: e['ann_file'] for p, e in files.items()}, PARTS):
+        part = next((p for p, name in names.items() if name == ann_file), None)
+        if part is not None:
+            return part
+    return None
+
+
 def is_dataset_folder(path: Path) -> bool:
     """Whether ``path`` holds only a dataset of the folder contract (``images/`` + six jsons,
     its ``meta.json`` and the clean crops mmdgan may add)."""

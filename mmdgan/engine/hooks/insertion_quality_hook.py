@@ -5,7 +5,7 @@ import os
 import os.path as osp
 import random
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -15,6 +15,8 @@ from mmengine.model import is_model_wrapper
 
 from mmdgan.evaluation.insertion_quality import CropEmbedder, coco_crops, set_distances
 from mmdgan.fileio import write_json_atomic
+from mmdgan.fileio.dataset_folder import part_of
+from mmdgan.fileio.dataset_meta import folder_files
 from mmdgan.models.detector_gan import sample_boxes
 from mmdgan.registry import DATASETS, HOOKS
 
@@ -52,6 +54,14 @@ class InsertionQualityHook(Hook):
     Each value goes to the log, to the visualizer's backends as scalars and
     to ``work_dir/<out_file>`` (the curve, kept across resumes).
 
+    Both COCO files are found as the datasets find theirs: a part of the
+    training folder (a contract name such as ``clean_val.json``, or the
+    layout's own ``ann_file``) is read with its images where the folder's
+    layout puts them (the config's ``dataset_files``, else the layout its
+    ``meta.json`` records); any other file, relative to ``data_root``, takes
+    the training dataset's image prefix (``data_prefix``, for the clean set
+    ``clean_data_prefix``).
+
     Args:
         interval: Evaluate every this many iterations (and after the last).
         clean_ann_file: Clean COCO file of the fixed set, relative to the
@@ -84,9 +94,23 @@ class InsertionQualityHook(Hook):
         self.curve: List[dict] = []
 
     # ------------------------------------------------------------ the fixed set
+    @staticmethod
+    def locate(cfg, ann_file: str, prefix: str) -> Tuple[str, str]:
+        """``(COCO file, image prefix)`` of ``ann_file`` relative to the training
+        dataset's ``data_root`` (see the class docstring); ``prefix``: the training
+        dataset's own, for a file that is no part of the folder."""
+        dataset = cfg.train_dataloader.dataset
+        files = folder_files(dataset.get('data_root') or '.', cfg.get('dataset_files'))
+        part = part_of(files, ann_file)
+        if part is None:
+            return ann_file, prefix
+        return files[part]['ann_file'], files[part]['data_prefix']['img']
+
     def _fixed_batches(self, runner) -> List[dict]:
         cfg = copy.deepcopy(runner.cfg.train_dataloader.dataset)
-        cfg['clean_ann_file'] = self.clean_ann_file
+        own = dict(cfg.get('clean_data_prefix') or cfg.get('data_prefix') or {})
+        ann_file, prefix = self.locate(runner.cfg, self.clean_ann_file, own.get('img', ''))
+        cfg['clean_ann_file'], cfg['clean_data_prefix'] = ann_file, dict(img=prefix)
         dataset = DATASETS.build(cfg)
         count = min(self.num_images, len(dataset.clean))
         with fixed_random_state(self.seed):
@@ -97,9 +121,13 @@ class InsertionQualityHook(Hook):
     def before_train(self, runner) -> None:
         self.embedder = CropEmbedder(**self.embedder_cfg)
         self.batches = self._fixed_batches(runner)
-        data_root = runner.cfg.train_dataloader.dataset.get('data_root', '')
+        dataset = runner.cfg.train_dataloader.dataset
+        data_root = dataset.get('data_root', '')
         frame = max(self.batches[0]['clean']['inputs'][0].shape[1:])
-        self.real = self.embedder(*coco_crops(osp.join(data_root, self.real_ann_file), frame))
+        ann_file, prefix = self.locate(runner.cfg, self.real_ann_file,
+                                       dict(dataset.get('data_prefix') or {}).get('img', ''))
+        self.real = self.embedder(*coco_crops(osp.join(data_root, ann_file), frame,
+                                              img_root=osp.join(data_root, prefix)))
         clean = [img for b in self.batches for img in b['clean']['inputs']]
         boxes = [box for b in self.batches for box in sample_boxes(b['clean']['data_samples'])]
         self.num_inserted = sum(len(b) for b in boxes)
