@@ -274,6 +274,8 @@ class CVExperiment(ToolRunner):
                      todo=plan.cost(todo, store, scored_units=units, workers=workers))
         for line in plan.describe(units):
             self.log(line)
+        if any(u.arm == 'copy-paste' for u in units):
+            self.log(f'copy-paste blend: {plan.copy_paste_blend}')
         for label, c in costs.items():
             self.log(f'{label}: {c["detector_units"]} detector units, {c["gan_units"]} GAN '
                      f'units, {c["synthetic_sets"]} synthetic sets, {c["quality_sets"]} quality '

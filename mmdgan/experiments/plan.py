@@ -187,8 +187,8 @@ class Plan:
     def copy_paste_blend(self) -> str:
         """How the copy-paste arm blends: the ``copy_paste_blend`` setting, else by the
         data's channels, the blend whose crops are nearer real ones (kernel distance ratio
-        to clean, 48 images, docs/your-data.md section 6): Poisson on one channel
-        (mini-MIAS 0.33, feather 1.06), feather on colour (VOC 0.27, Poisson 0.94)."""
+        to clean, docs/your-data.md section 6): Poisson on one channel (mini-MIAS, 150
+        images: 0.43, feather 1.36), feather on colour (VOC, 48: 0.27, Poisson 0.94)."""
         if self.s.copy_paste_blend is not None:
             return self.s.copy_paste_blend
         return 'poisson' if dataset_meta(self.root)['channels'] == 1 else 'feather'

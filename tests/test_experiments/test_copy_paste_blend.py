@@ -1,6 +1,7 @@
 """The copy-paste arm's blending: chosen by the data's channels (or set), passed to the
 copy-paste tool, and recorded in fingerprints and the report where it is not Poisson."""
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -77,3 +78,12 @@ def test_copy_paste_set_is_blended_as_planned(colour_data, tmp_path):
 def test_bad_blend_is_named(demo_data, tmp_path):
     with pytest.raises(ValueError, match="copy_paste_blend must be None .* got 'alpha'"):
         _experiment(demo_data, tmp_path, copy_paste_blend='alpha')
+
+
+def test_dry_run_says_the_blend(colour_data, tmp_path):
+    settings, _ = load_experiment(CONFIG, dict(data_root=str(colour_data),
+                                               work_dir=str(tmp_path / 'work'),
+                                               results_dir=str(tmp_path / 'results')))
+    lines = []
+    CVExperiment(settings, logger=SimpleNamespace(info=lines.append)).run(dry_run=True)
+    assert 'copy-paste blend: feather' in lines
