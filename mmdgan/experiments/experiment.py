@@ -97,6 +97,13 @@ class CVExperiment(ToolRunner):
                    if k.startswith(('test_dataloader', 'test_evaluator'))}}
 
     # --- steps ------------------------------------------------------------------
+    def _record(self, path: Path, start: float, **fields) -> dict:
+        """Write a finished step's unit file, with its threads and wall seconds since
+        ``start`` (one process; a step resumed after an interruption: its last run)."""
+        record = dict(fields, threads=self.threads, seconds=round(time.time() - start, 1))
+        self.store.write(record, path)
+        return record
+
     def train_detector(self, unit: DetUnit, synthetic: Optional[Path],
                        commands: List[str]) -> Path:
         return self._train(self.plan.det_config(unit), self.store.det_dir(unit) / 'detector',
@@ -127,10 +134,9 @@ class CVExperiment(ToolRunner):
         self.log(f'[GAN {source.name()}] start')
         ckpt = self._train(self.s.gan_configs[source.arm], self.store.source_dir(source) / 'gan',
                            self.plan.gan_iters[source.arm], opts, commands)
-        self.store.write(dict(source=asdict(source), checkpoint=str(ckpt), commands=commands,
-                              fingerprint=self.store.source_fingerprint(source),
-                              threads=self.threads, seconds=round(time.time() - start, 1)),
-                         self.store.gan_file(source))
+        self._record(self.store.gan_file(source), start, source=asdict(source),
+                     checkpoint=str(ckpt), commands=commands,
+                     fingerprint=self.store.source_fingerprint(source))
         self.log(f'[GAN {source.name()}] done ({time.time() - start:.0f} s)')
         return ckpt
 
@@ -173,12 +179,11 @@ class CVExperiment(ToolRunner):
                '--out', str(out)]
         self._run(cmd, out.with_suffix('.log'), commands)
         report = json.loads(out.read_text())['report']
-        result = dict(source=asdict(source), name=source.name(), images=num,
-                      real_crops=report['real']['num_crops'], inserted=report[source.arm],
-                      clean=report['clean'], commands=commands,
-                      fingerprint=self.store.quality_fingerprint(source), threads=self.threads,
-                      seconds=round(time.time() - start, 1))
-        self.store.write(result, self.store.quality_file(source))
+        result = self._record(
+            self.store.quality_file(source), start, source=asdict(source), name=source.name(),
+            images=num, real_crops=report['real']['num_crops'], inserted=report[source.arm],
+            clean=report['clean'], commands=commands,
+            fingerprint=self.store.quality_fingerprint(source))
         self.log(f'[quality {source.name()}] kernel distance '
                  f'{1e3 * result["inserted"]["kernel"]:.1f}e-3 '
                  f'(clean {1e3 * result["clean"]["kernel"]:.1f}e-3)')
@@ -211,14 +216,13 @@ class CVExperiment(ToolRunner):
             raise KeyError(f'{metrics_file} lacks {missing}: check the test evaluators '
                            f'(CocoMetric first, LocalizationAccuracy with top_k=[1, 2])')
         iters, num_real = plan.iters(unit), fold.num_real[unit.fraction]
-        result = dict(unit=asdict(unit), name=name,
-                      metrics={m: raw[k] for m, k in CV_METRICS.items()}, raw_metrics=raw,
-                      iters=iters, num_real=num_real, num_syn=num_syn, num_eval=fold.num_eval,
-                      real_passes=real_passes(num_real, num_syn, iters, plan.batch_size),
-                      checkpoint=str(ckpt), synthetic=str(synthetic) if synthetic else None,
-                      commands=commands, fingerprint=self.store.unit_fingerprint(unit),
-                      threads=self.threads, seconds=round(time.time() - start, 1))
-        self.store.write(result, self.store.det_file(unit))
+        result = self._record(
+            self.store.det_file(unit), start, unit=asdict(unit), name=name,
+            metrics={m: raw[k] for m, k in CV_METRICS.items()}, raw_metrics=raw, iters=iters,
+            num_real=num_real, num_syn=num_syn, num_eval=fold.num_eval,
+            real_passes=real_passes(num_real, num_syn, iters, plan.batch_size),
+            checkpoint=str(ckpt), synthetic=str(synthetic) if synthetic else None,
+            commands=commands, fingerprint=self.store.unit_fingerprint(unit))
         self.log(f'[{name}] AP50 {result["metrics"]["AP50"]:.4f} ({result["seconds"]} s)')
         return result
 

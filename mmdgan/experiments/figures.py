@@ -17,12 +17,26 @@ from .statistics import (
 )
 
 
-def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50',
-              title: str = '{metric} per arm (mean ± std over seeds; dots: seeds)') -> None:
-    """Bars of the mean with std error bars and the per-seed values as dots."""
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display on a cluster)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path: Path, dpi: int) -> None:
+    """Lay out ``fig``, write it atomically and free it."""
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi)
+    _pyplot().close(fig)
+
+
+def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50',
+              title: str = '{metric} per arm (mean ± std over seeds; dots: seeds)') -> None:
+    """Bars of the mean with std error bars and the per-seed values as dots."""
+    plt = _pyplot()
 
     labels = [e['label'].replace('real + ', '+ ') for e in summary.values()]
     means = [e[metric]['mean'] for e in summary.values()]
@@ -37,10 +51,7 @@ def bar_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50',
     ax.set_xticklabels(labels, rotation=20, ha='right', fontsize=8)
     ax.set_ylabel(metric)
     ax.set_title(title.format(metric=metric))
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    _save(fig, path, dpi=120)
 
 
 def curve_reference(lc: Dict[str, dict]) -> str:
@@ -57,9 +68,7 @@ def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
     fold are not independent: the band is a pair-level one). Lower row: the paired
     difference to :func:`curve_reference` with its 95 % bootstrap band. Hollow points with
     ``done/all``: an arm still running at that fraction."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     from scipy import stats
 
     every = sorted({f for per in lc.values() for f in per}, key=float)
@@ -102,10 +111,7 @@ def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
     axes[0, 0].legend(fontsize=7)
     fig.suptitle('Learning curve: mean over fold × seed pairs (upper) and paired difference '
                  '(lower), 95 % bands; hollow: still running (pairs done/all)', fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=80)  # six panels of bands: 120 dpi is 2.2 x the bytes (results/)
-    plt.close(fig)
+    _save(fig, path, dpi=80)  # six panels of bands: 120 dpi is 2.2 x the bytes (results/)
 
 
 def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> None:
@@ -118,9 +124,7 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
     mean (thin grey below it: the fold-clustered interval); dashed: the gain
     the goal asks for (``GOAL_RATIO`` × real-only mean).
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     title = METRIC_TITLES.get(metric, metric)
     panels = [(ref, paired_rows(summary, ref, metric)) for ref in REFERENCES]
@@ -153,7 +157,4 @@ def paired_chart(summary: Dict[str, dict], path: Path, metric: str = 'AP50') -> 
         ax.set_xlabel(f'paired Δ{title} vs {summary.get(ref, {}).get("label", ref)}', fontsize=8)
     fig.suptitle(f'Paired Δ{title} per fold × seed (dots, colour = fold), mean and 95 % '
                  'bootstrap interval (black: pairs; grey: folds)', fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
+    _save(fig, path, dpi=90)

@@ -3,7 +3,7 @@
 Every sentence and table cell is rendered from the numbers of :mod:`.statistics`.
 """
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 from mmdgan.evaluation.paired_stats import MAX_PAIRS, detectable_effect, pairs_needed
 from mmdgan.fileio import write_text_atomic
@@ -19,6 +19,25 @@ from .statistics import (
     paired,
     still_running,
 )
+
+
+def _row(cells: Iterable[str]) -> str:
+    return '| ' + ' | '.join(cells) + ' |'
+
+
+def _table(head: Sequence[str], rows: Iterable[Iterable[str]]) -> List[str]:
+    """A markdown table: its header, the separator and one line per row of cells."""
+    return [_row(head), '|' + ' --- |' * len(head), *map(_row, rows)]
+
+
+def _pm(d: dict, scale: float = 1.0, fmt: str = '.3f') -> str:
+    """``mean ± std`` of a :func:`.statistics.mean_std` entry."""
+    return f'{scale * d["mean"]:{fmt}} ± {scale * d["std"]:{fmt}}'
+
+
+def _above(d: Optional[dict]) -> bool:
+    """Whether a paired difference has an interval, and it lies above zero."""
+    return bool(d) and d.get('boot_low') is not None and d['boot_low'] > 0
 
 
 def _interval(d: dict) -> str:
@@ -81,7 +100,7 @@ def goal_sentences(summary: Dict[str, dict], gan_var: Optional[dict] = None) -> 
 
     if vs_real:
         lines.append(sentence(vs_real, 'real only'))
-        checks.append(vs_real.get('boot_low') is not None and vs_real['boot_low'] > 0)
+        checks.append(_above(vs_real))
     for other in ('copy-paste', 'dgan-nounroll'):
         if other not in summary:
             continue
@@ -89,7 +108,7 @@ def goal_sentences(summary: Dict[str, dict], gan_var: Optional[dict] = None) -> 
                    {_k(k): v for k, v in summary[other]['per_seed'].items()}, 'AP50')
         if not d:
             continue
-        above = d.get('boot_low') is not None and d['boot_low'] > 0
+        above = _above(d)
         checks.append(above)
         cluster_lows.append(d.get('cluster_low'))
         lines.append(f'DetectorGAN {"above" if above else "NOT shown above"} '
@@ -148,9 +167,6 @@ def _quality_lines(rows: Sequence[dict]) -> List[str]:
     if not rows:
         return []
 
-    def pm(d: dict, scale: float = 1.0, fmt: str = '.1f') -> str:
-        return f'{scale * d["mean"]:{fmt}} ± {scale * d["std"]:{fmt}}'
-
     lines = ['## Insertion quality of the synthetic sources', '',
              f'Kernel (×1e-3) and Fréchet distances of inserted to real lesion crops in '
              f'ImageNet EfficientNet-Lite0 features, {rows[0]["images"]} synthesised films per '
@@ -161,21 +177,21 @@ def _quality_lines(rows: Sequence[dict]) -> List[str]:
              f'(it can fall below zero); "s.e.": its standard error for the inserted crops, '
              f'mean over folds, beside the number of real crops. The ratio is shown only where '
              f'every fold\'s clean distance exceeds {RESOLVED_SE:g} standard errors; elsewhere '
-             f'(few real crops) the distances cannot rank the sources.', '',
-             '| source | kernel inserted | kernel clean | ratio inserted / clean | '
-             'Fréchet inserted | Fréchet clean | s.e. (real crops) | folds |',
-             '| --- | --- | --- | --- | --- | --- | --- | --- |']
+             f'(few real crops) the distances cannot rank the sources.', '']
+    cells = []
     for r in rows:
         name = r['label'] + (f', {r["fraction"]:.0%} of labelled films'
                              if r['fraction'] != 1.0 else '') + (
             f', GAN seed {r["gan_seed"]}' if r['gan_seed'] else '')
-        ratio = pm(r['ratio'], fmt='.2f') if r['ratio_resolved'] else 'not resolved'
         se = '—' if r.get('kernel_se') is None else f'{1e3 * r["kernel_se"]:.1f}'
         crops = '' if r.get('real_crops') is None else f' ({r["real_crops"]:.0f})'
-        lines.append(f'| {name} | {pm(r["inserted_kernel"], 1e3)} | {pm(r["clean_kernel"], 1e3)} '
-                     f'| {ratio} | {pm(r["inserted_frechet"])} | {pm(r["clean_frechet"])} '
-                     f'| {se}{crops} | {len(r["folds"])} |')
-    return lines + ['']
+        kernel, frechet = ([_pm(r[f'{k}_{m}'], scale, '.1f') for k in ('inserted', 'clean')]
+                           for m, scale in (('kernel', 1e3), ('frechet', 1.0)))
+        ratio = _pm(r['ratio'], fmt='.2f') if r['ratio_resolved'] else 'not resolved'
+        cells.append([name, *kernel, ratio, *frechet, f'{se}{crops}', str(len(r['folds']))])
+    return lines + _table(['source', 'kernel inserted', 'kernel clean', 'ratio inserted / clean',
+                           'Fréchet inserted', 'Fréchet clean', 's.e. (real crops)', 'folds'],
+                          cells) + ['']
 
 
 def _op_notes(summary: Dict[str, dict]) -> List[str]:
@@ -220,7 +236,7 @@ def curve_goal_lines(lc: Dict[str, dict]) -> List[str]:
                  else f'{ARMS[steps[0]].label} AP50 is 0']
         for ref_arm in (steps[0], 'copy-paste', 'gan-stage1'):
             diff = e.get(f'paired_vs_{ref_arm}', {}).get('AP50')
-            checks.append(bool(diff) and diff['boot_low'] is not None and diff['boot_low'] > 0)
+            checks.append(_above(diff))
             parts.append(f'− {ARMS[ref_arm].label} {_interval(diff)} ({diff["n"]} pairs)' if diff
                          else f'no pairs with {ARMS[ref_arm].label}')
         met = all(checks)
@@ -234,11 +250,7 @@ def _lc_table(lc: Dict[str, dict], metric: str) -> List[str]:
     """One learning-curve table: ``metric`` per arm and fraction, with its paired
     difference to real-only [95 % bootstrap] and the points still running."""
     fracs = sorted({f for v in lc.values() for f in v}, key=float)
-    lines = [f'### {METRIC_TITLES[metric]} (mean ± std over fold × seed; Δ vs real only '
-             f'[95 % CI] p)', '',
-             '| arm | ' + ' | '.join(f'{float(f):.0%} of labelled films' for f in fracs) + ' |',
-             '|' + ' --- |' * (len(fracs) + 1)]
-    running = still_running(lc)
+    running, rows = still_running(lc), []
     for arm, per in lc.items():
         cells = []
         for f in fracs:
@@ -250,10 +262,11 @@ def _lc_table(lc: Dict[str, dict], metric: str) -> List[str]:
             notes = [f'Δ {_interval(vs_real)}'] if vs_real else []
             if (arm, f) in running:
                 notes.append('{} of {} pairs'.format(*running[arm, f]))
-            cells.append(f'{e[metric]["mean"]:.3f} ± {e[metric]["std"]:.3f}'
-                         + (f' ({"; ".join(notes)})' if notes else ''))
-        lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
-    return lines + ['']
+            cells.append(_pm(e[metric]) + (f' ({"; ".join(notes)})' if notes else ''))
+        rows.append([ARMS[arm].label, *cells])
+    return [f'### {METRIC_TITLES[metric]} (mean ± std over fold × seed; Δ vs real only '
+            f'[95 % CI] p)', '',
+            *_table(['arm', *(f'{float(f):.0%} of labelled films' for f in fracs)], rows), '']
 
 
 def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> List[str]:
@@ -275,28 +288,25 @@ def _paired_metric_lines(summary: Dict[str, dict], reference: str = 'real') -> L
             f'metric, over the fold × seed pairs both arms have; pair-level intervals without '
             f'correction for the {n_tests} comparisons of this table (the fold-clustered '
             f'intervals are in `results.json`). {role}', '',
-            '| arm | ' + ' | '.join(f'Δ {t}' for t in METRIC_TITLES.values()) + ' | pairs |',
-            '|' + ' --- |' * (len(METRIC_TITLES) + 2),
-            *(f'| {e["label"]} | ' + ' | '.join(_interval(e[f'paired_vs_{reference}'].get(m, {}))
-                                              for m in METRIC_TITLES)
-              + f' | {e[f"paired_vs_{reference}"]["AP50"].get("n", 0)} |' for e in rows),
-            '']
+            *_table(['arm', *(f'Δ {t}' for t in METRIC_TITLES.values()), 'pairs'],
+                    ([e['label'], *(_interval(e[f'paired_vs_{reference}'].get(m, {}))
+                                    for m in METRIC_TITLES),
+                      str(e[f'paired_vs_{reference}']['AP50'].get('n', 0))] for e in rows)), '']
 
 
 def markdown(results: dict) -> str:
     """The report as markdown: provenance, main table, goal, extra tables."""
     s, summary = results['settings'], results['arms']
-    head = ('| arm | ' + ' | '.join(METRIC_TITLES.values()) + ' | AP50 / real (shared pairs) | '
-            'ΔAP50 vs real [95 % CI] p | ΔAP50 vs no-unroll [95 % CI] p | pairs |')
-    rows = [head, '|' + ' --- |' * (len(METRIC_TITLES) + 5)]
+    cells = []
     for e in summary.values():
         shared = e.get('ratio_vs_real', {})
         ratio = ('1.00' if e is summary.get('real') else
                  f'{shared["ratio"]:.2f}' if shared.get('ratio') is not None else 'n/a')
-        cells = [f'{e[m]["mean"]:.3f} ± {e[m]["std"]:.3f}' for m in METRIC_TITLES]
-        rows.append(f'| {e["label"]} | ' + ' | '.join(cells) + f' | {ratio} | '
-                    + ' | '.join(_interval(e.get(f'paired_vs_{r}', {}).get('AP50', {}))
-                                 for r in REFERENCES) + f' | {e["pairs"]} |')
+        cells.append([e['label'], *(_pm(e[m]) for m in METRIC_TITLES), ratio,
+                      *(_interval(e.get(f'paired_vs_{r}', {}).get('AP50', {})) for r in REFERENCES),
+                      str(e['pairs'])])
+    rows = _table(['arm', *METRIC_TITLES.values(), 'AP50 / real (shared pairs)',
+                   'ΔAP50 vs real [95 % CI] p', 'ΔAP50 vs no-unroll [95 % CI] p', 'pairs'], cells)
     rec = s.get('folds_record', {})
     plan = s.get('plan', {})
     lines = [
@@ -333,14 +343,11 @@ def markdown(results: dict) -> str:
     sweep = results.get('ratio_sweep') or {}
     if sweep:
         lines += [f'## Synthetic-per-real sweep (fold {s["special_fold"]}, AP50 over seeds)', '',
-                  '| arm | ratio | AP50 | ΔAP50 vs real [95 % CI] p | seeds |',
-                  '| --- | --- | --- | --- | --- |']
-        for arm, per in sweep.items():
-            for r, e in per.items():
-                lines.append(f'| {ARMS[arm].label} | {r} | {e["AP50"]["mean"]:.3f} ± '
-                             f'{e["AP50"]["std"]:.3f} | {_interval(e["paired_vs_real"])} | '
-                             f'{e["seeds"]} |')
-        lines.append('')
+                  *_table(['arm', 'ratio', 'AP50', 'ΔAP50 vs real [95 % CI] p', 'seeds'],
+                          ([ARMS[arm].label, r, _pm(e['AP50']), _interval(e['paired_vs_real']),
+                            str(e['seeds'])] for arm, per in sweep.items()
+                           for r, e in per.items())),
+                  '']
     lines += _quality_lines(results.get('insertion_quality') or [])
     lines += _per_class_lines(results.get('per_class_ap') or {})
     return '\n'.join(lines)
@@ -351,14 +358,11 @@ def _per_class_lines(per_class: Dict[str, Dict[str, dict]]) -> List[str]:
     if not per_class:
         return []
     names = sorted({n for per in per_class.values() for n in per})
-    lines = ['## Per-class AP (COCO AP at IoU .50:.95 on the held-out folds, mean ± std over '
-             'fold × seed)', '', '| arm | ' + ' | '.join(names) + ' |',
-             '|' + ' --- |' * (len(names) + 1)]
-    for arm, per in per_class.items():
-        cells = [f'{per[n]["mean"]:.3f} ± {per[n]["std"]:.3f}' if n in per else '—'
-                 for n in names]
-        lines.append(f'| {ARMS[arm].label} | ' + ' | '.join(cells) + ' |')
-    return lines + ['']
+    return ['## Per-class AP (COCO AP at IoU .50:.95 on the held-out folds, mean ± std over '
+            'fold × seed)', '',
+            *_table(['arm', *names], ([ARMS[arm].label, *(_pm(per[n]) if n in per else '—'
+                                                         for n in names)]
+                                      for arm, per in per_class.items())), '']
 
 
 def update_markdown_block(path: Path, name: str, text: str) -> None:
