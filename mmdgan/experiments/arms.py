@@ -52,6 +52,11 @@ ARMS: Dict[str, Arm] = {a.name: a for a in (
 DEFAULT_ARMS = ('real', 'copy-paste', 'gan-nodet', 'dgan-nounroll', 'dgan')
 
 
+def main_ratio(arm: str, syn_per_real: float) -> float:
+    """An arm's synthetic images per real one outside the sweep (0 for real only)."""
+    return syn_per_real if ARMS[arm].synthetic else 0.0
+
+
 def steps_controls(arms: Iterable[str]) -> List[str]:
     """The arms that train real-only for an augmented arm's iterations."""
     return [arm for arm in arms if ARMS[arm].matched_steps]

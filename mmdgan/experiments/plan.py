@@ -27,7 +27,7 @@ from mmdgan.fileio import write_json_atomic
 from mmdgan.fileio.dataset_meta import dataset_meta
 from mmdgan.utils.tool_runner import config_iters, load_cfg
 
-from .arms import ARMS
+from .arms import ARMS, main_ratio
 from .exposure import detector_iters, num_synthetic
 from .settings import CVSettings, curve_arms, repo_path
 
@@ -200,7 +200,7 @@ class Plan:
         return {} if blend == 'poisson' else dict(copy_paste_blend=blend)
 
     def ratio(self, arm: str) -> float:
-        return self.s.syn_per_real if ARMS[arm].synthetic else 0.0
+        return main_ratio(arm, self.s.syn_per_real)
 
     def units(self) -> List[DetUnit]:
         """Every detector unit, in priority order (see the module docstring)."""

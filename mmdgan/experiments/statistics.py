@@ -19,7 +19,7 @@ from mmdgan.evaluation.paired_stats import (
     variance_components,
 )
 
-from .arms import ARMS, steps_controls
+from .arms import ARMS, main_ratio, steps_controls
 from .settings import curve_arms
 
 #: Goal of the issue: DetectorGAN AP50 >= 1.2x real only, above copy-paste and no-unroll.
@@ -60,12 +60,14 @@ def global_fold(unit: dict, settings: dict) -> int:
 def _select(units: Sequence[dict], settings: dict, arm: str, fraction: float = 1.0,
             ratio: Optional[float] = None, gan_seed: int = 0,
             fold: Optional[int] = None) -> Dict[Pair, dict]:
-    """``{(fold, seed): metrics}`` of one arm's units matching the filters."""
+    """``{(fold, seed): metrics}`` of one arm's units matching the filters (``ratio``:
+    default the arm's outside the sweep)."""
+    ratio = main_ratio(arm, settings['syn_per_real']) if ratio is None else ratio
     out = {}
     for u in units:
         k = u['unit']
         if (k['arm'] == arm and k['fraction'] == fraction and k['gan_seed'] == gan_seed
-                and (ratio is None or k['ratio'] == ratio)
+                and k['ratio'] == ratio
                 and (fold is None or k['fold'] == fold)):
             out[(global_fold(k, settings), k['seed'])] = u['metrics']
     return out
@@ -85,7 +87,7 @@ def per_class_ap(units: Sequence[dict], settings: dict) -> Dict[str, Dict[str, d
         for u in units:
             k = u['unit']
             if (k['arm'] != arm or k['fraction'] != 1.0 or k['gan_seed'] != 0
-                    or k['ratio'] != main_ratio(arm, settings)):
+                    or k['ratio'] != main_ratio(arm, settings['syn_per_real'])):
                 continue
             for key, value in u.get('raw_metrics', {}).items():
                 if key.startswith(PER_CLASS_PREFIX) and key.endswith(PER_CLASS_SUFFIX):
@@ -94,10 +96,6 @@ def per_class_ap(units: Sequence[dict], settings: dict) -> Dict[str, Dict[str, d
         if per:
             out[arm] = {name: dict(mean_std(v), pairs=len(v)) for name, v in per.items()}
     return out
-
-
-def main_ratio(arm: str, settings: dict) -> float:
-    return settings['syn_per_real'] if ARMS[arm].synthetic else 0.0
 
 
 def paired(values: Dict[Pair, dict], reference: Dict[Pair, dict], metric: str) -> dict:
@@ -112,7 +110,7 @@ def paired(values: Dict[Pair, dict], reference: Dict[Pair, dict], metric: str) -
 
 def summarize(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
     """Main comparison per arm: metric mean ± std over pairs and paired differences."""
-    main = {a: _select(units, settings, a, ratio=main_ratio(a, settings)) for a in settings['arms']}
+    main = {a: _select(units, settings, a) for a in settings['arms']}
     out = {}
     for arm, values in main.items():
         if not values:
@@ -167,8 +165,7 @@ def learning_curve(units: Sequence[dict], settings: dict) -> Dict[str, dict]:
     out: Dict[str, dict] = {}
     for frac in settings['fractions']:
         curve = curve_arms(settings, frac)
-        by_arm = {arm: _select(units, settings, arm, frac, main_ratio(arm, settings))
-                  for arm in ('real', *curve, *controls)}
+        by_arm = {arm: _select(units, settings, arm, frac) for arm in ('real', *curve, *controls)}
         for arm in (*curve, *controls):
             values = by_arm[arm]
             if not values:
@@ -205,8 +202,8 @@ def power_analysis(units: Sequence[dict], settings: dict, arm: str, reference: s
     is a lower bound. ``detectable_pairs`` / ``detectable_folds``: the gain the measured
     design finds with 80 % power, read either way.
     """
-    values = _select(units, settings, arm, fraction, main_ratio(arm, settings))
-    ref = _select(units, settings, reference, fraction, main_ratio(reference, settings))
+    values = _select(units, settings, arm, fraction)
+    ref = _select(units, settings, reference, fraction)
     d = paired(values, ref, metric)
     if not d or d['std'] is None:
         raise ValueError(f'{arm} and {reference} share < 2 pairs at fraction {fraction:g}')
@@ -270,8 +267,7 @@ def gan_variance(units: Sequence[dict], settings: dict) -> Optional[dict]:
     fold = settings['special_fold']
     out: Dict[str, dict] = {}
     for arm in settings['gan_var_arms']:
-        runs = {str(g): _select(units, settings, arm, ratio=main_ratio(arm, settings), gan_seed=g,
-                                fold=fold)
+        runs = {str(g): _select(units, settings, arm, gan_seed=g, fold=fold)
                 for g in range(settings['extra_gan_seeds'] + 1)}
         runs = {g: values for g, values in runs.items() if values}
         shared = sorted(set.intersection(*map(set, runs.values()))) if runs else []
