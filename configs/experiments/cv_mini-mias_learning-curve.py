@@ -39,7 +39,7 @@ quality_images = 0  # insertion quality: tools/analysis_tools/checkpoint_quality
 # One stage-1 GAN per fold, fraction and fold seed, shared by both stage-2 arms.
 gan_configs = dict(
     _delete_=True,
-    **{'gan-stage1': 'configs/dgan_stage1_local-crop_1xb4-4k_mini-mias.py',
+    **{'gan-stage1': 'configs/dgan_stage1_local-crop_1xb4-1k_mini-mias.py',
        'dgan': 'configs/dgan_retinanet-effnet-lite0_local-crop_stage2_1xb4-300it_mini-mias.py',
        'dgan-nounroll':
        'configs/dgan_retinanet-effnet-lite0_local-crop_stage2_nounroll_1xb4-300it_mini-mias.py'})

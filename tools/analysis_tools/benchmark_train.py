@@ -10,7 +10,7 @@ skips the DetectorGAN steps:
 
     python tools/analysis_tools/benchmark_train.py \
         configs/dgan_retinanet-effnet-lite0_local-crop_1xb4-2k_mini-mias.py \
-        --stage1-config configs/dgan_stage1_local-crop_1xb4-4k_mini-mias.py --modes
+        --stage1-config configs/dgan_stage1_local-crop_1xb4-1k_mini-mias.py --modes
 """
 import argparse
 from typing import List, Optional

@@ -3,10 +3,10 @@
 # validation). Measured (results/README.md, two-stage, second round): every variant tried
 # (DiffAugment, R1, both, 4x lower learning rates, LeCam) is closest to real lesions somewhere in
 # the first 400 iterations and drifts above the clean films from 500-700 on, so this config
-# trains 1000 iterations (the file name keeps the 4k that the experiment configs cite) with a
-# checkpoint and an InsertionQualityHook reading on clean_val every 100: stage 2 starts from
-# the checkpoint with the lowest reading; score it on clean_test, not on the films that picked it
-# (CLEAN=clean_test.json tools/analysis_tools/checkpoint_quality.sh). Stage 2:
+# trains 1000 iterations with a checkpoint and an InsertionQualityHook reading on clean_val
+# every 100: stage 2 starts from the checkpoint with the lowest reading; score it on clean_test,
+# not on the films that picked it (CLEAN=clean_test.json tools/analysis_tools/checkpoint_quality.sh).
+# Stage 2:
 #   configs/dgan_retinanet-effnet-lite0_local-crop_stage2_1xb4-300it_mini-mias.py
 _base_ = ['./dgan_retinanet-effnet-lite0_local-crop_1xb4-2k_mini-mias.py',
           './_base_/models/dgan_two-stage.py']
