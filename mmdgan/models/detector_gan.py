@@ -229,9 +229,11 @@ class DetectorGAN(BaseModel):
             Either a plain mmdet checkpoint of the same detector config or a
             DetectorGAN checkpoint (its ``detector.`` weights are taken).
         init_from: A DetectorGAN checkpoint (e.g. stage 1's ``iter_N.pth``)
-            to start the generators and discriminators from; nothing else
-            is loaded (:func:`mmdgan.models.stage_init.load_gan_modules`).
-            A checkpoint whose modules do not fit the config is refused.
+            to start the generators and discriminators from
+            (:func:`mmdgan.models.stage_init.load_gan_modules`); their
+            optimizer states follow once the runner has built the optimizers
+            (``InitFromOptimizerHook``). A checkpoint that does not fit the
+            config is refused.
         data_preprocessor: Config of the unpaired preprocessor.
         init_cfg: mmengine initialisation config.
     """

@@ -108,7 +108,8 @@ def stage1_checkpoint(demo_data, tmp_path_factory):
     for _ in range(2):
         model.train_step(copy.deepcopy(batch), optim_wrapper)
     path = tmp_path_factory.mktemp('stage1') / 'iter_2.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta=dict(iter=2)), path)
+    torch.save(dict(state_dict=model.state_dict(), optimizer=optim_wrapper.state_dict(),
+                    meta=dict(iter=2)), path)
     return path, model
 
 
@@ -119,10 +120,11 @@ def test_stage2_starts_from_stage1_generators_and_discriminators(demo_data, stag
     fresh, _, _ = build_tiny(load_tiny_cfg(demo_data, **stage2_options))
     model, optim_wrapper, batch = build_tiny(
         load_tiny_cfg(demo_data, **stage2_options, **{'model.init_from': str(path)}))
-    # G_X and its average start from stage 1's average, the inserter stage 1 was judged by.
-    assert _same(model.generator_x, stage1.generator_x_ema.state_dict())
+    # G_X starts from stage 1's raw G_X (its discriminator's and Adam states' partner), the
+    # average from stage 1's average.
+    assert not _same(stage1.generator_x, stage1.generator_x_ema.state_dict())
     assert _same(model.generator_x_ema, stage1.generator_x_ema.state_dict())
-    for name in GAN_MODULES[1:]:
+    for name in GAN_MODULES:
         assert _same(getattr(model, name), getattr(stage1, name).state_dict()), name
     # Nothing else is loaded: the detector and the iteration start as without init_from.
     assert _same(model.detector, fresh.detector.state_dict())
@@ -149,3 +151,53 @@ def test_stage2_refuses_a_checkpoint_without_gan_modules(demo_data, stage1_check
         build_tiny(load_tiny_cfg(demo_data, **{'model.init_from': str(detector_only)}))
     with pytest.raises(FileNotFoundError, match='model.init_from'):
         build_tiny(load_tiny_cfg(demo_data, **{'model.init_from': str(tmp_path / 'no.pth')}))
+
+
+def _restart(demo_data, path):
+    """A stage 2 built from ``path`` and the hook that restores its optimizer states."""
+    from types import SimpleNamespace
+
+    from mmdgan.engine.hooks import InitFromOptimizerHook
+    model, optim_wrapper, batch = build_tiny(
+        load_tiny_cfg(demo_data, **{'model.inserter_ema': dict(momentum=0.5),
+                                    'model.disc_augment': dict(type='DiffAugment'),
+                                    'model.init_from': str(path)}))
+    runner = SimpleNamespace(model=model, optim_wrapper=optim_wrapper, iter=0)
+    return InitFromOptimizerHook(), runner, batch
+
+
+def test_init_from_restores_the_gan_optimizer_states(demo_data, stage1_checkpoint):
+    path, _ = stage1_checkpoint
+    saved = torch.load(path, weights_only=False)['optimizer']
+    hook, runner, batch = _restart(demo_data, path)
+    lrs = {n: [g['lr'] for g in w.optimizer.param_groups] for n, w in runner.optim_wrapper.items()}
+    hook.before_train(runner)
+    for name in ('generators', 'discriminators'):
+        own = runner.optim_wrapper[name].optimizer.state_dict()
+        assert own['state'].keys() == saved[name]['state'].keys() and own['state'], name
+        for index, state in saved[name]['state'].items():
+            for key, value in state.items():
+                assert torch.equal(own['state'][index][key], value), (name, index, key)
+    # The detector's optimizer starts fresh; every learning rate stays the config's.
+    assert runner.optim_wrapper['detector'].optimizer.state_dict()['state'] == {}
+    assert lrs == {n: [g['lr'] for g in w.optimizer.param_groups]
+                   for n, w in runner.optim_wrapper.items()}
+    log = runner.model.train_step(batch, runner.optim_wrapper)
+    assert torch.isfinite(log['loss_g'])
+
+
+def test_init_from_refuses_optimizer_states_that_do_not_fit(demo_data, stage1_checkpoint,
+                                                            tmp_path):
+    path, _ = stage1_checkpoint
+    checkpoint = torch.load(path, weights_only=False)
+    # The discriminators' state lacks a parameter: checked after the generators', which must
+    # not be loaded either.
+    checkpoint['optimizer']['discriminators']['param_groups'][0]['params'].pop()
+    bad = tmp_path / 'iter_2.pth'
+    torch.save(checkpoint, bad)
+    hook, runner, _ = _restart(demo_data, bad)
+    with pytest.raises(ValueError, match=r"^model.init_from: .*iter_2.pth optimizer state does "
+                       r"not fit this config's discriminators optimizer: param group 0 has "
+                       r"\d+ parameters.*\(\d+ mismatch\(es\)\)$"):
+        hook.before_train(runner)
+    assert all(w.optimizer.state_dict()['state'] == {} for w in runner.optim_wrapper.values())
