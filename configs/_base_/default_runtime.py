@@ -7,9 +7,7 @@ default_hooks = dict(
     checkpoint=dict(interval=500, max_keep_ckpts=3),
     visualization=dict(type='mmdet.DetVisualizationHook'),
     # No checkpoint with non-finite weights; a warning when they have diverged.
-    finite_weights=dict(type='FiniteWeightsHook'),
-    # model.init_from: the generators' and discriminators' Adam states too (no-op without it).
-    init_from_optimizer=dict(type='InitFromOptimizerHook'))
+    finite_weights=dict(type='FiniteWeightsHook'))
 # Grids of clean x | mask | G_X(x, m) | labelled y | G_Y(y, m_y) in work_dir/vis/.
 custom_hooks = [dict(type='GANVisualizationHook', interval=500)]
 log_processor = dict(window_size=10)

@@ -25,6 +25,19 @@ def init_cpu_process_group(launcher: str) -> None:
                             world_size=int(os.environ['WORLD_SIZE']))
 
 
+def add_init_from_hook(runner) -> None:
+    """Register ``InitFromOptimizerHook`` unless the config already has one.
+
+    It restores the GAN optimizer states of ``model.init_from`` (a no-op
+    without it). Added here rather than in ``default_runtime.py`` so that the
+    resolved configs, whose digests the committed experiment units record,
+    stay as they were.
+    """
+    from mmdgan.engine.hooks import InitFromOptimizerHook
+    if not any(isinstance(hook, InitFromOptimizerHook) for hook in runner.hooks):
+        runner.register_hook(InitFromOptimizerHook(), priority='VERY_HIGH')
+
+
 def train(cfg: Config):
     """Build the runner from ``cfg`` and train.
 
@@ -43,5 +56,6 @@ def train(cfg: Config):
     else:
         from mmengine.runner import Runner
         runner = Runner.from_cfg(cfg)
+    add_init_from_hook(runner)
     runner.train()
     return runner
