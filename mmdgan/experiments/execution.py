@@ -12,7 +12,7 @@ data, work and results dirs at the same paths: the unit store on disk stays the 
 of truth and a rerun repeats nothing that finished (docs/experiments.md).
 """
 import uuid
-from typing import Callable, Dict, Hashable, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
 from .plan import DetUnit, Source
 
@@ -21,6 +21,12 @@ Task = Tuple[str, Hashable]
 #: Step functions of the local clusters running now, by token: their workers (threads of this
 #: process) call ``work`` itself, not a pickled copy; a remote cluster gets it pickled.
 _LOCAL_WORK: Dict[str, Callable[[Task], None]] = {}
+
+
+def fraction_first(units: Sequence[DetUnit], fraction: float) -> List[DetUnit]:
+    """``units`` with those at ``fraction`` (every fold seed) moved ahead of the rest,
+    each group in its given order."""
+    return sorted(units, key=lambda unit: unit.fraction != fraction)
 
 
 def task_graph(store, todo: Sequence[DetUnit], unscored: Sequence[Source] = ()

@@ -21,7 +21,7 @@ from mmengine.logging import MMLogger
 from mmdgan.utils.tool_runner import ToolRunner, cfg_options, load_cfg, resolve, schedule_options
 
 from .arms import ARMS
-from .execution import run_graph, task_graph
+from .execution import fraction_first, run_graph, task_graph
 from .exposure import real_passes
 from .plan import DetUnit, Fold, Plan, Source
 from .report import write_cv_report
@@ -267,13 +267,19 @@ class CVExperiment(ToolRunner):
                                progress=progress)
 
     def run(self, command: str = '', dry_run: bool = False, workers: int = 2,
-            scheduler: Optional[str] = None) -> dict:
+            scheduler: Optional[str] = None, first_fraction: Optional[float] = None) -> dict:
         """Log the plan and its cost; unless ``dry_run`` (folds only), run what is missing
-        on ``workers`` local threads or the Dask ``scheduler``; the report names ``command``."""
+        on ``workers`` local threads or the Dask ``scheduler``; the report names ``command``.
+        The units of ``first_fraction`` (every fold seed) run first: where a session cannot
+        finish the plan, the fraction a goal is decided at completes soonest."""
         plan, store = self.plan, self.store
         plan.prepare_folds()
         units = plan.units()
         todo = store.finished(units)[1]
+        if first_fraction is not None:
+            todo = fraction_first(todo, first_fraction)
+            self.log(f'first: the {sum(u.fraction == first_fraction for u in todo)} units '
+                     f'left at fraction {first_fraction:g}')
         costs = dict(plan=plan.cost(units, workers=workers),
                      todo=plan.cost(todo, store, scored_units=units, workers=workers))
         for line in plan.describe(units):

@@ -22,8 +22,9 @@ DEFAULT_COSTS = dict(det_step=0.8, gan_step=4.4, gan_step_nounroll=2.9, gan_step
                      process=20.0, score_image=0.05, synth_image=0.3, quality_image=0.1)
 
 #: How the steps run (no effect on any result): workers side by side, OpenMP threads
-#: per step, and the address of a Dask scheduler (``None``: a local cluster).
-DEFAULT_EXECUTION = dict(workers=2, threads=1, scheduler=None)
+#: per step, the address of a Dask scheduler (``None``: a local cluster), and a fraction
+#: whose units, on every fold seed, run before all others (``None``: the plan's order).
+DEFAULT_EXECUTION = dict(workers=2, threads=1, scheduler=None, first_fraction=None)
 
 
 @dataclass
@@ -169,4 +170,9 @@ def load_experiment(config: str, cfg_options: Optional[dict] = None) -> tuple:
     if stray or int(execution['workers']) < 1 or int(execution['threads']) < 1:
         raise ValueError(f'{config}: execution must be {DEFAULT_EXECUTION} with workers and '
                          f'threads >= 1, got {execution}')
-    return CVSettings(**values), execution
+    settings = CVSettings(**values)
+    first = execution['first_fraction']
+    if first is not None and first not in settings.fractions:
+        raise ValueError(f'{config}: execution.first_fraction {first} is not one of the '
+                         f'fractions {settings.fractions}')
+    return settings, execution

@@ -66,6 +66,9 @@ DEFAULT_CANDIDATES = (
     Candidate('aug-long', f'{_DET}_aug.py', 60, 'aug, 60 passes (2x the steps)'),
     Candidate('geo', f'{_DET}_geo.py', 30, '+ RandomAffine scale/translate only'),
     Candidate('aug-lr2x', f'{_DET}_aug-lr2x.py', 30, 'aug, SGD 0.005, 10 % warm-up'),
+    # aug-long doubles the steps as well as adding augmentation: this is its
+    # control, telling which of the two a gain comes from.
+    Candidate('reference-long', f'{_DET}.py', 60, 'reference, 60 passes (2x the steps)'),
 )
 
 #: Seconds a unit costs beyond its steps (two process starts) and per scored film.

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from mmdgan.experiments import CVExperiment, DetUnit, Source, load_experiment
-from mmdgan.experiments.execution import run_graph, task_graph
+from mmdgan.experiments.execution import fraction_first, run_graph, task_graph
 from mmdgan.utils.tool_runner import REPO_ROOT
 
 
@@ -227,6 +227,32 @@ def test_extra_fold_seeds_at_some_fractions_and_an_arm_of_one_fraction(experimen
     gan_configs = {a: c for a, c in settings.gan_configs.items() if a != 'dgan-nounroll'}
     with pytest.raises(ValueError, match=r"lacks the GAN config of arm\(s\) \['dgan-nounroll'\]"):
         dataclasses.replace(settings, gan_configs=gan_configs)
+
+
+def test_first_fraction_runs_ahead_on_every_fold_seed(experiment, demo_data, tmp_path):
+    """``execution.first_fraction``: that fraction's units on every fold seed, and the
+    GANs and synthetic sets they need, come before any other unit, each group in plan
+    order; a fraction the experiment lacks is refused."""
+    import dataclasses
+
+    settings = dataclasses.replace(experiment.s, extra_fold_seeds=[3],
+                                   extra_fold_fractions=[0.5])
+    exp = _experiment(settings)
+    units = exp.plan.units()
+    first = fraction_first(units, 0.5)
+    at_half = [u for u in units if u.fraction == 0.5]
+    assert first[:len(at_half)] == at_half and {u.fold_seed for u in at_half} == {None, 3}
+    assert first[len(at_half):] == [u for u in units if u.fraction != 0.5]
+    graph = list(task_graph(exp.store, first))
+    last_half = max(i for i, (kind, item) in enumerate(graph)
+                    if kind == 'det' and item.fraction == 0.5)
+    assert all(item.fraction == 0.5 for kind, item in graph[:last_half] if kind == 'det')
+    assert all(item.fraction == 0.5 for kind, item in graph[:last_half]
+               if kind == 'gan')
+    with pytest.raises(ValueError, match=r'execution.first_fraction 0.3 is not one of'):
+        load_experiment(str(REPO_ROOT / 'configs/experiments/cv_demo-quick.py'),
+                        dict(data_root=str(demo_data), fractions=[0.5, 1.0],
+                             execution=dict(first_fraction=0.3)))
 
 
 def cost_without_stage1(experiment, settings) -> int:

@@ -23,7 +23,9 @@ def test_results_hold_no_weights_scripts_or_machine_paths():
     files = _committed_results()
     assert files
     assert not [f for f in files if f.suffix in ('.pth', '.pt', '.ckpt', '.onnx', '.sh')]
-    assert sum(f.stat().st_size for f in files) < 5e6
+    # 5 MB until 7 Dec; the learning-curve headline adds ~1.5 MB of units and report, the
+    # substrate of its --report-only numbers, so the budget is 7 MB.
+    assert sum(f.stat().st_size for f in files) < 7e6
     machine = []
     for f in files:
         if f.suffix in ('.json', '.md', '.txt', '.log', '.py'):

@@ -59,5 +59,6 @@ quality_images = 500  # films synthesised per source to score its insertions (0:
 copy_paste_blend = None
 
 # How the steps run, with no effect on any number (docs/experiments.md): workers side by
-# side, OpenMP threads per step, a Dask scheduler address (None: a local cluster).
-execution = dict(workers=2, threads=1, scheduler=None)
+# side, OpenMP threads per step, a Dask scheduler address (None: a local cluster), and a
+# fraction whose units (every fold seed) run before the rest (None: the plan's order).
+execution = dict(workers=2, threads=1, scheduler=None, first_fraction=None)
