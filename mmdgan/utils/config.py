@@ -1,8 +1,21 @@
 """Loading a config the way every mmdgan entry point does."""
 import os.path as osp
+import threading
 from typing import Optional
 
 from mmengine.config import Config
+
+#: Held while mmengine parses a config file. CPython 3.11's ``ast.parse`` is not
+#: thread-safe (python/cpython#106905): two threads parsing at once fail with
+#: "AST constructor recursion depth mismatch", which the cross-validation
+#: runner's local workers (threads of one process) hit on 7 Dec.
+PARSE_LOCK = threading.RLock()
+
+
+def config_fromfile(path: str) -> Config:
+    """``Config.fromfile`` under :data:`PARSE_LOCK`."""
+    with PARSE_LOCK:
+        return Config.fromfile(path)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None, resolve: bool = True) -> Config:
@@ -28,7 +41,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None, resolve: bool = T
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
+    cfg = config_fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return resolve_config(cfg) if resolve else cfg

@@ -23,6 +23,8 @@ from typing import Any
 
 from mmengine.config import Config, ConfigDict
 
+from .config import config_fromfile
+
 #: Checkpoint prefixes that would be fetched from the network.
 DOWNLOADS = ('torchvision://', 'open-mmlab://', 'openmmlab://', 'mmcls://', 'http://',
              'https://')
@@ -76,7 +78,7 @@ def resolve_model_zoo_detector(cfg: Config) -> Config:
     path = zoo_config_path(source)
     if not osp.isfile(path):
         raise FileNotFoundError(f'detector_config: {source} not found ({path})')
-    zoo = Config.fromfile(path)
+    zoo = config_fromfile(path)
     if 'model' not in zoo:
         raise ValueError(f'detector_config: {source} defines no model')
     detector = ConfigDict(zoo.model.to_dict())
