@@ -222,22 +222,26 @@ def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
 
 def curve_goal_lines(lc: Dict[str, dict]) -> List[str]:
     """Issue 32's goal at each fraction below 100 % where DetectorGAN has a steps-matched
-    control: its AP50 >= ``GOAL_RATIO`` × that control's (each arm's mean over its pairs; the
-    curve tables mark an arm still running), and the pair interval of DetectorGAN minus each
-    control (steps, copy-paste, stage-1 GAN) above zero; a control missing fails the goal."""
+    control: its AP50 >= ``GOAL_RATIO`` × that control's, both means on the pairs the two
+    share (while a run is incomplete, the arms' own means cover different held-out films),
+    and the pair interval of DetectorGAN minus each control (steps, copy-paste, stage-1 GAN)
+    above zero; a control missing fails the goal."""
     lines = []
     for frac, e in sorted(lc.get('dgan', {}).items(), key=lambda kv: float(kv[0])):
         steps = steps_controls(k[len('paired_vs_'):] for k in e if k.startswith('paired_vs_'))
         if float(frac) == 1.0 or not steps:
             continue
-        ref, mine = lc[steps[0]][frac]['AP50']['mean'], e['AP50']['mean']
+        vs_steps = e[f'paired_vs_{steps[0]}']['AP50']
+        ref = vs_steps['reference_mean']
+        mine = ref + vs_steps['mean']
         checks = [ref > 0 and mine / ref >= GOAL_RATIO]
         parts = [f'AP50 {mine:.3f} / {ref:.3f} = {mine / ref:.2f}' if ref > 0
                  else f'{ARMS[steps[0]].label} AP50 is 0']
         for ref_arm in (steps[0], 'copy-paste', 'gan-stage1'):
             diff = e.get(f'paired_vs_{ref_arm}', {}).get('AP50')
             checks.append(_above(diff))
-            parts.append(f'− {ARMS[ref_arm].label} {_interval(diff)} ({diff["n"]} pairs)' if diff
+            pairs = f' ({diff["n"]} pairs)' if diff and diff['boot_low'] is not None else ''
+            parts.append(f'− {ARMS[ref_arm].label} {_interval(diff)}{pairs}' if diff
                          else f'no pairs with {ARMS[ref_arm].label}')
         met = all(checks)
         lines.append(f'- Goal at {float(frac):.0%} of labelled films (DetectorGAN AP50 >= '

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
-from mmengine.config import Config
-
 from mmdgan.evaluation.operating_point import OP_SENSITIVITY
 from mmdgan.synthesis.copy_paste import BLENDS
+from mmdgan.utils.config import config_fromfile
 from mmdgan.utils.tool_runner import REPO_ROOT
 
 from .arms import ARMS
@@ -157,7 +156,7 @@ def load_experiment(config: str, cfg_options: Optional[dict] = None) -> tuple:
     """
     if not Path(config).is_file():
         raise FileNotFoundError(f'experiment config not found: {config}')
-    cfg = Config.fromfile(config)
+    cfg = config_fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     values = {k: v for k, v in cfg.to_dict().items() if not k.startswith('_')}  # not _helpers

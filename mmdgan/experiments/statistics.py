@@ -104,7 +104,10 @@ def paired(values: Dict[Pair, dict], reference: Dict[Pair, dict], metric: str) -
     if not pairs:
         return {}
     diffs = [values[p][metric] - reference[p][metric] for p in pairs]
+    # The reference's mean on the shared pairs: a ratio of the arms' own means would
+    # compare different held-out films while one arm is still running.
     return dict(paired_summary(diffs, groups=[fold for fold, _ in pairs]),
+                reference_mean=float(np.mean([reference[p][metric] for p in pairs])),
                 per_pair={f'fold{f}_seed{s}': d for (f, s), d in zip(pairs, diffs)})
 
 
@@ -209,7 +212,7 @@ def power_analysis(units: Sequence[dict], settings: dict, arm: str, reference: s
         raise ValueError(f'{arm} and {reference} share < 2 pairs at fraction {fraction:g}')
     folds = [_k(key)[0] for key in d['per_pair']]
     parts = variance_components(list(d['per_pair'].values()), folds)
-    ref_mean = float(np.mean([ref[_k(key)][metric] for key in d['per_pair']]))
+    ref_mean = d['reference_mean']
     effect = gain * ref_mean
     return dict(arm=arm, reference=reference, fraction=fraction, metric=metric, gain=gain,
                 mean_diff=d['mean'], reference_mean=ref_mean,

@@ -428,3 +428,23 @@ def test_goal_at_a_fraction_of_the_labels(tmp_path):
                     tmp_path, 'python run.py')
     goal = _line((tmp_path / 'table.md').read_text().split('\n'), '- Goal at 50% of labelled')
     assert ': NOT met: ' in goal and goal.endswith('no pairs with real + stage-1 GAN.')
+
+
+def test_goal_ratio_is_taken_on_the_shared_pairs(tmp_path):
+    """A control ahead of DetectorGAN by a fold (the run still going) must not enter the
+    goal's ratio with that fold: both means are over the pairs the two arms share."""
+    settings = dict(SETTINGS, arms=[*SETTINGS['arms'], 'real-steps'],
+                    lc_control_arms=['real-steps'])
+    units = _units() + [_unit('real-steps', fold, seed, 0.040, fraction=0.5, ratio=0.0)
+                        for fold in (0, 1) for seed in (0, 1, 2)]
+    # A third fold of the control alone, far below the others: the control's own mean
+    # would drop to 0.030 and flatter DetectorGAN.
+    units += [_unit('real-steps', 2, seed, 0.010, fraction=0.5, ratio=0.0) for seed in (0, 1, 2)]
+    dgan = [u['metrics']['AP50'] for u in units
+            if u['unit']['arm'] == 'dgan' and u['unit'].get('fraction') == 0.5]
+    write_cv_report(units, settings, tmp_path, 'python run.py')
+    goal = _line((tmp_path / 'table.md').read_text().split('\n'), '- Goal at 50% of labelled')
+    mine = sum(dgan) / len(dgan)
+    assert f'AP50 {mine:.3f} / 0.040 = ' in goal and '/ 0.030' not in goal
+    ratio = float(goal.split(' / 0.040 = ')[1].split(';')[0])
+    assert ratio == pytest.approx(mine / 0.040, abs=0.006)
