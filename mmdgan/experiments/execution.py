@@ -23,10 +23,15 @@ Task = Tuple[str, Hashable]
 _LOCAL_WORK: Dict[str, Callable[[Task], None]] = {}
 
 
-def fraction_first(units: Sequence[DetUnit], fraction: float) -> List[DetUnit]:
-    """``units`` with those at ``fraction`` (every fold seed) moved ahead of the rest,
-    each group in its given order."""
-    return sorted(units, key=lambda unit: unit.fraction != fraction)
+def fraction_first(units: Sequence[DetUnit], fraction: Optional[float],
+                   last_arms: Sequence[str] = ()) -> List[DetUnit]:
+    """``units`` with those at ``fraction`` (every fold seed; ``None``: no fraction ahead)
+    moved ahead of the rest, and within each group the units of ``last_arms`` after the
+    others: an ablation that does not decide the goal waits for the arms that do. Each
+    group keeps its given order."""
+    last = set(last_arms)
+    return sorted(units, key=lambda unit: (fraction is not None and unit.fraction != fraction,
+                                           unit.arm in last))
 
 
 def task_graph(store, todo: Sequence[DetUnit], unscored: Sequence[Source] = ()

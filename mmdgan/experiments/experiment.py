@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.logging import MMLogger
 
@@ -267,19 +267,25 @@ class CVExperiment(ToolRunner):
                                progress=progress)
 
     def run(self, command: str = '', dry_run: bool = False, workers: int = 2,
-            scheduler: Optional[str] = None, first_fraction: Optional[float] = None) -> dict:
+            scheduler: Optional[str] = None, first_fraction: Optional[float] = None,
+            last_arms: Sequence[str] = ()) -> dict:
         """Log the plan and its cost; unless ``dry_run`` (folds only), run what is missing
         on ``workers`` local threads or the Dask ``scheduler``; the report names ``command``.
-        The units of ``first_fraction`` (every fold seed) run first: where a session cannot
-        finish the plan, the fraction a goal is decided at completes soonest."""
+        The units of ``first_fraction`` (every fold seed) run first, and within that group
+        and the rest those of ``last_arms`` last: where a session cannot finish the plan,
+        the comparison a goal is decided by completes soonest."""
         plan, store = self.plan, self.store
         plan.prepare_folds()
         units = plan.units()
         todo = store.finished(units)[1]
+        if first_fraction is not None or last_arms:
+            todo = fraction_first(todo, first_fraction, last_arms)
         if first_fraction is not None:
-            todo = fraction_first(todo, first_fraction)
             self.log(f'first: the {sum(u.fraction == first_fraction for u in todo)} units '
                      f'left at fraction {first_fraction:g}')
+        if last_arms:
+            self.log(f'last in their group: the {sum(u.arm in last_arms for u in todo)} units '
+                     f'left of {list(last_arms)}')
         costs = dict(plan=plan.cost(units, workers=workers),
                      todo=plan.cost(todo, store, scored_units=units, workers=workers))
         for line in plan.describe(units):

@@ -21,9 +21,11 @@ DEFAULT_COSTS = dict(det_step=0.8, gan_step=4.4, gan_step_nounroll=2.9, gan_step
                      process=20.0, score_image=0.05, synth_image=0.3, quality_image=0.1)
 
 #: How the steps run (no effect on any result): workers side by side, OpenMP threads
-#: per step, the address of a Dask scheduler (``None``: a local cluster), and a fraction
-#: whose units, on every fold seed, run before all others (``None``: the plan's order).
-DEFAULT_EXECUTION = dict(workers=2, threads=1, scheduler=None, first_fraction=None)
+#: per step, the address of a Dask scheduler (``None``: a local cluster), a fraction
+#: whose units, on every fold seed, run before all others (``None``: the plan's order),
+#: and arms whose units run after the others of their fraction group.
+DEFAULT_EXECUTION = dict(workers=2, threads=1, scheduler=None, first_fraction=None,
+                         last_arms=[])
 
 
 @dataclass
@@ -174,4 +176,10 @@ def load_experiment(config: str, cfg_options: Optional[dict] = None) -> tuple:
     if first is not None and first not in settings.fractions:
         raise ValueError(f'{config}: execution.first_fraction {first} is not one of the '
                          f'fractions {settings.fractions}')
+    planned = {*settings.arms, *settings.lc_arms,
+               *(a for arms in settings.lc_arms_by_fraction.values() for a in arms)}
+    strangers = sorted(set(execution['last_arms']) - planned)
+    if strangers:
+        raise ValueError(f'{config}: execution.last_arms {strangers} are not arms of the '
+                         f'experiment {sorted(planned)}')
     return settings, execution

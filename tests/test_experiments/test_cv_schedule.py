@@ -255,6 +255,28 @@ def test_first_fraction_runs_ahead_on_every_fold_seed(experiment, demo_data, tmp
                              execution=dict(first_fraction=0.3)))
 
 
+def test_last_arms_wait_within_their_fraction_group(experiment, demo_data):
+    """``execution.last_arms``: an ablation's units run after the other units of their
+    group (the first fraction, then the rest), not after the whole plan; an arm the
+    experiment lacks is refused."""
+    units = experiment.plan.units()
+    ablation = 'dgan-nounroll'
+    assert {u.arm for u in units} > {ablation} and {u.fraction for u in units} == {0.5, 1.0}
+    order = fraction_first(units, 0.5, [ablation])
+    groups = [[u for u in units if u.fraction == 0.5 and u.arm != ablation],
+              [u for u in units if u.fraction == 0.5 and u.arm == ablation],
+              [u for u in units if u.fraction != 0.5 and u.arm != ablation],
+              [u for u in units if u.fraction != 0.5 and u.arm == ablation]]
+    assert order == [u for group in groups for u in group]
+    assert fraction_first(units, None, [ablation]) == [
+        *(u for u in units if u.arm != ablation), *(u for u in units if u.arm == ablation)]
+    graph = [item for kind, item in task_graph(experiment.store, order) if kind == 'det']
+    assert graph == order
+    with pytest.raises(ValueError, match=r"execution.last_arms \['dgan-x'\] are not arms"):
+        load_experiment(str(REPO_ROOT / 'configs/experiments/cv_demo-quick.py'),
+                        dict(data_root=str(demo_data), execution=dict(last_arms=['dgan-x'])))
+
+
 def cost_without_stage1(experiment, settings) -> int:
     import dataclasses
     plain = _experiment(dataclasses.replace(settings, gan_init_from={}))

@@ -59,7 +59,8 @@ def test_demo_experiment_config_loads_and_reproduces_its_preset():
     from mmdgan.experiments import load_experiment
     quick, execution = load_experiment(_abs('configs/experiments/cv_demo-quick.py'))
     assert quick.data == 'demo-cv-quick' and quick.folds == 2 and list(quick.seeds) == [0]
-    assert execution == dict(workers=2, threads=1, scheduler=None, first_fraction=None)
+    assert execution == dict(workers=2, threads=1, scheduler=None, first_fraction=None,
+                             last_arms=[])
     demo = {arm: Config.fromfile(_abs(path)) for arm, path in quick.gan_configs.items()}
     assert demo['dgan-nounroll'].model.loss_weights.unroll == 0
     assert demo['gan-nodet'].model.loss_weights.det_syn == 0

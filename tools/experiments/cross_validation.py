@@ -79,7 +79,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
             update_markdown_block(args.readme, 'cv-table', readme_table(results))
         return results
     return experiment.run(command, args.dry_run, workers,
-                          args.scheduler or execution['scheduler'], execution['first_fraction'])
+                          args.scheduler or execution['scheduler'], execution['first_fraction'],
+                          execution['last_arms'])
 
 
 if __name__ == '__main__':

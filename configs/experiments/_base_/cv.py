@@ -59,6 +59,7 @@ quality_images = 500  # films synthesised per source to score its insertions (0:
 copy_paste_blend = None
 
 # How the steps run, with no effect on any number (docs/experiments.md): workers side by
-# side, OpenMP threads per step, a Dask scheduler address (None: a local cluster), and a
-# fraction whose units (every fold seed) run before the rest (None: the plan's order).
-execution = dict(workers=2, threads=1, scheduler=None, first_fraction=None)
+# side, OpenMP threads per step, a Dask scheduler address (None: a local cluster), a
+# fraction whose units (every fold seed) run before the rest (None: the plan's order), and
+# arms whose units run after the others of their group (that fraction, then the rest).
+execution = dict(workers=2, threads=1, scheduler=None, first_fraction=None, last_arms=[])
