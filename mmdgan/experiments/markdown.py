@@ -49,6 +49,12 @@ def _interval(d: dict) -> str:
             f'p={d["wilcoxon_p"]:.3f}')
 
 
+def _pair_count(d: dict, template: str) -> str:
+    """``template`` filled with the pair count, or nothing where :func:`_interval`
+    already said "(1 pair)"."""
+    return template.format(d['n']) if d.get('boot_low') is not None else ''
+
+
 def _where(d: dict) -> str:
     if d.get('boot_low') is None:
         return 'no interval (fewer than 2 pairs)'
@@ -216,7 +222,7 @@ def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
                 lines.append(f'- {ARMS[arm].label} − {ARMS[ref].label}, {float(frac):.0%} '
                              f'of labelled films: ' + '; '.join(
                                  f'Δ{METRIC_TITLES[m]} {_interval(d)}' for m, d in diffs.items())
-                             + f', {diffs["AP50"]["n"]} pairs')
+                             + _pair_count(diffs['AP50'], ', {} pairs'))
     return lines + [''] if lines else []
 
 
@@ -240,8 +246,8 @@ def curve_goal_lines(lc: Dict[str, dict]) -> List[str]:
         for ref_arm in (steps[0], 'copy-paste', 'gan-stage1'):
             diff = e.get(f'paired_vs_{ref_arm}', {}).get('AP50')
             checks.append(_above(diff))
-            pairs = f' ({diff["n"]} pairs)' if diff and diff['boot_low'] is not None else ''
-            parts.append(f'− {ARMS[ref_arm].label} {_interval(diff)}{pairs}' if diff
+            parts.append(f'− {ARMS[ref_arm].label} {_interval(diff)}'
+                         f'{_pair_count(diff, " ({} pairs)")}' if diff
                          else f'no pairs with {ARMS[ref_arm].label}')
         met = all(checks)
         lines.append(f'- Goal at {float(frac):.0%} of labelled films (DetectorGAN AP50 >= '
