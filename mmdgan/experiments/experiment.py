@@ -277,9 +277,7 @@ class CVExperiment(ToolRunner):
         plan, store = self.plan, self.store
         plan.prepare_folds()
         units = plan.units()
-        todo = store.finished(units)[1]
-        if first_fraction is not None or last_arms:
-            todo = fraction_first(todo, first_fraction, last_arms)
+        todo = fraction_first(store.finished(units)[1], first_fraction, last_arms)
         if first_fraction is not None:
             self.log(f'first: the {sum(u.fraction == first_fraction for u in todo)} units '
                      f'left at fraction {first_fraction:g}')

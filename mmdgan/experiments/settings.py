@@ -6,7 +6,7 @@ Its relative paths are relative to the repository.
 """
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mmdgan.evaluation.operating_point import OP_SENSITIVITY
 from mmdgan.synthesis.copy_paste import BLENDS
@@ -76,9 +76,15 @@ class CVSettings:
     gan_options: Dict[str, object] = field(default_factory=dict)
     costs: Dict[str, float] = field(default_factory=dict)
 
+    @property
+    def planned_arms(self) -> List[str]:
+        """The arms that get units: the comparison's, and those named for one fraction
+        (``lc_arms_by_fraction``), each once, in order (``lc_arms`` only picks among them)."""
+        curves = (a for arms in self.lc_arms_by_fraction.values() for a in arms)
+        return list(dict.fromkeys((*self.arms, *curves)))
+
     def __post_init__(self) -> None:
-        curves = [a for arms in self.lc_arms_by_fraction.values() for a in arms]
-        unknown = [a for a in (*self.arms, *self.lc_arms, *curves, *self.lc_control_arms,
+        unknown = [a for a in (*self.planned_arms, *self.lc_arms, *self.lc_control_arms,
                                *self.sweep_arms, *self.gan_var_arms) if a not in ARMS]
         if unknown:
             raise ValueError(f'unknown arm(s) {unknown}; choose from {list(ARMS)}')
@@ -121,7 +127,7 @@ class CVSettings:
                 raise FileNotFoundError(f'config file not found: {name}')
         if self.info_file is not None and not repo_path(self.info_file).is_file():
             raise FileNotFoundError(f'info_file: mini-MIAS Info.txt not found: {self.info_file}')
-        needed = {a for a in (*self.arms, *curves) if ARMS[a].synthetic == 'gan'}
+        needed = {a for a in self.planned_arms if ARMS[a].synthetic == 'gan'}
         if 'copy-paste' in self.arms:
             needed.add('dgan')  # copy-paste takes the full DetectorGAN's box sampler and size
         stray = {a: b for a, b in self.gan_init_from.items()
@@ -176,10 +182,8 @@ def load_experiment(config: str, cfg_options: Optional[dict] = None) -> tuple:
     if first is not None and first not in settings.fractions:
         raise ValueError(f'{config}: execution.first_fraction {first} is not one of the '
                          f'fractions {settings.fractions}')
-    planned = {*settings.arms, *settings.lc_arms,
-               *(a for arms in settings.lc_arms_by_fraction.values() for a in arms)}
-    strangers = sorted(set(execution['last_arms']) - planned)
+    strangers = sorted(set(execution['last_arms']) - set(settings.planned_arms))
     if strangers:
         raise ValueError(f'{config}: execution.last_arms {strangers} are not arms of the '
-                         f'experiment {sorted(planned)}')
+                         f'experiment {settings.planned_arms}')
     return settings, execution
