@@ -17,6 +17,7 @@ from .statistics import (
     RESOLVED_SE,
     _k,
     paired,
+    planned_pairs,
     still_running,
 )
 
@@ -226,12 +227,13 @@ def _lc_control_lines(lc: Dict[str, dict]) -> List[str]:
     return lines + [''] if lines else []
 
 
-def curve_goal_lines(lc: Dict[str, dict]) -> List[str]:
+def curve_goal_lines(lc: Dict[str, dict], settings: Optional[dict] = None) -> List[str]:
     """Issue 32's goal at each fraction below 100 % where DetectorGAN has a steps-matched
     control: its AP50 >= ``GOAL_RATIO`` × that control's, both means on the pairs the two
     share (while a run is incomplete, the arms' own means cover different held-out films),
     and the pair interval of DetectorGAN minus each control (steps, copy-paste, stage-1 GAN)
-    above zero; a control missing fails the goal."""
+    above zero; a control missing fails the goal. With ``settings`` and the run short of
+    its planned pairs, a goal not met says what the missing pairs would have to show."""
     lines = []
     for frac, e in sorted(lc.get('dgan', {}).items(), key=lambda kv: float(kv[0])):
         steps = steps_controls(k[len('paired_vs_'):] for k in e if k.startswith('paired_vs_'))
@@ -253,7 +255,22 @@ def curve_goal_lines(lc: Dict[str, dict]) -> List[str]:
         lines.append(f'- Goal at {float(frac):.0%} of labelled films (DetectorGAN AP50 >= '
                      f'{GOAL_RATIO} × the steps-matched control, every interval above zero): '
                      f'{"met" if met else "NOT met"}: ' + '; '.join(parts) + '.')
+        if settings and not met:
+            lines += _interim_need(vs_steps, planned_pairs(settings, float(frac)))
     return lines + [''] if lines else []
+
+
+def _interim_need(vs_steps: dict, planned: int) -> List[str]:
+    """While pairs are missing, the mean paired AP50 difference the missing ones need for
+    the goal's ratio (the control's mean held where it stands): how far the run's end
+    could still move the decision."""
+    n, ref = vs_steps['n'], vs_steps['reference_mean']
+    if n >= planned or ref <= 0:
+        return []
+    need = ((GOAL_RATIO - 1) * ref * planned - vs_steps['mean'] * n) / (planned - n)
+    return [f'  - Interim, {n} of {planned} planned pairs: the ratio reaches {GOAL_RATIO} only if '
+            f'the other {planned - n} pairs average ΔAP50 >= {need:+.3f} over the control '
+            f'(these {n}: {vs_steps["mean"]:+.3f}), its mean held at {ref:.3f}.']
 
 
 def _lc_table(lc: Dict[str, dict], metric: str) -> List[str]:
@@ -349,7 +366,7 @@ def markdown(results: dict) -> str:
         lines += ['## Learning curve', '']
         for metric in CURVE_METRICS:
             lines += _lc_table(lc, metric)
-        lines += _lc_control_lines(lc) + curve_goal_lines(lc)
+        lines += _lc_control_lines(lc) + curve_goal_lines(lc, s)
     sweep = results.get('ratio_sweep') or {}
     if sweep:
         lines += [f'## Synthetic-per-real sweep (fold {s["special_fold"]}, AP50 over seeds)', '',

@@ -226,6 +226,15 @@ def power_analysis(units: Sequence[dict], settings: dict, arm: str, reference: s
                     round(parts['per_group'])))
 
 
+def planned_pairs(settings: dict, fraction: float) -> int:
+    """The fold × seed pairs a finished run has at ``fraction``: every fold of the first
+    split, and of each extra fold seed that repeats this fraction."""
+    repeats = settings.get('extra_fold_fractions')
+    repeated = repeats is None or any(abs(fraction - f) < 1e-9 for f in repeats)
+    splits = 1 + (len(settings.get('extra_fold_seeds') or ()) if repeated else 0)
+    return settings['folds'] * len(settings['seeds']) * splits
+
+
 def still_running(lc: Dict[str, dict]) -> Dict[Tuple[str, str], Tuple[int, int]]:
     """The learning-curve points of arms still running: ``(arm, fraction) -> (pairs, most)``.
 

@@ -9,6 +9,7 @@ from mmdgan.experiments.statistics import (
     gan_variance,
     insertion_quality_summary,
     paired_rows,
+    planned_pairs,
     still_running,
     summarize,
 )
@@ -428,6 +429,35 @@ def test_goal_at_a_fraction_of_the_labels(tmp_path):
                     tmp_path, 'python run.py')
     goal = _line((tmp_path / 'table.md').read_text().split('\n'), '- Goal at 50% of labelled')
     assert ': NOT met: ' in goal and goal.endswith('no pairs with real + stage-1 GAN.')
+
+
+def test_planned_pairs_count_the_extra_splits_where_they_repeat():
+    settings = dict(folds=5, seeds=[0], extra_fold_seeds=[1, 2, 3, 4, 5],
+                    extra_fold_fractions=[0.25])
+    assert planned_pairs(settings, 0.25) == 30 and planned_pairs(settings, 0.5) == 5
+    assert planned_pairs(dict(settings, extra_fold_fractions=None, seeds=[0, 1]), 0.5) == 60
+    assert planned_pairs(dict(folds=2, seeds=[0, 1, 2]), 1.0) == 6
+
+
+def test_goal_not_met_with_pairs_missing_says_what_they_would_need(tmp_path):
+    """While the run is short of its pairs, a goal not met comes with the mean difference
+    the missing pairs would need for the 1.2 ratio; a finished comparison has no such line."""
+    settings = dict(SETTINGS, arms=[*SETTINGS['arms'], 'real-steps'],
+                    lc_control_arms=['real-steps'])
+    # The control on fold 0 alone: 3 of the 6 planned pairs, DetectorGAN +0.0025 above it.
+    units = _units() + [_unit('real-steps', 0, seed, 0.058, fraction=0.5, ratio=0.0)
+                        for seed in (0, 1, 2)]
+    write_cv_report(units, settings, tmp_path, 'python run.py')
+    lines = (tmp_path / 'table.md').read_text().split('\n')
+    assert ': NOT met: AP50 0.061 / 0.058 = 1.04' in _line(lines, '- Goal at 50% of labelled')
+    interim = _line(lines, '  - Interim, 3 of 6 planned pairs: ')
+    # The 6 pairs' mean difference must reach 0.2 x 0.058: 6 x 0.0116 - 3 x 0.0025 over 3.
+    need = float(interim.split('average ΔAP50 >= ')[1].split(' ')[0])
+    assert need == pytest.approx((0.2 * 0.058 * 6 - 0.0025 * 3) / 3, abs=1e-3)
+    assert '(these 3: +0.003)' in interim or '(these 3: +0.002)' in interim
+    units += [_unit('real-steps', 1, seed, 0.058, fraction=0.5, ratio=0.0) for seed in (0, 1, 2)]
+    write_cv_report(units, settings, tmp_path, 'python run.py')
+    assert '  - Interim' not in (tmp_path / 'table.md').read_text()
 
 
 def test_goal_ratio_is_taken_on_the_shared_pairs(tmp_path):
