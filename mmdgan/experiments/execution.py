@@ -2,15 +2,17 @@
 
 Some hundred steps (warm-start detectors, GANs, synthetic sets, detector units,
 quality scores) of ~60 core-hours, which users will want to spread over several
-machines: ``dask.distributed`` gives dependencies, priorities and per-task failure
-isolation, is pure Python and a few MB, and reaches a cluster through one scheduler
-address; Ray offers the same with a much larger install, an object store and daemons
-this workload (every step a subprocess reading and writing files) does not use.
+machines: ``dask.distributed`` gives workers on any number of machines and per-step
+failure isolation (the runner hands the steps out itself, in priority order: see
+:func:`_run_on`), is pure Python and a few MB, and reaches a cluster through one
+scheduler address; Ray offers the same with a much larger install, an object store and
+daemons this workload (every step a subprocess reading and writing files) does not use.
 Locally: an in-process cluster of ``workers`` threads, one step each, every step a
 tool subprocess with its own OpenMP threads. On a cluster the workers see the repository,
 data, work and results dirs at the same paths: the unit store on disk stays the source
 of truth and a rerun repeats nothing that finished (docs/experiments.md).
 """
+import heapq
 import uuid
 from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
@@ -85,8 +87,8 @@ def task_graph(store, todo: Sequence[DetUnit], unscored: Sequence[Source] = ()
     return graph
 
 
-def _step(work: Union[str, Callable[[Task], None]], task: Task, *inputs) -> None:
-    """One task of the cluster; ``inputs`` only order it after the steps it needs."""
+def _step(work: Union[str, Callable[[Task], None]], task: Task) -> None:
+    """One task of the cluster."""
     (_LOCAL_WORK[work] if isinstance(work, str) else work)(task)
 
 
@@ -130,35 +132,60 @@ def run_graph(graph: Dict[Task, tuple], work: Callable[[Task], None], workers: i
 
 def _run_on(client, graph: Dict[Task, tuple], work: Union[str, Callable[[Task], None]],
             log: Callable[[str], None], on_done: Optional[Callable[[Task], object]]) -> None:
-    """Submit ``graph`` to ``client`` in priority order and wait for every step."""
+    """Hand the cluster's free threads the highest-priority ready steps, one step per
+    thread, and wait for every step.
+
+    The dispatch is ours, not Dask's: given the whole graph, Dask queues a second step on a
+    busy one-thread worker, so a worker that ends a GAN starts the next GAN queued there
+    before the finished GAN's synthetic set and detector unit (higher priority) can reach
+    it, and they wait a whole GAN. Here a step is submitted only into a free thread, when
+    every step it needs has finished; the thread count is read again at each hand-out, so
+    workers that join a remote cluster late get steps.
+    """
     from dask.distributed import as_completed
 
+    rank = {task: i for i, task in enumerate(graph)}
+    waiting = {task: set(needs) for task, needs in graph.items()}
+    dependents: Dict[Task, List[Task]] = {task: [] for task in graph}
+    for task, needs in graph.items():
+        for need in needs:
+            dependents[need].append(task)
+    ready = [(rank[task], task) for task, needs in waiting.items() if not needs]
+    heapq.heapify(ready)
+    running: Dict[str, Task] = {}
+    errors: Dict[Task, BaseException] = {}
+    done: List[Task] = []
     with client:
-        futures = {}
-        for rank, (task, needs) in enumerate(graph.items()):
-            futures[task] = client.submit(_step, work, task, *(futures[d] for d in needs),
-                                          key=f'{task[0]}-{rank}', priority=len(graph) - rank,
-                                          pure=False)
-        state: Dict[Task, str] = {}
-        index = {f.key: task for task, f in futures.items()}
-        for future in as_completed(list(futures.values())):
-            task = index[future.key]
+        pending = as_completed()
+
+        def hand_out() -> None:
+            slots = max(1, sum(client.nthreads().values()))
+            while ready and len(running) < slots:
+                i, task = heapq.heappop(ready)
+                future = client.submit(_step, work, task, key=f'{task[0]}-{i}', pure=False)
+                running[future.key] = task
+                pending.add(future)
+
+        hand_out()
+        for future in pending:
+            task = running.pop(future.key)
             if future.status == 'finished':
-                state[task] = 'done'
+                done.append(task)
                 if on_done is not None:
                     on_done(task)
-            elif all(futures[d].status == 'finished' for d in graph[task]):
-                state[task] = 'failed'
-                error = future.exception()
-                first_line = (str(error).splitlines() or [repr(error)])[0]
-                log(f'[{task[0]} {task[1]}] FAILED: {first_line}')
+                for after in dependents[task]:
+                    waiting[after].discard(task)
+                    if not waiting[after]:
+                        heapq.heappush(ready, (rank[after], after))
             else:
-                state[task] = 'dropped'
-        failed = [t for t in graph if state[t] == 'failed']
-        if failed:
-            first = futures[failed[0]].exception()
-            done = sum(s == 'done' for s in state.values())
-            raise RuntimeError(
-                f'{len(failed)} step(s) failed ({", ".join(f"{k} {i}" for k, i in failed)}); '
-                f'{len(state) - len(failed) - done} step(s) needing them did not run; '
-                f'{done} finished. First failure: {first}') from first
+                errors[task] = future.exception()
+                first_line = (str(errors[task]).splitlines() or [repr(errors[task])])[0]
+                log(f'[{task[0]} {task[1]}] FAILED: {first_line}')
+            hand_out()
+    if errors:
+        failed = sorted(errors, key=rank.__getitem__)
+        first = errors[failed[0]]
+        raise RuntimeError(
+            f'{len(failed)} step(s) failed ({", ".join(f"{k} {i}" for k, i in failed)}); '
+            f'{len(graph) - len(failed) - len(done)} step(s) needing them did not run; '
+            f'{len(done)} finished. First failure: {first}') from first

@@ -303,3 +303,19 @@ def test_run_graph_on_a_scheduler_address(experiment, tmp_path):
                       dashboard_address=None) as cluster:
         run_graph(graph, functools.partial(_touch, tmp_path), scheduler=cluster.scheduler_address)
     assert sorted(p.name for p in tmp_path.glob('*.done')) == ['a.done', 'b.done']
+
+
+def test_a_finished_gan_hands_its_worker_to_the_steps_that_need_it():
+    """One worker: when a GAN ends, its synthetic set and detector unit (higher priority)
+    run before the next GAN, which must not already sit on the worker (Dask's default
+    worker saturation of 1.1 queued it there, and a detector unit waited a whole GAN)."""
+    graph = {('gan', 'a'): (), ('synth', 'a'): (('gan', 'a'),),
+             ('det', 'a'): (('synth', 'a'),), ('gan', 'b'): (), ('gan', 'c'): ()}
+    ran = []
+
+    def work(task):
+        time.sleep(0.05)
+        ran.append(task)
+
+    run_graph(graph, work, workers=1)
+    assert ran == list(graph)
