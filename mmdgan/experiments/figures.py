@@ -1,6 +1,6 @@
 """The figures of the cross-validated report, drawn from the numbers of :mod:`.statistics`."""
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from .statistics import (
     METRIC_TITLES,
     REFERENCES,
     paired_rows,
+    planned_pairs,
     still_running,
 )
 
@@ -66,55 +67,98 @@ def curve_reference(lc: Dict[str, dict]) -> str:
     return next((a for a in steps_controls(refs)), 'real')
 
 
-def learning_curve_chart(lc: Dict[str, dict], path: Path) -> None:
-    """Every metric of :data:`.CURVE_METRICS` against the fraction of labelled films, one
-    line per arm. Upper row: mean over fold × seed pairs with its 95 % t band (pairs of one
-    fold are not independent: the band is a pair-level one). Lower row: the paired
-    difference to :func:`curve_reference` with its 95 % bootstrap band. Hollow points with
-    ``done/all``: an arm still running at that fraction."""
-    plt = _pyplot()
+#: How far apart (in log2 of the fraction) the arms' points at one fraction are drawn, so
+#: that arms with close means, and their intervals, stay apart.
+CURVE_DODGE = 0.045
+
+
+def curve_points(lc: Dict[str, dict], metric: str, settings: Optional[dict] = None
+                 ) -> Dict[str, dict]:
+    """What :func:`learning_curve_chart` draws for ``metric``, per arm: ``x`` (the fraction,
+    dodged per arm), ``mean`` and its 95 % t interval ``low`` / ``high`` (pair level), the
+    paired difference to :func:`curve_reference` ``diff`` / ``diff_low`` / ``diff_high``
+    (95 % bootstrap), and ``running``: per fraction still short of its pairs, the label
+    ``done/planned`` (``planned_pairs`` with ``settings``; else the most any arm has)."""
     from scipy import stats
 
     every = sorted({f for per in lc.values() for f in per}, key=float)
-    x = np.array([float(f) for f in every])
-    ref = curve_reference(lc)
-    running = still_running(lc)
-    fig, axes = plt.subplots(2, len(CURVE_METRICS), figsize=(3.6 * len(CURVE_METRICS), 5.6),
-                             sharex=True, squeeze=False)
+    ref, running, out = curve_reference(lc), still_running(lc), {}
+    planned = {f: planned_pairs(settings, float(f)) for f in every} if settings else {}
     for i, (arm, per) in enumerate(lc.items()):
-        colour = plt.get_cmap('tab10')(i % 10)
-        for col, metric in enumerate(CURVE_METRICS):
-            mean = np.array([per[f][metric]['mean'] if f in per else np.nan for f in every])
-            half = np.array([stats.t.ppf(0.975, per[f]['pairs'] - 1) * per[f][metric]['std']
-                             / np.sqrt(per[f]['pairs']) if f in per and per[f]['pairs'] > 1
-                             else np.nan for f in every])
-            top, bottom = axes[0, col], axes[1, col]
-            top.plot(x, mean, marker='o', color=colour, label=ARMS[arm].label)
-            top.fill_between(x, mean - half, mean + half, color=colour, alpha=0.15)
-            for f in every:
-                if (arm, f) in running:  # a partial mean is over other films: marked
-                    top.plot(float(f), per[f][metric]['mean'], marker='o', ms=8, color=colour,
-                             mfc='white', zorder=3)
-                    top.annotate('{}/{}'.format(*running[arm, f]),
-                                 (float(f), per[f][metric]['mean']), fontsize=7,
-                                 xytext=(4, 4), textcoords='offset points')
-            diffs = [per.get(f, {}).get(f'paired_vs_{ref}', {}).get(metric) or {} for f in every]
-            if arm != ref and any(diffs):
-                mid = np.array([d.get('mean', np.nan) for d in diffs])
-                low = np.array([np.nan if d.get('boot_low') is None else d['boot_low']
-                                for d in diffs])
-                high = np.array([np.nan if d.get('boot_high') is None else d['boot_high']
-                                 for d in diffs])
-                bottom.plot(x, mid, marker='o', color=colour)
-                bottom.fill_between(x, low, high, color=colour, alpha=0.15)
-            top.set_title(METRIC_TITLES[metric], fontsize=9)
-            bottom.axhline(0, color='grey', lw=1)
-            bottom.set_ylabel(f'paired Δ vs {ARMS[ref].label}', fontsize=8)
-            bottom.set_xlabel('fraction of labelled training films')
-    axes[0, 0].set_ylabel('held-out mean, 95 % band')
+        shift = 2 ** (CURVE_DODGE * (i - (len(lc) - 1) / 2))
+        mean, half = [], []
+        for f in every:
+            e = per.get(f)
+            n = e['pairs'] if e and metric in e else 0
+            mean.append(e[metric]['mean'] if n else np.nan)
+            half.append(stats.t.ppf(0.975, n - 1) * e[metric]['std'] / np.sqrt(n)
+                        if n > 1 else np.nan)
+        diffs = [per.get(f, {}).get(f'paired_vs_{ref}', {}).get(metric) or {} for f in every]
+        mean, half = np.array(mean), np.array(half)
+        out[arm] = dict(
+            x=np.array([float(f) for f in every]) * shift, mean=mean, low=mean - half,
+            high=mean + half, has_diff=arm != ref and any(diffs),
+            diff=np.array([d.get('mean', np.nan) for d in diffs]),
+            diff_low=np.array([np.nan if d.get('boot_low') is None else d['boot_low']
+                               for d in diffs]),
+            diff_high=np.array([np.nan if d.get('boot_high') is None else d['boot_high']
+                                for d in diffs]),
+            running={f: f'{running[arm, f][0]}/{planned.get(f) or running[arm, f][1]}'
+                     for f in every if (arm, f) in running})
+    return out
+
+
+def _interval_plot(ax, x, mid, low, high, colour, **line) -> None:
+    """A line through ``mid`` with its interval as a band where the line has two points
+    or more, and as error bars at every point (a band of one point draws nothing)."""
+    ax.plot(x, mid, marker='o', color=colour, **line)
+    ax.fill_between(x, low, high, color=colour, alpha=0.12)
+    ok = ~np.isnan(mid) & ~np.isnan(low)
+    ax.errorbar(x[ok], mid[ok], yerr=[mid[ok] - low[ok], high[ok] - mid[ok]], fmt='none',
+                ecolor=colour, elinewidth=1.2, capsize=3)
+
+
+def learning_curve_chart(lc: Dict[str, dict], path: Path,
+                         settings: Optional[dict] = None) -> None:
+    """Every metric of :data:`.CURVE_METRICS` against the fraction of labelled films (log
+    scale), one line per arm, the arms' points dodged apart at each fraction. Upper row:
+    mean over fold × seed pairs with its 95 % t interval (pairs of one fold are not
+    independent: a pair-level interval). Lower row: the paired difference to
+    :func:`curve_reference` with its 95 % bootstrap interval. Intervals are bands along a
+    line and bars at every point. Hollow points labelled ``done/planned``: an arm still
+    running at that fraction (:func:`curve_points`)."""
+    plt = _pyplot()
+    every = sorted({float(f) for per in lc.values() for f in per})
+    ref = curve_reference(lc)
+    fig, axes = plt.subplots(2, len(CURVE_METRICS), figsize=(4.0 * len(CURVE_METRICS), 6.2),
+                             sharex=True, squeeze=False)
+    for col, metric in enumerate(CURVE_METRICS):
+        top, bottom = axes[0, col], axes[1, col]
+        for i, (arm, pts) in enumerate(curve_points(lc, metric, settings).items()):
+            colour = plt.get_cmap('tab10')(i % 10)
+            _interval_plot(top, pts['x'], pts['mean'], pts['low'], pts['high'], colour,
+                           label=ARMS[arm].label)
+            for f, label in pts['running'].items():  # a partial mean is over other films
+                j = every.index(float(f))
+                top.plot(pts['x'][j], pts['mean'][j], marker='o', ms=8, color=colour,
+                         mfc='white', zorder=3)
+                top.annotate(label, (pts['x'][j], pts['mean'][j]), fontsize=7,
+                             xytext=(4, 2), textcoords='offset points', color=colour)
+            if pts['has_diff']:
+                _interval_plot(bottom, pts['x'], pts['diff'], pts['diff_low'],
+                               pts['diff_high'], colour)
+        top.set_title(METRIC_TITLES[metric], fontsize=9)
+        bottom.axhline(0, color='grey', lw=1)
+        bottom.set_ylabel(f'paired Δ vs {ARMS[ref].label}', fontsize=8)
+        bottom.set_xlabel('fraction of labelled training films')
+        bottom.set_xscale('log')
+        bottom.set_xticks(every, [f'{f:.0%}' for f in every])
+        bottom.minorticks_off()
+    axes[0, 0].set_ylabel('held-out mean, 95 % interval')
     axes[0, 0].legend(fontsize=7)
     fig.suptitle('Learning curve: mean over fold × seed pairs (upper) and paired difference '
-                 '(lower), 95 % bands; hollow: still running (pairs done/all)', fontsize=9)
+                 '(lower), 95 % intervals; hollow: still running (pairs done/planned)',
+                 fontsize=9)
     _save(fig, path, dpi=100)
 
 

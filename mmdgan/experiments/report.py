@@ -62,5 +62,6 @@ def write_cv_report(units: Sequence[dict], settings: dict, results_dir: Path,
         paired_chart(summary, results_dir / 'paired_ap50.png')
         paired_chart(summary, results_dir / 'paired_top1.png', metric='loc_top1')
     if any(len(v) > 1 for v in results['learning_curve'].values()):
-        learning_curve_chart(results['learning_curve'], results_dir / 'learning_curve.png')
+        learning_curve_chart(results['learning_curve'], results_dir / 'learning_curve.png',
+                             settings)
     return results
